@@ -1,0 +1,239 @@
+"""The ``feeds`` command line. It parses options and calls the library; nothing more.
+
+Exit codes: 0 success (an update whose sources failed still succeeded), 1 database error,
+2 configuration or usage error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from feeds import __version__
+from feeds.config import Settings, default_config_path, load_settings
+from feeds.errors import ConfigError, StorageError
+from feeds.models import SourceHealth, SourceReport, SourceStatus, UpdateSummary
+from feeds.storage import Storage
+from feeds.update import update as run_update
+
+EXIT_STORAGE = 1
+EXIT_CONFIG = 2
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Config file. Default: $FEEDS_CONFIG, then ./config.yaml.",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="feeds")
+def cli() -> None:
+    """feeds: health-news topic feeds from RSS/Atom sources."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="feeds")
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def _settings(config_path: Path | None) -> Settings:
+    try:
+        return load_settings(config_path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        sys.exit(EXIT_CONFIG)
+
+
+@contextmanager
+def _storage(settings: Settings) -> Iterator[Storage]:
+    """Open and migrate the database; any database error ends the command with exit 1."""
+    storage = None
+    try:
+        storage = Storage.open(settings.database)
+        storage.migrate()
+        yield storage
+    except StorageError as exc:
+        _fail(str(exc), EXIT_STORAGE)
+    finally:
+        if storage is not None:
+            storage.close()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+# --- commands ---------------------------------------------------------------------------
+
+
+@cli.command()
+@config_option
+def check(config_path: Path | None) -> None:
+    """Validate the config file; list every problem with its line."""
+    path = config_path or default_config_path()
+    settings = _settings(path)
+    enabled = sum(1 for s in settings.sources if s.enabled)
+    click.echo(
+        f"{path}: OK: {len(settings.sources)} sources ({enabled} enabled), "
+        f"{len(settings.topics)} topics, database {settings.database}"
+    )
+
+
+@cli.command()
+@config_option
+def migrate(config_path: Path | None) -> None:
+    """Create or upgrade the database schema."""
+    settings = _settings(config_path)
+    with _storage(settings) as storage:
+        click.echo(f"database {settings.database} is at revision {storage.revision()}")
+
+
+@cli.command("update")
+@config_option
+@click.option("--source", "only", multiple=True, metavar="ID", help="Fetch this source now.")
+@click.option("--all", "force", is_flag=True, help="Fetch every enabled source now.")
+@json_option
+def update_command(
+    config_path: Path | None, only: tuple[str, ...], force: bool, as_json: bool
+) -> None:
+    """Fetch the sources that are due and store their new articles."""
+    settings = _settings(config_path)
+    console = Console(stderr=True)
+    show_progress = console.is_terminal and not as_json
+    with _storage(settings) as storage:
+        try:
+            if show_progress:
+                summary = _update_with_progress(settings, storage, only, force, console)
+            else:
+                summary = asyncio.run(run_update(settings, storage, only=only, force=force))
+        except ConfigError as exc:
+            _fail(str(exc), EXIT_CONFIG)
+            return
+    if as_json:
+        click.echo(json.dumps(summary.to_json(), ensure_ascii=False))
+    else:
+        _print_summary(summary, Console())
+
+
+def _update_with_progress(
+    settings: Settings, storage: Storage, only: tuple[str, ...], force: bool, console: Console
+) -> UpdateSummary:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("Updating sources", total=None)
+
+        def started(count: int) -> None:
+            progress.update(task, total=count)
+
+        def done(report: SourceReport) -> None:
+            progress.update(task, advance=1, description=f"Updated {report.source_id}")
+
+        return asyncio.run(
+            run_update(
+                settings, storage, only=only, force=force, on_source_done=done, on_start=started
+            )
+        )
+
+
+def _print_summary(summary: UpdateSummary, console: Console) -> None:
+    totals = summary.to_json()
+    table = Table(title="Update", title_justify="left")
+    for column in ("source", "status", "new", "updated", "error"):
+        table.add_column(column, justify="right" if column in ("new", "updated") else "left")
+    for report in sorted(summary.sources, key=lambda r: r.source_id):
+        style = "red" if report.status is SourceStatus.FAILING else None
+        table.add_row(
+            report.source_id,
+            str(report.status),
+            str(report.counts.new),
+            str(report.counts.updated),
+            f"{report.error_kind}: {report.error}" if report.error_kind else "",
+            style=style,
+        )
+    if summary.sources:
+        console.print(table)
+    console.print(
+        f"{totals['new']} new, {totals['updated']} updated, {totals['unchanged']} unchanged; "
+        f"{len(summary.sources)} sources checked, {totals['failed']} failed"
+    )
+
+
+@cli.command("sources")
+@config_option
+@click.option("--failing", is_flag=True, help="Only sources whose last fetch failed.")
+@json_option
+def sources_command(config_path: Path | None, failing: bool, as_json: bool) -> None:
+    """List every source with its fetch health."""
+    settings = _settings(config_path)
+    with _storage(settings) as storage:
+        storage.sync_sources(settings.source_models(), datetime.now(UTC))
+        rows = [
+            h
+            for h in storage.source_health()
+            if not failing or h.shown_status is SourceStatus.FAILING
+        ]
+        counts = {h.source_id: storage.count_articles(h.source_id) for h in rows}
+    if as_json:
+        click.echo(json.dumps([_source_json(h, counts[h.source_id]) for h in rows]))
+        return
+    table = Table()
+    for column in ("id", "status", "articles", "last success", "errors", "next check", "error"):
+        table.add_column(column)
+    for h in rows:
+        table.add_row(
+            h.source_id,
+            str(h.shown_status),
+            str(counts[h.source_id]),
+            _iso(h.last_success_at) or "never",
+            str(h.error_count),
+            _iso(h.next_check_at) or "now",
+            f"{h.error_kind}: {h.error_message}" if h.error_kind else "",
+            style="red" if h.shown_status is SourceStatus.FAILING else None,
+        )
+    Console().print(table)
+
+
+def _source_json(health: SourceHealth, articles: int) -> dict[str, Any]:
+    return {
+        "id": health.source_id,
+        "name": health.name,
+        "url": health.url,
+        "status": str(health.shown_status),
+        "articles": articles,
+        "last_fetch": _iso(health.last_fetch_at),
+        "last_success": _iso(health.last_success_at),
+        "error_kind": str(health.error_kind) if health.error_kind else None,
+        "error": health.error_message,
+        "error_count": health.error_count,
+        "failing_since": _iso(health.failing_since),
+        "next_check": _iso(health.next_check_at),
+    }

@@ -1,0 +1,329 @@
+"""Load ``config.yaml`` into frozen, validated settings, reporting every problem with its line.
+
+What it does: parse YAML, validate it with pydantic (types, ranges, URLs, durations), run the
+checks that span several entries (unique ids, known topic slugs), resolve relative paths
+against the config file's folder, and apply ``FEEDS_DATABASE_URL``. On any problem it raises
+one ``ConfigError`` listing all of them as ``FILE:LINE: location: message``.
+
+What it does not do: read the database or the network, or compile topic rules (the tagging
+package does that from ``Settings.topics``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from feeds import __version__
+from feeds.errors import ConfigError
+from feeds.models import Source
+
+CONFIG_ENV = "FEEDS_CONFIG"
+DATABASE_ENV = "FEEDS_DATABASE_URL"
+DEFAULT_CONFIG = "config.yaml"
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)")
+_UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+def parse_duration(value: object) -> timedelta:
+    """Read ``90``, ``"45s"``, ``"30m"``, ``"1h30m"``, ``"2d"`` or ``"1w"`` as a duration."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("not a duration (use for example 30m, 1h or 2d)")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip().lower().replace(" ", "")
+        parts = list(_DURATION_PART.finditer(text))
+        if not parts or "".join(p.group(0) for p in parts) != text:
+            raise ValueError(f"{value!r} is not a duration (use for example 30m, 1h or 2d)")
+        seconds = sum(float(p.group(1)) * _UNIT_SECONDS[p.group(2)] for p in parts)
+    else:
+        raise ValueError("not a duration (use for example 30m, 1h or 2d)")
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return timedelta(seconds=seconds)
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Slug = Annotated[str, Field(pattern=_SLUG, max_length=64)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class SiteSettings(_Frozen):
+    """``site:`` — how the service names and locates itself."""
+
+    title: str = Field("Health News Feeds", min_length=1)
+    base_url: str = "http://localhost:8000"
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("not an http(s) URL")
+        return value.rstrip("/")
+
+
+class FetchSettings(_Frozen):
+    """``fetch:`` — how sources are fetched."""
+
+    user_agent: str | None = None  # default: "feeds/VERSION (+base_url)"
+    timeout: float = Field(20.0, gt=0, le=600)  # seconds, per connect and per read
+    deadline: float = Field(120.0, gt=0, le=3600)  # seconds for a whole request
+    max_bytes: int = Field(10_000_000, ge=1024)  # body limit, after decompression
+    concurrency: int = Field(8, ge=1, le=256)  # fetches in flight at once
+    max_redirects: int = Field(5, ge=0, le=20)
+    interval: Duration = timedelta(minutes=30)  # default time between checks of a source
+
+
+class SourceSettings(_Frozen):
+    """One entry of ``sources:``."""
+
+    id: Slug
+    name: str = Field(min_length=1)
+    url: str
+    interval: Duration | None = None
+    topics: tuple[Slug, ...] = ()
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _url_or_path(cls, value: str, info: ValidationInfo) -> str:
+        base_dir = Path((info.context or {}).get("base_dir", "."))
+        return resolve_source_url(value, base_dir)
+
+
+class TopicSettings(_Frozen):
+    """One entry of ``topics:`` (its rules are compiled by the tagging package)."""
+
+    slug: Slug
+    title: str = Field(min_length=1)
+    description: str = ""
+    terms: tuple[str, ...] = ()
+    acronyms: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    mesh: tuple[str, ...] = ()
+    parents: tuple[Slug, ...] = ()
+
+
+class Settings(_Frozen):
+    """The whole validated configuration."""
+
+    site: SiteSettings = SiteSettings()
+    database: str = "sqlite:///data/feeds.db"
+    fetch: FetchSettings = FetchSettings()
+    sources: tuple[SourceSettings, ...] = ()
+    topics: tuple[TopicSettings, ...] = ()
+
+    @field_validator("database")
+    @classmethod
+    def _database_url(cls, value: str, info: ValidationInfo) -> str:
+        base_dir = Path((info.context or {}).get("base_dir", "."))
+        return resolve_database_url(value, base_dir)
+
+    @property
+    def user_agent(self) -> str:
+        """The User-Agent sent with every request: names the project and this deployment."""
+        return self.fetch.user_agent or f"feeds/{__version__} (+{self.site.base_url})"
+
+    def source_models(self) -> tuple[Source, ...]:
+        """The configured sources as pipeline values, with the default interval applied."""
+        return tuple(
+            Source(
+                id=s.id,
+                name=s.name,
+                url=s.url,
+                interval=s.interval or self.fetch.interval,
+                topics=s.topics,
+                enabled=s.enabled,
+            )
+            for s in self.sources
+        )
+
+
+def resolve_source_url(value: str, base_dir: Path) -> str:
+    """An http(s) URL as given; a file path or file: URL as an absolute file: URL."""
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https"):
+        if not parts.hostname:
+            raise ValueError("not an http(s) URL or file path")
+        return value
+    if parts.scheme == "file":
+        return Path(parts.path).resolve().as_uri()
+    if parts.scheme and len(parts.scheme) > 1:  # "C:" is a drive letter, not a scheme
+        raise ValueError("not an http(s) URL or file path")
+    if not value.strip():
+        raise ValueError("not an http(s) URL or file path")
+    return (base_dir / value).resolve().as_uri()
+
+
+def resolve_database_url(value: str, base_dir: Path) -> str:
+    """Make a relative SQLite path absolute against ``base_dir``; check the URL's form."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError("not a database URL (for example sqlite:///data/feeds.db)") from None
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            path = Path(database)
+            if not path.is_absolute():
+                url = url.set(database=str((base_dir / path).resolve()))
+    return url.render_as_string(hide_password=False)
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def default_config_path() -> Path:
+    """``$FEEDS_CONFIG`` if set, else ``./config.yaml``."""
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read, validate and resolve the config file; raise ``ConfigError`` with every problem."""
+    path = path or default_config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    return parse_settings(text, path)
+
+
+def parse_settings(text: str, path: Path) -> Settings:
+    """Validate config ``text`` that was read from ``path``."""
+    name = str(path)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"{mark.line + 1}" if mark is not None else "1"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(
+            f"{name} is not valid YAML", (f"{name}:{line}: yaml: {problem}",)
+        ) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name}: the top level must be a mapping", (f"{name}:1: not a mapping",))
+    lines = dict(_node_lines(root, ())) if root is not None else {}
+    env_database = os.environ.get(DATABASE_ENV)
+    if env_database:
+        data = {**data, "database": resolve_env_database(env_database)}
+
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    settings: Settings | None = None
+    try:
+        settings = Settings.model_validate(data, context={"base_dir": path.resolve().parent})
+    except ValidationError as exc:
+        problems.extend((tuple(err["loc"]), _message(err)) for err in exc.errors())
+    problems.extend(_cross_checks(data))
+    if problems:
+        formatted = tuple(
+            f"{name}:{_line_for(loc, lines)}: {_format_loc(loc)}: {message}"
+            for loc, message in sorted(problems, key=lambda p: _line_for(p[0], lines))
+        )
+        count = len(formatted)
+        raise ConfigError(f"{name} has {count} problem{'s' if count != 1 else ''}", formatted)
+    assert settings is not None
+    return settings
+
+
+def resolve_env_database(value: str) -> str:
+    """``FEEDS_DATABASE_URL``: a relative SQLite path is relative to the working directory."""
+    try:
+        return resolve_database_url(value, Path.cwd())
+    except ValueError:
+        return value  # reported by validation, with the same message as in the file
+
+
+def _cross_checks(data: Mapping[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Checks that span entries; tolerant of entries that already failed validation."""
+    topic_slugs: set[str] = set()
+    for i, topic in enumerate(_mappings(data.get("topics"))):
+        slug = topic.get("slug")
+        if isinstance(slug, str):
+            if slug in topic_slugs:
+                yield ("topics", i, "slug"), f"duplicate topic slug {slug!r}"
+            topic_slugs.add(slug)
+    source_ids: set[str] = set()
+    for i, source in enumerate(_mappings(data.get("sources"))):
+        source_id = source.get("id")
+        if isinstance(source_id, str):
+            if source_id in source_ids:
+                yield ("sources", i, "id"), f"duplicate source id {source_id!r}"
+            source_ids.add(source_id)
+        topics = source.get("topics")
+        if isinstance(topics, list):
+            for j, slug in enumerate(topics):
+                if isinstance(slug, str) and slug not in topic_slugs:
+                    yield ("sources", i, "topics", j), f"unknown topic {slug!r}"
+
+
+def _mappings(value: object) -> Iterator[Mapping[str, Any]]:
+    items: Sequence[object] = value if isinstance(value, list) else ()
+    for item in items:
+        yield item if isinstance(item, dict) else {}
+
+
+def _node_lines(node: yaml.Node, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], int]]:
+    """Map every path in the YAML document to its 1-based line (a key's own line)."""
+    yield path, node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = path + (key_node.value,)
+            yield from _node_lines(value_node, key)
+            yield key, key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _node_lines(item, (*path, index))
+
+
+def _line_for(loc: tuple[Any, ...], lines: Mapping[tuple[Any, ...], int]) -> int:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return 1
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    kind = error.get("type")
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required"
+    message = str(error.get("msg", "invalid"))
+    return message.removeprefix("Value error, ")

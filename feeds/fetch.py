@@ -1,0 +1,213 @@
+"""Fetch a source's body: conditional HTTP GET with limits, or a local file read.
+
+What it does: send the stored validators (If-None-Match / If-Modified-Since, RFC 9110
+§13.1), turn a 304 into ``NotModified``, stream the body and stop past ``max_bytes`` (counted
+after decompression, so a small gzip body cannot inflate without bound), follow a bounded
+number of redirects, and give up on a whole request after ``deadline`` seconds (per-read
+timeouts alone let a server that drips a byte at a time hold a worker for ever). Every
+failure becomes a ``Failed`` with one of the closed ``ErrorKind`` values, mapped in
+``classify_error`` and nowhere else.
+
+What it does not do: parse, retry, or decide when to fetch next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import ssl
+import time
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import httpx
+
+from feeds.errors import ErrorKind
+from feeds.models import Failed, Fetched, FetchResult, NotModified, Validators
+
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
+)
+
+
+class Fetcher:
+    """An HTTP client for one update run; use as ``async with Fetcher(...) as fetcher``."""
+
+    def __init__(
+        self,
+        *,
+        user_agent: str,
+        timeout: float = 20.0,
+        deadline: float = 120.0,
+        max_bytes: int = 10_000_000,
+        concurrency: int = 8,
+        max_redirects: int = 5,
+    ) -> None:
+        self._max_bytes = max_bytes
+        self._deadline = deadline
+        self._client = httpx.AsyncClient(
+            headers={"User-Agent": user_agent, "Accept": ACCEPT},
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            follow_redirects=True,
+            max_redirects=max_redirects,
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._client.aclose()
+
+    async def fetch(self, url: str, validators: Validators = Validators()) -> FetchResult:
+        """Fetch ``url`` (http(s) or file:) once; never raises for a bad source."""
+        started = time.monotonic()
+        if urlsplit(url).scheme == "file":
+            return await asyncio.to_thread(read_file, url, validators, self._max_bytes)
+        try:
+            async with asyncio.timeout(self._deadline):
+                return await self._get(url, validators, started)
+        except TimeoutError:
+            return Failed(
+                ErrorKind.TIMEOUT,
+                f"fetch: no complete response within {self._deadline:g} s",
+                elapsed=time.monotonic() - started,
+            )
+        except httpx.HTTPError as exc:
+            kind, message = classify_error(exc)
+            return Failed(kind, message, elapsed=time.monotonic() - started)
+
+    async def _get(self, url: str, validators: Validators, started: float) -> FetchResult:
+        headers = {}
+        if validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
+        async with self._client.stream("GET", url, headers=headers) as response:
+            final_url = str(response.url)
+            if response.status_code == 304:
+                # RFC 9110 §15.4.5: a 304 may carry refreshed validators; keep the old ones
+                # for whatever it leaves out.
+                return NotModified(
+                    url=final_url,
+                    validators=Validators(
+                        etag=response.headers.get("etag") or validators.etag,
+                        last_modified=response.headers.get("last-modified")
+                        or validators.last_modified,
+                    ),
+                    elapsed=time.monotonic() - started,
+                )
+            if not response.is_success:
+                return Failed(
+                    ErrorKind.HTTP_STATUS,
+                    f"fetch: HTTP {response.status_code} {response.reason_phrase}".rstrip(),
+                    status_code=response.status_code,
+                    elapsed=time.monotonic() - started,
+                )
+            declared = _int(response.headers.get("content-length"))
+            encoded = response.headers.get("content-encoding", "identity") != "identity"
+            if declared is not None and not encoded and declared > self._max_bytes:
+                return self._too_large(started, f"declares {declared} bytes,")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > self._max_bytes:
+                    return self._too_large(started, "is longer,")
+                chunks.append(chunk)
+            if size == 0:
+                return Failed(ErrorKind.EMPTY, "fetch: the body is empty")
+            return Fetched(
+                url=final_url,
+                body=b"".join(chunks),
+                content_type=response.headers.get("content-type"),
+                validators=Validators(
+                    etag=response.headers.get("etag"),
+                    last_modified=response.headers.get("last-modified"),
+                ),
+                elapsed=time.monotonic() - started,
+                status=response.status_code,
+            )
+
+    def _too_large(self, started: float, detail: str) -> Failed:
+        return Failed(
+            ErrorKind.TOO_LARGE,
+            f"fetch: the body {detail} over the limit of {self._max_bytes} bytes",
+            elapsed=time.monotonic() - started,
+        )
+
+
+def read_file(url: str, validators: Validators, max_bytes: int) -> FetchResult:
+    """Read a local file source, answering ``NotModified`` when its size and mtime match."""
+    started = time.monotonic()
+    path = Path(url2pathname(urlsplit(url).path))
+    try:
+        stat = path.stat()
+        etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+        if validators.etag == etag:
+            return NotModified(url=url, validators=validators, elapsed=0.0)
+        if stat.st_size > max_bytes:
+            return Failed(
+                ErrorKind.TOO_LARGE, f"fetch: {path} is larger than {max_bytes} bytes"
+            )
+        with path.open("rb") as handle:
+            body = handle.read(max_bytes + 1)
+    except OSError as exc:
+        return Failed(ErrorKind.FILE, f"fetch: cannot read {path}: {os.strerror(exc.errno or 0)}")
+    if len(body) > max_bytes:
+        return Failed(ErrorKind.TOO_LARGE, f"fetch: {path} is larger than {max_bytes} bytes")
+    if not body:
+        return Failed(ErrorKind.EMPTY, f"fetch: {path} is empty")
+    return Fetched(
+        url=url,
+        body=body,
+        content_type=None,
+        validators=Validators(etag=etag),
+        elapsed=time.monotonic() - started,
+    )
+
+
+def classify_error(exc: httpx.HTTPError) -> tuple[ErrorKind, str]:
+    """The one place that maps transport exceptions to error kinds and messages."""
+    if isinstance(exc, httpx.TimeoutException):
+        return ErrorKind.TIMEOUT, f"fetch: timed out ({type(exc).__name__})"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return ErrorKind.REDIRECT_LOOP, "fetch: too many redirects"
+    if isinstance(exc, httpx.DecodingError):
+        return ErrorKind.PARSE, f"fetch: the body could not be decompressed ({exc})"
+    causes = list(_causes(exc))
+    if any(isinstance(c, socket.gaierror) for c in causes):
+        return ErrorKind.DNS, f"fetch: the host name did not resolve ({_first_line(exc)})"
+    if any(isinstance(c, ssl.SSLError | ssl.CertificateError) for c in causes):
+        return ErrorKind.TLS, f"fetch: TLS failed ({_first_line(exc)})"
+    return ErrorKind.CONNECT, f"fetch: {_first_line(exc) or type(exc).__name__}"
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else ""
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None

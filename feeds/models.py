@@ -1,0 +1,216 @@
+"""Frozen, typed values that cross the boundaries between pipeline stages.
+
+Nothing here does I/O. Collections are tuples so a value can be shared freely; every
+datetime is timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from feeds.errors import ErrorKind
+
+
+class SourceStatus(enum.StrEnum):
+    """What a source's last fetch amounted to, as shown to operators."""
+
+    NEW = "new"  # configured, never fetched
+    OK = "ok"  # the last fetch brought a feed
+    NOT_MODIFIED = "not_modified"  # the last fetch was answered 304 Not Modified
+    FAILING = "failing"  # the last fetch failed; see error_kind / error_message
+    DISABLED = "disabled"  # enabled: false in the config, or removed from it
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A source as configured: what to fetch and how often."""
+
+    id: str  # slug, unique across sources
+    name: str  # display name
+    url: str  # absolute http(s) URL, or a file: URL for a local file
+    interval: timedelta  # how long to wait between two successful checks
+    topics: tuple[str, ...] = ()  # topic slugs every article of this source gets
+    enabled: bool = True  # disabled sources are kept but never fetched
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """What the database knows about a source's fetching, one row per source."""
+
+    source_id: str  # the Source.id this row belongs to
+    name: str  # display name at the last sync
+    url: str  # URL fetched
+    enabled: bool  # copy of Source.enabled at the last sync
+    status: SourceStatus  # summary of the last fetch
+    etag: str | None  # ETag exactly as last received, sent back as If-None-Match
+    last_modified: str | None  # Last-Modified exactly as received, sent as If-Modified-Since
+    last_fetch_at: datetime | None  # when the last fetch ended, whatever its outcome
+    last_success_at: datetime | None  # when a fetch last brought a feed or a 304
+    error_kind: ErrorKind | None  # why the last fetch failed; None after a success
+    error_message: str | None  # human-readable detail of that failure
+    error_count: int  # consecutive failures; 0 after a success
+    failing_since: datetime | None  # first failure of the current run of failures
+    next_check_at: datetime | None  # when the source is due again; None means now
+    last_bytes: int | None  # size of the last body received (decompressed)
+    last_duration_ms: int | None  # wall time of the last fetch
+
+    @property
+    def shown_status(self) -> SourceStatus:
+        """The status to show: ``disabled`` wins over the last fetch's outcome."""
+        return self.status if self.enabled else SourceStatus.DISABLED
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """The opaque values a conditional GET sends back (RFC 9110 §13.1)."""
+
+    etag: str | None = None  # sent as If-None-Match
+    last_modified: str | None = None  # sent as If-Modified-Since
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A fetch that brought a body."""
+
+    url: str  # final URL, after redirects
+    body: bytes  # decompressed body, at most fetch.max_bytes long
+    content_type: str | None  # Content-Type header, for the charset
+    validators: Validators  # ETag / Last-Modified to store for the next fetch
+    elapsed: float  # seconds from request to last byte
+    status: int = 200  # HTTP status (200 for local files)
+
+
+@dataclass(frozen=True, slots=True)
+class NotModified:
+    """A conditional fetch answered 304: nothing to parse."""
+
+    url: str  # URL that answered
+    validators: Validators  # validators to keep (refreshed when the 304 carries new ones)
+    elapsed: float  # seconds the request took
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """A fetch or parse that could not produce entries."""
+
+    kind: ErrorKind  # one of the closed set of error kinds
+    message: str  # what happened, for people; starts with the stage
+    status_code: int | None = None  # the HTTP status, for kind http_status
+    elapsed: float = 0.0  # seconds spent before failing
+
+
+FetchResult = Fetched | NotModified | Failed
+
+
+@dataclass(frozen=True, slots=True)
+class Enclosure:
+    """A media file attached to an entry (RSS <enclosure>, Atom rel="enclosure")."""
+
+    url: str  # absolute URL
+    type: str | None = None  # MIME type as declared
+    length: int | None = None  # size in bytes as declared
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEntry:
+    """One feed entry as the feed states it, before any cleaning."""
+
+    entry_id: str  # guid / atom:id, else link, else a hash of title + link
+    title: str  # as in the feed (may hold markup)
+    link: str | None  # the entry's main link, resolved against xml:base / feed URL
+    links: tuple[str, ...]  # every other link of the entry (related, via, ...)
+    summary_html: str  # description / summary as HTML
+    content_html: str  # full content as HTML, or ""
+    published: datetime | None  # publication date from the feed, UTC
+    updated: datetime | None  # last-update date from the feed, UTC
+    authors: tuple[str, ...]  # author names (or e-mails when no name is given)
+    categories: tuple[str, ...]  # the feed's own category terms
+    enclosures: tuple[Enclosure, ...]  # attached media
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A feed document that yielded entries (or was validly empty)."""
+
+    url: str  # the URL the document came from, for resolving relative links
+    title: str  # channel / feed title
+    link: str | None  # the site the feed belongs to
+    version: str  # feedparser's format name (rss20, atom10, rss10, ...)
+    entries: tuple[ParsedEntry, ...]  # entries that could be read
+    ttl_minutes: int | None = None  # RSS <ttl>, for scheduling
+    warnings: tuple[str, ...] = ()  # survivable problems (bozo, skipped entries)
+
+
+ParseResult = ParsedFeed | Failed
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A normalized entry, ready to store. Its ``id`` never changes for the same entry."""
+
+    id: str  # stable id derived from (source id, entry id)
+    source_id: str  # the source it came from
+    entry_id: str  # the entry's id within that source
+    url: str | None  # canonical absolute link
+    title: str  # plain text, no markup
+    summary: str  # plain text, at most 500 characters
+    content_html: str  # sanitized HTML with absolute URLs
+    published: datetime  # effective date: published, else updated, else first seen (UTC)
+    updated: datetime | None  # the feed's update date, if any (UTC)
+    first_seen: datetime  # when feeds first stored this entry
+    authors: tuple[str, ...] = ()  # author names
+    categories: tuple[str, ...] = ()  # the source's own categories
+    enclosures: tuple[Enclosure, ...] = ()  # attached media
+    dois: tuple[str, ...] = ()  # DOIs found in links and text, lower-case
+    content_hash: str = ""  # digest of the stored fields, to tell an edit from a re-fetch
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCounts:
+    """How an upsert of one source's articles went."""
+
+    new: int = 0  # articles seen for the first time
+    updated: int = 0  # known articles whose content changed
+    unchanged: int = 0  # known articles fetched again unchanged
+
+
+@dataclass(frozen=True, slots=True)
+class SourceReport:
+    """The outcome of updating one source, as reported by ``feeds update``."""
+
+    source_id: str  # which source
+    status: SourceStatus  # ok, not_modified or failing
+    counts: StoreCounts = field(default_factory=StoreCounts)  # articles new/updated/unchanged
+    error_kind: ErrorKind | None = None  # why it failed
+    error: str | None = None  # the failure message
+    warnings: tuple[str, ...] = ()  # survivable parse problems
+
+    def to_json(self) -> dict[str, object]:
+        """The per-source object of ``feeds update --json``."""
+        return {
+            "id": self.source_id,
+            "status": str(self.status),
+            "new": self.counts.new,
+            "updated": self.counts.updated,
+            "error_kind": str(self.error_kind) if self.error_kind else None,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateSummary:
+    """The outcome of one update run over several sources."""
+
+    sources: tuple[SourceReport, ...]  # one report per source processed
+
+    def to_json(self) -> dict[str, object]:
+        """The object ``feeds update --json`` prints."""
+        return {
+            "new": sum(r.counts.new for r in self.sources),
+            "updated": sum(r.counts.updated for r in self.sources),
+            "unchanged": sum(r.counts.unchanged for r in self.sources),
+            "failed": sum(1 for r in self.sources if r.status is SourceStatus.FAILING),
+            "sources": [r.to_json() for r in self.sources],
+        }

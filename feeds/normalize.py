@@ -1,0 +1,209 @@
+"""Turn a parsed entry into a clean, stable ``Article``. Pure: no I/O, no clock.
+
+- Links: absolute, canonical (RFC 3986 §6.2.2 case and percent-encoding normalization via
+  w3lib, default port dropped per §6.2.3), tracking parameters and fragment removed.
+- Ids: ``Article.id`` is a digest of (source id, entry id) and of nothing volatile, so a
+  re-fetched or edited entry keeps its id.
+- Dates: UTC; published, else updated, else first seen. A date after the first sighting is
+  a publisher's clock or typo, so it is clamped to the first-seen time; comparing with
+  first-seen (not "now") keeps the value the same on every later fetch.
+- HTML: sanitized with nh3 against an allowlist; relative URLs made absolute. Titles,
+  summaries, authors and categories are plain text with markup removed, not escaped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+from dataclasses import replace
+from datetime import datetime
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
+
+import nh3
+from w3lib.url import canonicalize_url, url_query_cleaner
+
+from feeds.identifiers import find_dois
+from feeds.models import Article, Enclosure, ParsedEntry, ParsedFeed, Source
+
+SUMMARY_MAX = 500
+TITLE_FALLBACK_MAX = 100
+
+# Query parameters that identify a campaign or a click, not the document.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
+        "igshid", "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id",
+        "oly_enc_id", "vero_id", "vero_conv", "rb_clickid", "s_cid", "cmpid", "ncid",
+        "sr_share", "spm", "ref_src",
+    }
+)  # fmt: skip
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+ALLOWED_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del",
+        "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2",
+        "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p",
+        "pre", "q", "s", "samp", "small", "span", "strong", "sub", "summary", "sup",
+        "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul",
+    }
+)  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "blockquote": {"cite"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "q": {"cite"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "time": {"datetime"},
+}
+URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_entry(
+    entry: ParsedEntry, source: Source, feed: ParsedFeed, *, now: datetime, first_seen: datetime
+) -> Article:
+    """The article for ``entry``; ``first_seen`` is the stored first sighting, else ``now``.
+
+    ``updated`` may legitimately be later than the first sighting (an edit), so it is only
+    capped at ``now``.
+    """
+    base = entry.link or feed.url
+    url = canonical_url(entry.link, feed.url) if entry.link else None
+    summary = truncate(plain_text(entry.summary_html or entry.content_html), SUMMARY_MAX)
+    title = plain_text(entry.title) or truncate(summary, TITLE_FALLBACK_MAX) or url or "Untitled"
+    published = entry.published or entry.updated or first_seen
+    updated = entry.updated
+    article = Article(
+        id=article_id(source.id, entry.entry_id),
+        source_id=source.id,
+        entry_id=entry.entry_id,
+        url=url,
+        title=title,
+        summary=summary,
+        content_html=sanitize_html(entry.content_html or entry.summary_html, base),
+        published=min(published, first_seen),
+        updated=min(updated, now) if updated else None,
+        first_seen=first_seen,
+        authors=_unique(plain_text(a) for a in entry.authors),
+        categories=_unique(plain_text(c) for c in entry.categories),
+        enclosures=tuple(
+            replace(e, url=u)
+            for e in entry.enclosures
+            if (u := canonical_url(e.url, base, keep_query=True)) is not None
+        ),
+        dois=find_dois(
+            (entry.link or "", *entry.links, entry.title, entry.summary_html, entry.content_html)
+        ),
+    )
+    return replace(article, content_hash=content_hash(article))
+
+
+def article_id(source_id: str, entry_id: str) -> str:
+    """A stable 32-hex-digit id for an entry of a source."""
+    return hashlib.sha256(f"{source_id}\n{entry_id}".encode()).hexdigest()[:32]
+
+
+def content_hash(article: Article) -> str:
+    """A digest of everything stored about an article except when it was first seen."""
+    payload = [
+        article.url,
+        article.title,
+        article.summary,
+        article.content_html,
+        article.published.isoformat(),
+        article.updated.isoformat() if article.updated else None,
+        article.authors,
+        article.categories,
+        [(e.url, e.type, e.length) for e in article.enclosures],
+        article.dois,
+    ]
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
+
+
+def canonical_url(url: str, base: str | None = None, *, keep_query: bool = False) -> str | None:
+    """Absolute, canonical http(s) URL, or None for anything else (javascript:, mailto:, …)."""
+    absolute = urljoin(base or "", url.strip())
+    parts = urlsplit(absolute)
+    if parts.scheme.lower() not in DEFAULT_PORTS or not parts.hostname:
+        return None
+    if not keep_query:
+        tracking = [
+            name
+            for name, _ in parse_qsl(parts.query, keep_blank_values=True)
+            if name.lower() in TRACKING_PARAMS or name.lower().startswith(TRACKING_PREFIXES)
+        ]
+        if tracking:
+            absolute = url_query_cleaner(absolute, tracking, remove=True, unique=False)
+    canonical = canonicalize_url(absolute, keep_fragments=False)
+    parts = urlsplit(canonical)
+    scheme = parts.scheme.lower()
+    netloc = (parts.hostname or "").lower()
+    if parts.port and parts.port != DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{parts.port}"
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+def sanitize_html(fragment: str, base: str | None) -> str:
+    """The fragment with only allowlisted tags/attributes/schemes, URLs made absolute."""
+    if not fragment:
+        return ""
+
+    def absolutize(_tag: str, attribute: str, value: str) -> str | None:
+        if attribute in URL_ATTRIBUTES:
+            return urljoin(base or "", value.strip())
+        return value
+
+    return nh3.clean(
+        fragment,
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        link_rel="noopener noreferrer",
+        attribute_filter=absolutize,
+        strip_comments=True,
+    ).strip()
+
+
+def plain_text(fragment: str) -> str:
+    """Text with every tag removed and entities decoded, whitespace collapsed.
+
+    Decoding can reveal markup that was entity-escaped (``&lt;script&gt;``); it is
+    stripped again, a bounded number of times, so no markup survives as text.
+    """
+    text = fragment or ""
+    for _ in range(5):
+        stripped = html.unescape(nh3.clean(text, tags=set()))
+        if stripped == text:
+            break
+        text = stripped
+    else:  # escaped five levels deep: no honest text looks like this
+        text = text.replace("<", "").replace(">", "")
+    return _SPACE.sub(" ", text).strip()
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+def _unique(values: object) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for value in values:  # type: ignore[attr-defined]
+        if value and value not in seen:
+            seen[value] = None
+    return tuple(seen)

@@ -1,0 +1,215 @@
+"""Parse a fetched body into entries. The only module that imports feedparser.
+
+Reads RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 from bytes plus the response's Content-Type (for the
+charset) and URL (the base for relative links, together with any ``xml:base``). HTML is not
+sanitized here; that is the normalize stage's job, with one allowlist for every format.
+
+Bozo policy (feedparser flags a feed "bozo" when it had to bend the rules):
+- survivable, kept as a warning: a wrong or missing declared encoding
+  (``CharacterEncodingOverride`` / ``CharacterEncodingUnknown``), a non-XML Content-Type
+  (``NonXMLContentType``), and XML that is not well-formed but from which the lenient
+  parser still read entries;
+- fatal: nothing recognisable as a feed (``not_a_feed``; for an HTML page the feed links it
+  advertises are named in the message), or a recognised feed with errors and no entry
+  (``parse``). A well-formed feed with zero items is valid and simply empty.
+
+Entries: the id is the guid / atom:id, else the link, else a hash of title + link. An entry
+with no title, link or text, or one whose fields cannot be read, is skipped with a warning;
+when every entry is skipped the feed is a ``parse`` failure.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import html
+import time
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+
+from feeds.errors import ErrorKind
+from feeds.models import Enclosure, Failed, Fetched, ParsedEntry, ParsedFeed, ParseResult
+
+_SURVIVABLE = (
+    feedparser.CharacterEncodingOverride,
+    feedparser.CharacterEncodingUnknown,
+    feedparser.NonXMLContentType,
+)
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
+
+
+def parse_feed(fetched: Fetched) -> ParseResult:
+    """Parse ``fetched.body`` into a ``ParsedFeed``, or say why it is not one."""
+    if not fetched.body.strip():
+        return Failed(ErrorKind.EMPTY, "parse: the body is empty")
+    headers = {"content-location": fetched.url}
+    if fetched.content_type:
+        headers["content-type"] = fetched.content_type
+    result = feedparser.parse(
+        fetched.body, response_headers=headers, sanitize_html=False, resolve_relative_uris=True
+    )
+    version: str = result.get("version") or ""
+    raw_entries: list[Any] = result.get("entries") or []
+    problem = result.get("bozo_exception") if result.get("bozo") else None
+
+    if not version and not raw_entries:
+        return _not_a_feed(fetched)
+    if problem is not None and not raw_entries and not isinstance(problem, _SURVIVABLE):
+        return Failed(ErrorKind.PARSE, f"parse: no entry could be read ({_describe(problem)})")
+
+    warnings: list[str] = []
+    if problem is not None:
+        warnings.append(f"parse: {_describe(problem)}")
+    entries: list[ParsedEntry] = []
+    for position, raw in enumerate(raw_entries, 1):
+        try:
+            entry = _entry(raw, fetched.url)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            warnings.append(f"parse: entry {position} skipped: {exc}")
+            continue
+        if entry is None:
+            warnings.append(f"parse: entry {position} skipped: no title, link or text")
+            continue
+        entries.append(entry)
+    if raw_entries and not entries:
+        return Failed(ErrorKind.PARSE, f"parse: none of {len(raw_entries)} entries is readable")
+
+    feed: Mapping[str, Any] = result.get("feed") or {}
+    return ParsedFeed(
+        url=fetched.url,
+        title=str(feed.get("title") or ""),
+        link=_absolute(feed.get("link"), fetched.url),
+        version=version or "unknown",
+        entries=tuple(entries),
+        ttl_minutes=_int(feed.get("ttl")),
+        warnings=tuple(warnings),
+    )
+
+
+def _entry(raw: Mapping[str, Any], feed_url: str) -> ParsedEntry | None:
+    title = str(raw.get("title") or "")
+    link = _absolute(raw.get("link"), feed_url)
+    summary = _html(raw.get("summary_detail"), raw.get("summary"))
+    contents = raw.get("content") or []
+    content = next((_html(c, c.get("value")) for c in contents if c.get("value")), "")
+    if not (title.strip() or link or summary.strip() or content.strip()):
+        return None
+    entry_id = str(raw.get("id") or "").strip() or link or _hash_id(title, link)
+    return ParsedEntry(
+        entry_id=entry_id,
+        title=title,
+        link=link,
+        links=tuple(
+            href
+            for item in raw.get("links") or []
+            if (href := _absolute(item.get("href"), feed_url)) and href != link
+        ),
+        summary_html=summary,
+        content_html=content if content != summary else "",
+        published=_date(raw.get("published_parsed")),
+        updated=_date(raw.get("updated_parsed")),
+        authors=tuple(_authors(raw)),
+        categories=tuple(
+            str(tag.get("term") or tag.get("label") or "").strip()
+            for tag in raw.get("tags") or []
+            if tag.get("term") or tag.get("label")
+        ),
+        enclosures=tuple(_enclosures(raw.get("enclosures") or [], feed_url)),
+    )
+
+
+def _html(detail: Mapping[str, Any] | None, value: object) -> str:
+    """Content as HTML: plain-text constructs are escaped so they stay text."""
+    text = str(value or "")
+    if detail and detail.get("type") == "text/plain":
+        return html.escape(text)
+    return text
+
+
+def _authors(raw: Mapping[str, Any]) -> Iterable[str]:
+    for author in raw.get("authors") or []:
+        name = author.get("name") or author.get("email")
+        if name:
+            yield str(name)
+    if not raw.get("authors") and raw.get("author"):
+        yield str(raw["author"])
+
+
+def _enclosures(items: Iterable[Mapping[str, Any]], base: str) -> Iterable[Enclosure]:
+    for item in items:
+        href = _absolute(item.get("href"), base)
+        if href:
+            yield Enclosure(url=href, type=item.get("type") or None, length=_int(item.get("length")))
+
+
+def _absolute(href: object, base: str) -> str | None:
+    if not href or not isinstance(href, str) or not href.strip():
+        return None
+    return urljoin(base, href.strip())
+
+
+def _date(parsed: time.struct_time | None) -> datetime | None:
+    """feedparser's UTC struct_time as an aware datetime; None when absent or impossible."""
+    if not parsed:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _int(value: object) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number >= 0 else None
+
+
+def _hash_id(title: str, link: str | None) -> str:
+    digest = hashlib.sha256(f"{title}\n{link or ''}".encode()).hexdigest()[:32]
+    return f"feeds:sha256:{digest}"
+
+
+def _describe(problem: object) -> str:
+    message = str(problem).strip() or type(problem).__name__
+    return message.splitlines()[0][:200]
+
+
+def _not_a_feed(fetched: Fetched) -> Failed:
+    finder = _FeedLinkFinder()
+    head = fetched.body[:200_000].decode("utf-8", errors="replace")
+    is_html = "<html" in head[:2000].lower() or "html" in (fetched.content_type or "")
+    if is_html:
+        finder.feed(head)
+        links = [urljoin(fetched.url, href) for href in finder.links]
+        if links:
+            return Failed(
+                ErrorKind.NOT_A_FEED,
+                f"parse: an HTML page, not a feed; it links to {', '.join(links[:3])}",
+            )
+        return Failed(ErrorKind.NOT_A_FEED, "parse: an HTML page, not a feed")
+    return Failed(ErrorKind.NOT_A_FEED, "parse: not an RSS or Atom feed")
+
+
+class _FeedLinkFinder(HTMLParser):
+    """Collects ``<link rel="alternate" type="application/rss+xml" href>`` of an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "link":
+            return
+        values = {name: (value or "") for name, value in attrs}
+        rels = values.get("rel", "").lower().split()
+        if "alternate" in rels and values.get("type", "").lower() in _FEED_TYPES:
+            href = values.get("href", "").strip()
+            if href:
+                self.links.append(href)

@@ -1,0 +1,303 @@
+"""``Storage``: the one interface the rest of feeds uses to read and write the database.
+
+Every method runs its own transaction, so a caller never sees half a write: a source's
+articles and its new health are committed together or not at all. SQLAlchemy errors are
+turned into ``StorageError`` here so no caller needs to know about SQL.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, RowMapping, bindparam, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from feeds.errors import ErrorKind, StorageError
+from feeds.models import Article, Enclosure, SourceHealth, SourceStatus, StoreCounts
+from feeds.models import Source as SourceModel
+from feeds.storage.engine import make_engine
+from feeds.storage.schema import articles, sources
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_CHUNK = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
+
+
+def _translated(method: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            detail = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+            raise StorageError(f"{method.__name__}: {detail}") from exc
+
+    return wrapper
+
+
+class Storage:
+    """Sources, their fetch health, and articles, in SQLite or PostgreSQL."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Storage:
+        """Connect lazily to the database at ``url`` (nothing is created until ``migrate``)."""
+        try:
+            return cls(make_engine(url))
+        except (SQLAlchemyError, OSError) as exc:
+            raise StorageError(f"cannot open {url}: {exc}") from exc
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    # --- schema ---------------------------------------------------------------------------
+
+    @_translated
+    def migrate(self) -> str | None:
+        """Bring the schema to the newest revision; return that revision."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        return self.revision()
+
+    @_translated
+    def revision(self) -> str | None:
+        """The schema revision the database is at, or None before the first migration."""
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    @staticmethod
+    def head_revision() -> str | None:
+        """The newest revision this version of feeds knows."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        return ScriptDirectory.from_config(config).get_current_head()
+
+    # --- sources --------------------------------------------------------------------------
+
+    @_translated
+    def sync_sources(self, configured: Sequence[SourceModel], now: datetime) -> None:
+        """Make the sources table match the config: add new sources, update names, URLs and
+        ``enabled``; sources no longer configured are kept (their articles stay) but disabled.
+        A changed configured URL starts afresh: the old validators belong to the old URL."""
+        with self.engine.begin() as connection:
+            existing = {
+                row.id: row
+                for row in connection.execute(select(sources.c.id, sources.c.config_url))
+            }
+            for source in configured:
+                row = existing.get(source.id)
+                if row is None:
+                    connection.execute(
+                        sources.insert().values(
+                            id=source.id,
+                            name=source.name,
+                            config_url=source.url,
+                            url=source.url,
+                            enabled=source.enabled,
+                            status=SourceStatus.NEW.value,
+                            error_count=0,
+                            created_at=now,
+                        )
+                    )
+                    continue
+                values: dict[str, Any] = {"name": source.name, "enabled": source.enabled}
+                if row.config_url != source.url:
+                    values |= {
+                        "config_url": source.url,
+                        "url": source.url,
+                        "etag": None,
+                        "last_modified": None,
+                        "next_check_at": None,
+                    }
+                connection.execute(
+                    sources.update().where(sources.c.id == source.id).values(**values)
+                )
+            gone = set(existing) - {s.id for s in configured}
+            if gone:
+                connection.execute(
+                    sources.update().where(sources.c.id.in_(gone)).values(enabled=False)
+                )
+
+    @_translated
+    def source_health(self, ids: Sequence[str] | None = None) -> tuple[SourceHealth, ...]:
+        """Every source's health (or the named ones), ordered by id."""
+        query = select(sources).order_by(sources.c.id)
+        if ids is not None:
+            query = query.where(sources.c.id.in_(list(ids)))
+        with self.engine.connect() as connection:
+            return tuple(_health(row) for row in connection.execute(query).mappings())
+
+    # --- articles -------------------------------------------------------------------------
+
+    @_translated
+    def first_seen(self, ids: Sequence[str]) -> dict[str, datetime]:
+        """When each already-stored article among ``ids`` was first seen."""
+        found: dict[str, datetime] = {}
+        with self.engine.connect() as connection:
+            for chunk in _chunks(ids):
+                query = select(articles.c.id, articles.c.first_seen_at).where(
+                    articles.c.id.in_(chunk)
+                )
+                found.update({row.id: row.first_seen_at for row in connection.execute(query)})
+        return found
+
+    @_translated
+    def record_update(
+        self, health: SourceHealth, batch: Sequence[Article], now: datetime
+    ) -> StoreCounts:
+        """Upsert a source's articles and save its health in one transaction.
+
+        An article is inserted when its id is new, rewritten when its content hash changed
+        (keeping its first-seen time), and left alone otherwise.
+        """
+        with self.engine.begin() as connection:
+            known: dict[str, str] = {}
+            for chunk in _chunks([a.id for a in batch]):
+                query = select(articles.c.id, articles.c.content_hash).where(
+                    articles.c.id.in_(chunk)
+                )
+                known.update({row.id: row.content_hash for row in connection.execute(query)})
+            new = [_article_row(a, now) for a in batch if a.id not in known]
+            changed = [
+                _article_row(a, now) | {"b_id": a.id}
+                for a in batch
+                if a.id in known and known[a.id] != a.content_hash
+            ]
+            if new:
+                connection.execute(articles.insert(), new)
+            if changed:
+                columns = {k: bindparam(k) for k in changed[0] if k not in ("b_id", "id")}
+                columns.pop("first_seen_at")
+                connection.execute(
+                    articles.update().where(articles.c.id == bindparam("b_id")).values(columns),
+                    changed,
+                )
+            connection.execute(
+                sources.update().where(sources.c.id == health.source_id).values(_health_row(health))
+            )
+        return StoreCounts(
+            new=len(new), updated=len(changed), unchanged=len(batch) - len(new) - len(changed)
+        )
+
+    @_translated
+    def count_articles(self, source_id: str | None = None) -> int:
+        """How many articles are stored (for one source, or in all)."""
+        query = select(func.count()).select_from(articles)
+        if source_id is not None:
+            query = query.where(articles.c.source_id == source_id)
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    @_translated
+    def recent_articles(self, limit: int = 50, source_id: str | None = None) -> tuple[Article, ...]:
+        """The newest articles, newest first, ties broken by id so the order is stable."""
+        query = (
+            select(articles)
+            .order_by(articles.c.published_at.desc(), articles.c.id.desc())
+            .limit(limit)
+        )
+        if source_id is not None:
+            query = query.where(articles.c.source_id == source_id)
+        with self.engine.connect() as connection:
+            return tuple(_article(row) for row in connection.execute(query).mappings())
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield list(ids[start : start + _CHUNK])
+
+
+def _article_row(article: Article, now: datetime) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "source_id": article.source_id,
+        "entry_id": article.entry_id,
+        "url": article.url,
+        "title": article.title,
+        "summary": article.summary,
+        "content_html": article.content_html,
+        "published_at": article.published,
+        "updated_at": article.updated,
+        "first_seen_at": article.first_seen,
+        "changed_at": now,
+        "authors": list(article.authors),
+        "categories": list(article.categories),
+        "enclosures": [[e.url, e.type, e.length] for e in article.enclosures],
+        "dois": list(article.dois),
+        "content_hash": article.content_hash,
+    }
+
+
+def _article(row: RowMapping) -> Article:
+    return Article(
+        id=row["id"],
+        source_id=row["source_id"],
+        entry_id=row["entry_id"],
+        url=row["url"],
+        title=row["title"],
+        summary=row["summary"],
+        content_html=row["content_html"],
+        published=row["published_at"],
+        updated=row["updated_at"],
+        first_seen=row["first_seen_at"],
+        authors=tuple(row["authors"]),
+        categories=tuple(row["categories"]),
+        enclosures=tuple(Enclosure(url, kind, length) for url, kind, length in row["enclosures"]),
+        dois=tuple(row["dois"]),
+        content_hash=row["content_hash"],
+    )
+
+
+def _health_row(health: SourceHealth) -> dict[str, Any]:
+    return {
+        "url": health.url,
+        "status": health.status.value,
+        "etag": health.etag,
+        "last_modified": health.last_modified,
+        "last_fetch_at": health.last_fetch_at,
+        "last_success_at": health.last_success_at,
+        "error_kind": health.error_kind.value if health.error_kind else None,
+        "error_message": health.error_message,
+        "error_count": health.error_count,
+        "failing_since": health.failing_since,
+        "next_check_at": health.next_check_at,
+        "last_bytes": health.last_bytes,
+        "last_duration_ms": health.last_duration_ms,
+    }
+
+
+def _health(row: RowMapping) -> SourceHealth:
+    return SourceHealth(
+        source_id=row["id"],
+        name=row["name"],
+        url=row["url"],
+        enabled=row["enabled"],
+        status=SourceStatus(row["status"]),
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        last_fetch_at=row["last_fetch_at"],
+        last_success_at=row["last_success_at"],
+        error_kind=ErrorKind(row["error_kind"]) if row["error_kind"] else None,
+        error_message=row["error_message"],
+        error_count=row["error_count"],
+        failing_since=row["failing_since"],
+        next_check_at=row["next_check_at"],
+        last_bytes=row["last_bytes"],
+        last_duration_ms=row["last_duration_ms"],
+    )

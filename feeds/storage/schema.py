@@ -1,0 +1,100 @@
+"""Table definitions (SQLAlchemy Core) shared by queries; migrations create them.
+
+Portable types only: JSON for small lists, ``UTCDateTime`` for instants. Changing a table
+here needs a new Alembic revision in ``feeds/storage/migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every database.
+
+    SQLite has no time-zone type, so values are stored there as naive UTC; PostgreSQL gets
+    ``timestamptz``. Either way Python code only ever sees aware UTC datetimes.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("storage: naive datetime given; use aware UTC datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("config_url", Text, nullable=False),  # URL as configured
+    Column("url", Text, nullable=False),  # URL fetched (differs after a permanent redirect)
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("status", String(16), nullable=False, default="new"),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_fetch_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("error_kind", String(32)),
+    Column("error_message", Text),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("failing_since", UTCDateTime),
+    Column("next_check_at", UTCDateTime),
+    Column("last_bytes", Integer),
+    Column("last_duration_ms", Integer),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("source_id", String(64), ForeignKey("sources.id"), nullable=False),
+    Column("entry_id", Text, nullable=False),
+    Column("url", Text),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("content_html", Text, nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),  # last insert or content change
+    Column("authors", JSON, nullable=False),
+    Column("categories", JSON, nullable=False),
+    Column("enclosures", JSON, nullable=False),
+    Column("dois", JSON, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Index("ix_articles_published", "published_at", "id"),
+    Index("ix_articles_source", "source_id", "published_at"),
+)

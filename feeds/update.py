@@ -1,0 +1,185 @@
+"""The update pipeline, the one orchestrator of feeds. For each source that is due:
+
+    load due sources        storage.source_health + schedule.is_due
+    conditional GET         fetch.Fetcher.fetch            -> Fetched | NotModified | Failed
+    not modified?           record the check and stop
+    parse                   parse.parse_feed               -> ParsedFeed | Failed
+    normalize               normalize.normalize_entry      -> Article (per entry)
+    tag                     (the tagging stage lands with the topic engine)
+    upsert                  storage.record_update          (articles + health, one transaction)
+    record outcome          schedule.after_success / after_failure -> next check time
+
+Fetches run concurrently (``fetch.concurrency``); everything after the fetch runs in a
+worker thread, one source at a time, so the database has a single writer. A failing source
+is recorded and the run goes on; only configuration and database errors stop it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from feeds import schedule
+from feeds.config import Settings
+from feeds.errors import ConfigError
+from feeds.fetch import Fetcher
+from feeds.models import (
+    Article,
+    Failed,
+    FetchResult,
+    NotModified,
+    ParsedFeed,
+    Source,
+    SourceHealth,
+    SourceReport,
+    SourceStatus,
+    UpdateSummary,
+    Validators,
+)
+from feeds.normalize import article_id, normalize_entry
+from feeds.parse import parse_feed
+from feeds.storage import Storage
+
+ProgressCallback = Callable[[SourceReport], None]
+
+
+def select_sources(
+    configured: Sequence[Source],
+    health: dict[str, SourceHealth],
+    now: datetime,
+    *,
+    only: Sequence[str] = (),
+    force: bool = False,
+) -> tuple[Source, ...]:
+    """Which sources to fetch: the named ones, every enabled one (``force``), or the due ones."""
+    by_id = {s.id: s for s in configured}
+    unknown = [i for i in only if i not in by_id]
+    if unknown:
+        raise ConfigError(f"unknown source id: {', '.join(unknown)}")
+    if only:
+        return tuple(by_id[i] for i in dict.fromkeys(only))
+    return tuple(
+        s
+        for s in configured
+        if s.enabled and (force or s.id not in health or schedule.is_due(health[s.id], now))
+    )
+
+
+async def update(
+    settings: Settings,
+    storage: Storage,
+    *,
+    only: Sequence[str] = (),
+    force: bool = False,
+    on_source_done: ProgressCallback | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> UpdateSummary:
+    """Run one update pass and report what happened to each source."""
+    configured = settings.source_models()
+    await asyncio.to_thread(storage.sync_sources, configured, _now())
+    health = {h.source_id: h for h in await asyncio.to_thread(storage.source_health)}
+    chosen = select_sources(configured, health, _now(), only=only, force=force)
+    if on_start:
+        on_start(len(chosen))
+    writer = asyncio.Lock()
+    fetch = settings.fetch
+
+    async with Fetcher(
+        user_agent=settings.user_agent,
+        timeout=fetch.timeout,
+        deadline=fetch.deadline,
+        max_bytes=fetch.max_bytes,
+        concurrency=fetch.concurrency,
+        max_redirects=fetch.max_redirects,
+    ) as fetcher:
+        gate = asyncio.Semaphore(fetch.concurrency)
+
+        async def one(source: Source) -> SourceReport:
+            state = health[source.id]
+            async with gate:
+                result = await fetcher.fetch(
+                    state.url, Validators(etag=state.etag, last_modified=state.last_modified)
+                )
+            async with writer:
+                report = await asyncio.to_thread(ingest, storage, source, state, result)
+            if on_source_done:
+                on_source_done(report)
+            return report
+
+        reports = await asyncio.gather(*(one(s) for s in chosen))
+    return UpdateSummary(sources=tuple(reports))
+
+
+def ingest(
+    storage: Storage, source: Source, state: SourceHealth, result: FetchResult
+) -> SourceReport:
+    """Everything after the fetch for one source: parse, normalize, store, record health."""
+    now = _now()
+    if isinstance(result, Failed):
+        return _record_failure(storage, source, state, result, now)
+    if isinstance(result, NotModified):
+        health = schedule.after_success(
+            state,
+            source,
+            result,
+            now=now,
+            etag=result.validators.etag,
+            last_modified=result.validators.last_modified,
+            size=None,
+            elapsed=result.elapsed,
+        )
+        counts = storage.record_update(health, (), now)
+        return SourceReport(source.id, SourceStatus.NOT_MODIFIED, counts)
+
+    parsed = parse_feed(result)
+    if isinstance(parsed, Failed):
+        return _record_failure(storage, source, state, parsed, now, elapsed=result.elapsed)
+    articles = _articles(storage, source, parsed, now)
+    health = schedule.after_success(
+        state,
+        source,
+        parsed,
+        now=now,
+        etag=result.validators.etag,
+        last_modified=result.validators.last_modified,
+        size=len(result.body),
+        elapsed=result.elapsed,
+    )
+    counts = storage.record_update(health, articles, now)
+    return SourceReport(source.id, SourceStatus.OK, counts, warnings=parsed.warnings)
+
+
+def _articles(
+    storage: Storage, source: Source, parsed: ParsedFeed, now: datetime
+) -> tuple[Article, ...]:
+    # A feed may repeat an entry id; the first occurrence wins, as readers show the top one.
+    entries = {article_id(source.id, e.entry_id): e for e in reversed(parsed.entries)}
+    first_seen = storage.first_seen(list(entries))
+    return tuple(
+        normalize_entry(entry, source, parsed, now=now, first_seen=first_seen.get(key, now))
+        for key, entry in reversed(entries.items())
+    )
+
+
+def _record_failure(
+    storage: Storage,
+    source: Source,
+    state: SourceHealth,
+    failure: Failed,
+    now: datetime,
+    *,
+    elapsed: float | None = None,
+) -> SourceReport:
+    if elapsed is not None and not failure.elapsed:
+        failure = replace(failure, elapsed=elapsed)
+    health = schedule.after_failure(state, source, failure, now=now)
+    storage.record_update(health, (), now)
+    return SourceReport(
+        source.id, SourceStatus.FAILING, error_kind=failure.kind, error=failure.message
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
