@@ -297,7 +297,7 @@ def _node_lines(node: yaml.Node, path: tuple[Any, ...]) -> Iterator[tuple[tuple[
     yield path, node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            key = path + (key_node.value,)
+            key = (*path, key_node.value)
             yield from _node_lines(value_node, key)
             yield key, key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):

@@ -28,6 +28,16 @@ import httpx
 from feeds.errors import ErrorKind
 from feeds.models import Failed, Fetched, FetchResult, NotModified, Validators
 
+NO_VALIDATORS = Validators()
+# What a web server would send for a local file, so the parser treats both alike.
+FILE_TYPES = {
+    ".rss": "application/rss+xml",
+    ".atom": "application/atom+xml",
+    ".rdf": "application/rdf+xml",
+    ".xml": "application/xml",
+    ".html": "text/html",
+    ".htm": "text/html",
+}
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
@@ -68,7 +78,7 @@ class Fetcher:
     ) -> None:
         await self._client.aclose()
 
-    async def fetch(self, url: str, validators: Validators = Validators()) -> FetchResult:
+    async def fetch(self, url: str, validators: Validators = NO_VALIDATORS) -> FetchResult:
         """Fetch ``url`` (http(s) or file:) once; never raises for a bad source."""
         started = time.monotonic()
         if urlsplit(url).scheme == "file":
@@ -156,9 +166,7 @@ def read_file(url: str, validators: Validators, max_bytes: int) -> FetchResult:
         if validators.etag == etag:
             return NotModified(url=url, validators=validators, elapsed=0.0)
         if stat.st_size > max_bytes:
-            return Failed(
-                ErrorKind.TOO_LARGE, f"fetch: {path} is larger than {max_bytes} bytes"
-            )
+            return Failed(ErrorKind.TOO_LARGE, f"fetch: {path} is larger than {max_bytes} bytes")
         with path.open("rb") as handle:
             body = handle.read(max_bytes + 1)
     except OSError as exc:
@@ -170,7 +178,7 @@ def read_file(url: str, validators: Validators, max_bytes: int) -> FetchResult:
     return Fetched(
         url=url,
         body=body,
-        content_type=None,
+        content_type=FILE_TYPES.get(path.suffix.lower()),
         validators=Validators(etag=etag),
         elapsed=time.monotonic() - started,
     )

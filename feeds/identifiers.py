@@ -38,9 +38,9 @@ def _trim(candidate: str) -> str:
         candidate = candidate.split(stop, 1)[0]
     while candidate:
         last = candidate[-1]
-        if last in _TRAILING:
-            candidate = candidate[:-1]
-        elif last in _PAIRS and candidate.count(_PAIRS[last]) < candidate.count(last):
+        if last in _TRAILING or (
+            last in _PAIRS and candidate.count(_PAIRS[last]) < candidate.count(last)
+        ):
             candidate = candidate[:-1]
         else:
             break

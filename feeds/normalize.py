@@ -25,7 +25,7 @@ import nh3
 from w3lib.url import canonicalize_url, url_query_cleaner
 
 from feeds.identifiers import find_dois
-from feeds.models import Article, Enclosure, ParsedEntry, ParsedFeed, Source
+from feeds.models import Article, ParsedEntry, ParsedFeed, Source
 
 SUMMARY_MAX = 500
 TITLE_FALLBACK_MAX = 100

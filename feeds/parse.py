@@ -91,7 +91,7 @@ def parse_feed(fetched: Fetched) -> ParseResult:
     )
 
 
-def _entry(raw: Mapping[str, Any], feed_url: str) -> ParsedEntry | None:
+def _entry(raw: dict[str, Any], feed_url: str) -> ParsedEntry | None:
     title = str(raw.get("title") or "")
     link = _absolute(raw.get("link"), feed_url)
     summary = _html(raw.get("summary_detail"), raw.get("summary"))
@@ -112,7 +112,9 @@ def _entry(raw: Mapping[str, Any], feed_url: str) -> ParsedEntry | None:
         summary_html=summary,
         content_html=content if content != summary else "",
         published=_date(raw.get("published_parsed")),
-        updated=_date(raw.get("updated_parsed")),
+        # dict.get, not FeedParserDict.get: the latter falls back to published_parsed
+        # (feedparser issue 310), which would report a publication date as an update.
+        updated=_date(dict.get(raw, "updated_parsed")),
         authors=tuple(_authors(raw)),
         categories=tuple(
             str(tag.get("term") or tag.get("label") or "").strip()
@@ -144,7 +146,9 @@ def _enclosures(items: Iterable[Mapping[str, Any]], base: str) -> Iterable[Enclo
     for item in items:
         href = _absolute(item.get("href"), base)
         if href:
-            yield Enclosure(url=href, type=item.get("type") or None, length=_int(item.get("length")))
+            yield Enclosure(
+                url=href, type=item.get("type") or None, length=_int(item.get("length"))
+            )
 
 
 def _absolute(href: object, base: str) -> str | None:

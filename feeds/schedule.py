@@ -35,8 +35,9 @@ def success_delay(interval: timedelta, ttl_minutes: int | None = None) -> timede
 
 def failure_delay(interval: timedelta, error_count: int) -> timedelta:
     """How long to wait after the ``error_count``-th consecutive failure (1-based)."""
-    factor = 2 ** min(max(error_count - 1, 0), 16)
-    return min(max(interval * factor, MIN_INTERVAL), MAX_INTERVAL)
+    factor: int = 2 ** min(max(error_count - 1, 0), 16)
+    delay: timedelta = interval * factor
+    return min(max(delay, MIN_INTERVAL), MAX_INTERVAL)
 
 
 def after_success(
@@ -54,9 +55,7 @@ def after_success(
     ttl = outcome.ttl_minutes if isinstance(outcome, ParsedFeed) else None
     return replace(
         health,
-        status=SourceStatus.NOT_MODIFIED
-        if isinstance(outcome, NotModified)
-        else SourceStatus.OK,
+        status=SourceStatus.NOT_MODIFIED if isinstance(outcome, NotModified) else SourceStatus.OK,
         etag=etag,
         last_modified=last_modified,
         last_fetch_at=now,

@@ -39,7 +39,7 @@ def _translated(method: Callable[P, R]) -> Callable[P, R]:
         try:
             return method(*args, **kwargs)
         except SQLAlchemyError as exc:
-            detail = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+            detail = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
             raise StorageError(f"{method.__name__}: {detail}") from exc
 
     return wrapper
@@ -182,8 +182,9 @@ class Storage:
             if new:
                 connection.execute(articles.insert(), new)
             if changed:
-                columns = {k: bindparam(k) for k in changed[0] if k not in ("b_id", "id")}
-                columns.pop("first_seen_at")
+                # first_seen_at is never rewritten: an edit keeps the first sighting.
+                keep = ("b_id", "id", "first_seen_at")
+                columns: dict[str, Any] = {k: bindparam(k) for k in changed[0] if k not in keep}
                 connection.execute(
                     articles.update().where(articles.c.id == bindparam("b_id")).values(columns),
                     changed,

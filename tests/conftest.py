@@ -1,0 +1,58 @@
+"""Shared fixtures: the loopback feed server, a migrated database, config files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from feeds.config import Settings, parse_settings
+from feeds.storage import Storage
+from tests import httpserver
+
+
+@pytest.fixture(scope="session")
+def _server_process() -> Iterator[httpserver.FeedServer]:
+    handle, httpd = httpserver.start()
+    yield handle
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def server(_server_process: httpserver.FeedServer) -> httpserver.FeedServer:
+    """The loopback feed server, with this test's request log only."""
+    _server_process.requests.clear()
+    _server_process.custom.clear()
+    return _server_process
+
+
+@pytest.fixture(autouse=True)
+def _no_env_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FEEDS_DATABASE_URL", raising=False)
+    monkeypatch.delenv("FEEDS_CONFIG", raising=False)
+
+
+MakeSettings = Callable[[str], Settings]
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> MakeSettings:
+    """Write a config file in tmp_path from YAML text and load it."""
+
+    def make(text: str) -> Settings:
+        path = tmp_path / "config.yaml"
+        path.write_text(text, encoding="utf-8")
+        return parse_settings(text, path)
+
+    return make
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> Iterator[Storage]:
+    """A migrated SQLite database in tmp_path."""
+    store = Storage.open(f"sqlite:///{tmp_path / 'feeds.db'}")
+    store.migrate()
+    yield store
+    store.close()

@@ -1,0 +1,181 @@
+"""A real HTTP server on 127.0.0.1 that serves tests/data/ the ways real publishers do.
+
+Routes (NAME is a file in tests/data/):
+  /feeds/NAME            the file, explicit Content-Type, ETag + Last-Modified, 304 on match
+  /gzip/NAME             the file gzip-encoded (Content-Encoding: gzip)
+  /wrong-type/NAME       the file served as text/plain
+  /no-type/NAME          the file with no Content-Type at all
+  /redirect/CODE/NAME    a CODE redirect to /feeds/NAME
+  /loop                  a redirect to itself
+  /status/CODE           an empty answer with that status
+  /slow/NAME             the file dripped in small pieces, one every 0.2 s
+  /big/N                 N bytes of XML comment (no Content-Length: chunked)
+  /bomb/N                gzip of N zero bytes (a small body that inflates to N)
+  /empty                 200 with an empty body
+  /custom/PATH           bytes set by the test with ``server.put(PATH, body)``
+Every request's path and headers are recorded in ``server.requests``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+LAST_MODIFIED = "Mon, 15 Jan 2024 10:00:00 GMT"
+TYPES = {
+    ".xml": "application/xml",
+    ".rss": "application/rss+xml",
+    ".atom": "application/atom+xml",
+    ".rdf": "application/rdf+xml",
+    ".html": "text/html; charset=utf-8",
+}
+
+
+@dataclass
+class Recorded:
+    """One request the server saw."""
+
+    path: str
+    headers: dict[str, str]
+
+
+@dataclass
+class FeedServer:
+    """Handle to the running server."""
+
+    port: int
+    requests: list[Recorded] = field(default_factory=list)
+    custom: dict[str, bytes] = field(default_factory=dict)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def put(self, path: str, body: bytes) -> str:
+        """Serve ``body`` at /custom/PATH; returns its URL."""
+        self.custom[path] = body
+        return self.url(f"/custom/{path}")
+
+    def requests_to(self, path: str) -> list[Recorded]:
+        return [r for r in self.requests if r.path == path]
+
+
+def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # keep test output clean
+
+        def do_GET(self) -> None:
+            server.requests.append(
+                Recorded(self.path, {k.lower(): v for k, v in self.headers.items()})
+            )
+            # The client may give up (timeouts, size limits): expected in these tests.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._route()
+
+        def _route(self) -> None:
+            parts = self.path.split("?", 1)[0].strip("/").split("/")
+            kind, rest = parts[0], parts[1:]
+            if kind == "feeds":
+                self._file(rest[0])
+            elif kind == "gzip":
+                body = (DATA / rest[0]).read_bytes()
+                self._send(200, gzip.compress(body), _type(rest[0]), {"Content-Encoding": "gzip"})
+            elif kind == "wrong-type":
+                self._send(200, (DATA / rest[0]).read_bytes(), "text/plain")
+            elif kind == "no-type":
+                self._send(200, (DATA / rest[0]).read_bytes(), None)
+            elif kind == "redirect":
+                self._send(int(rest[0]), b"", None, {"Location": f"/feeds/{rest[1]}"})
+            elif kind == "loop":
+                self._send(302, b"", None, {"Location": "/loop"})
+            elif kind == "status":
+                self._send(int(rest[0]), b"", None)
+            elif kind == "slow":
+                self._slow(rest[0])
+            elif kind == "big":
+                self._chunked(b"<!--" + b"x" * (int(rest[0]) - 7) + b"-->", "application/xml")
+            elif kind == "bomb":
+                body = gzip.compress(b"\0" * int(rest[0]))
+                self._send(200, body, "application/xml", {"Content-Encoding": "gzip"})
+            elif kind == "empty":
+                self._send(200, b"", "application/xml")
+            elif kind == "custom":
+                self._send(200, server.custom["/".join(rest)], "application/xml")
+            else:
+                self._send(404, b"not found", "text/plain")
+
+        def _file(self, name: str) -> None:
+            body = (DATA / name).read_bytes()
+            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+            validators = {"ETag": etag, "Last-Modified": LAST_MODIFIED}
+            if self.headers.get("If-None-Match") == etag or (
+                self.headers.get("If-None-Match") is None
+                and self.headers.get("If-Modified-Since") == LAST_MODIFIED
+            ):
+                self._send(304, b"", None, validators)
+                return
+            self._send(200, body, _type(name), validators)
+
+        def _send(
+            self,
+            status: int,
+            body: bytes,
+            content_type: str | None,
+            headers: dict[str, str] | None = None,
+        ) -> None:
+            self.send_response(status)
+            if content_type:
+                self.send_header("Content-Type", content_type)
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            if status != 304:
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if status != 304:
+                self.wfile.write(body)
+
+        def _slow(self, name: str) -> None:
+            body = (DATA / name).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", _type(name))
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for start in range(0, len(body), 64):
+                self.wfile.write(body[start : start + 64])
+                self.wfile.flush()
+                time.sleep(0.2)
+
+        def _chunked(self, body: bytes, content_type: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, len(body), 65536):
+                chunk = body[start : start + 65536]
+                self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+
+    return Handler
+
+
+def _type(name: str) -> str:
+    return TYPES.get(Path(name).suffix, "application/octet-stream")
+
+
+def start() -> tuple[FeedServer, ThreadingHTTPServer]:
+    """Start the server on a free loopback port in a daemon thread."""
+    handle = FeedServer(port=0)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(handle))
+    httpd.daemon_threads = True
+    handle.port = httpd.server_address[1]
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return handle, httpd

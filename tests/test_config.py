@@ -1,0 +1,128 @@
+"""Loading and validating config.yaml."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from feeds.config import load_settings, parse_duration, parse_settings
+from feeds.errors import ConfigError
+
+REPO = Path(__file__).parent.parent
+
+THREE_MISTAKES = """\
+site:
+  title: Health News
+  base_url: localhost:8000
+fetch:
+  interval: soon
+sources:
+  - id: ok-source
+    name: OK
+    url: https://example.org/feed.xml
+  - id: bad-source
+    name: Bad
+    url: ftp://example.org/feed.xml
+"""
+
+
+def problems_of(text: str, tmp_path: Path) -> tuple[str, ...]:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, tmp_path / "config.yaml")
+    return caught.value.problems
+
+
+def test_shipped_config_is_valid() -> None:
+    settings = load_settings(REPO / "config.yaml")
+    assert 15 <= sum(1 for s in settings.sources if s.url.startswith("https://")) <= 25
+    assert {t.slug for t in settings.topics} >= {"lupus", "car-t", "autoimmune", "oncology"}
+
+
+def test_every_problem_is_reported_at_once_with_its_line(tmp_path: Path) -> None:
+    problems = problems_of(THREE_MISTAKES, tmp_path)
+    name = tmp_path / "config.yaml"
+    assert problems == (
+        f"{name}:3: site.base_url: not an http(s) URL",
+        f"{name}:5: fetch.interval: 'soon' is not a duration (use for example 30m, 1h or 2d)",
+        f"{name}:12: sources[1].url: not an http(s) URL or file path",
+    )
+
+
+def test_cross_entry_problems_point_at_the_offending_entry(tmp_path: Path) -> None:
+    text = """\
+topics:
+  - {slug: lupus, title: Lupus}
+sources:
+  - {id: a, name: A, url: https://a.example/feed}
+  - {id: a, name: B, url: https://b.example/feed, topics: [lupus, nope]}
+"""
+    assert [p.split(": ", 1)[1] for p in problems_of(text, tmp_path)] == [
+        "sources[1].id: duplicate source id 'a'",
+        "sources[1].topics[1]: unknown topic 'nope'",
+    ]
+
+
+def test_unknown_keys_and_missing_fields_are_errors(tmp_path: Path) -> None:
+    text = "sources:\n  - id: a\n    url: https://a.example/feed\n    intervall: 1h\n"
+    problems = problems_of(text, tmp_path)
+    assert any(p.endswith(":4: sources[0].intervall: unknown key") for p in problems)
+    assert any(p.endswith(":2: sources[0].name: required") for p in problems)
+
+
+def test_invalid_yaml_is_reported_with_its_line(tmp_path: Path) -> None:
+    (problem,) = problems_of("sources:\n  - id: [unclosed\n", tmp_path)
+    assert problem.startswith(f"{tmp_path / 'config.yaml'}:3: yaml:")
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:
+    text = "database: sqlite:///db/feeds.db\nsources:\n  - {id: s, name: S, url: samples/a.xml}\n"
+    settings = parse_settings(text, tmp_path / "config.yaml")
+    assert settings.database == f"sqlite:///{tmp_path / 'db' / 'feeds.db'}"
+    assert settings.sources[0].url == (tmp_path / "samples" / "a.xml").as_uri()
+
+
+def test_database_url_from_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FEEDS_DATABASE_URL", "postgresql+psycopg://db.example/feeds")
+    settings = parse_settings("database: sqlite:///x.db\n", tmp_path / "config.yaml")
+    assert settings.database == "postgresql+psycopg://db.example/feeds"
+
+
+def test_config_path_defaults_to_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "elsewhere.yaml"
+    path.write_text("site: {title: From env}\n", encoding="utf-8")
+    monkeypatch.setenv("FEEDS_CONFIG", str(path))
+    assert load_settings().site.title == "From env"
+
+
+def test_default_interval_applies_to_sources_without_one(tmp_path: Path) -> None:
+    text = "fetch: {interval: 2h}\nsources:\n  - {id: s, name: S, url: https://s.example/f}\n"
+    (source,) = parse_settings(text, tmp_path / "config.yaml").source_models()
+    assert source.interval == timedelta(hours=2)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (90, timedelta(seconds=90)),
+        ("45s", timedelta(seconds=45)),
+        ("30m", timedelta(minutes=30)),
+        ("1h30m", timedelta(minutes=90)),
+        ("2d", timedelta(days=2)),
+        ("1w", timedelta(weeks=1)),
+        ("1.5h", timedelta(minutes=90)),
+    ],
+)
+def test_durations_are_read_in_human_units(text: object, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "soon", "10 parsecs", "-5m", "0s", True, [1]])
+def test_bad_durations_are_refused(text: object) -> None:
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(text)

@@ -1,0 +1,51 @@
+"""The bundled offline samples: the first run shows real content with no network."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from feeds.config import load_settings
+from feeds.models import SourceStatus
+from feeds.storage import Storage
+from feeds.update import update
+
+REPO = Path(__file__).parent.parent
+
+
+def test_shipped_samples_load_offline_into_at_least_40_articles(storage: Storage) -> None:
+    settings = load_settings(REPO / "config.yaml")
+    samples = [s.id for s in settings.sources if s.url.startswith("file:")]
+    assert len(samples) >= 4
+    summary = asyncio.run(update(settings, storage, only=samples))
+    assert all(r.status is SourceStatus.OK and not r.warnings for r in summary.sources)
+    assert summary.to_json()["new"] >= 40
+    articles = storage.recent_articles(limit=1000)
+    assert len({a.source_id for a in articles}) == len(samples)
+    assert all(a.url and a.url.startswith("https://samples.feeds.example/") for a in articles)
+    assert all(a.title and a.summary for a in articles)
+
+
+def test_samples_cover_the_formats_and_the_legacy_encoding(storage: Storage) -> None:
+    settings = load_settings(REPO / "config.yaml")
+    samples = [s.id for s in settings.sources if s.url.startswith("file:")]
+    asyncio.run(update(settings, storage, only=samples))
+    text = " ".join(a.title + " " + a.summary for a in storage.recent_articles(limit=1000))
+    assert "â€" not in text
+    assert "\ufffd" not in text
+    suffixes = {Path(s.url).suffix for s in settings.sources if s.url.startswith("file:")}
+    assert suffixes >= {".rss", ".atom", ".rdf"}
+
+
+def test_the_car_t_lupus_remission_paper_is_covered_by_several_sample_outlets(
+    storage: Storage,
+) -> None:
+    settings = load_settings(REPO / "config.yaml")
+    samples = [s.id for s in settings.sources if s.url.startswith("file:")]
+    asyncio.run(update(settings, storage, only=samples))
+    outlets = {
+        a.source_id
+        for a in storage.recent_articles(limit=1000)
+        if "10.1038/s41591-022-02017-5" in a.dois
+    }
+    assert len(outlets) >= 3

@@ -1,0 +1,102 @@
+"""The storage interface on SQLite."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+
+from feeds.models import Article, Source, SourceStatus
+from feeds.normalize import article_id
+from feeds.storage import Storage
+
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+
+def source(source_id: str = "s", url: str = "https://s.example/feed") -> Source:
+    return Source(id=source_id, name=source_id.upper(), url=url, interval=timedelta(hours=1))
+
+
+def article(entry: str, title: str = "Title", content_hash: str = "h1") -> Article:
+    return Article(
+        id=article_id("s", entry),
+        source_id="s",
+        entry_id=entry,
+        url=f"https://s.example/{entry}",
+        title=title,
+        summary="Summary",
+        content_html="<p>Summary</p>",
+        published=NOW - timedelta(days=1),
+        updated=None,
+        first_seen=NOW,
+        authors=("A. Writer",),
+        categories=("Lupus",),
+        dois=("10.1038/s41591-022-02017-5",),
+        content_hash=content_hash,
+    )
+
+
+def test_migrate_is_idempotent_and_reaches_head(storage: Storage) -> None:
+    assert storage.migrate() == Storage.head_revision()
+    assert storage.revision() == Storage.head_revision()
+
+
+def test_sqlite_runs_in_wal_mode(storage: Storage) -> None:
+    with storage.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_articles_round_trip_with_aware_utc_dates(storage: Storage) -> None:
+    storage.sync_sources([source()], NOW)
+    (health,) = storage.source_health()
+    storage.record_update(health, [article("a")], NOW)
+    (stored,) = storage.recent_articles()
+    assert stored == article("a")
+    assert stored.published.tzinfo is UTC
+
+
+def test_upsert_counts_new_updated_and_unchanged(storage: Storage) -> None:
+    storage.sync_sources([source()], NOW)
+    (health,) = storage.source_health()
+    first = storage.record_update(health, [article("a"), article("b")], NOW)
+    later = NOW + timedelta(hours=1)
+    edited = article("b", title="Edited", content_hash="h2")
+    second = storage.record_update(health, [article("a"), edited, article("c")], later)
+    assert (first.new, first.updated, first.unchanged) == (2, 0, 0)
+    assert (second.new, second.updated, second.unchanged) == (1, 1, 1)
+    stored = {a.entry_id: a for a in storage.recent_articles()}
+    assert stored["b"].title == "Edited"
+    assert stored["b"].first_seen == NOW
+
+
+def test_sources_removed_from_the_config_are_kept_but_disabled(storage: Storage) -> None:
+    storage.sync_sources([source("a"), source("b")], NOW)
+    storage.sync_sources([source("a")], NOW)
+    health = {h.source_id: h for h in storage.source_health()}
+    assert health["b"].shown_status is SourceStatus.DISABLED
+    assert health["a"].shown_status is SourceStatus.NEW
+
+
+def test_a_changed_configured_url_forgets_the_old_validators(storage: Storage) -> None:
+    storage.sync_sources([source()], NOW)
+    (health,) = storage.source_health()
+
+    storage.record_update(replace(health, etag='"v1"', last_modified="yesterday"), [], NOW)
+    storage.sync_sources([source(url="https://s.example/new-feed")], NOW)
+    (moved,) = storage.source_health()
+    assert (moved.url, moved.etag, moved.last_modified) == (
+        "https://s.example/new-feed",
+        None,
+        None,
+    )
+
+
+def test_database_folder_is_created(tmp_path: Path) -> None:
+    store = Storage.open(f"sqlite:///{tmp_path / 'nested' / 'dir' / 'feeds.db'}")
+    try:
+        store.migrate()
+    finally:
+        store.close()
+    assert (tmp_path / "nested" / "dir" / "feeds.db").exists()

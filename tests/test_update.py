@@ -1,0 +1,160 @@
+"""The update pipeline end to end: loopback HTTP and local files into SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from feeds.config import Settings
+from feeds.errors import ErrorKind
+from feeds.models import SourceStatus, UpdateSummary
+from feeds.storage import Storage
+from feeds.update import update
+from tests.conftest import MakeSettings
+from tests.httpserver import DATA, FeedServer
+
+
+def run(settings: Settings, storage: Storage, **options: object) -> UpdateSummary:
+    return asyncio.run(update(settings, storage, **options))  # type: ignore[arg-type]
+
+
+def config(*sources: tuple[str, str], max_bytes: int = 10_000_000) -> str:
+    lines = [f"fetch: {{timeout: 5, max_bytes: {max_bytes}}}", "sources:"]
+    lines += [f"  - {{id: {sid}, name: {sid}, url: '{url}'}}" for sid, url in sources]
+    return "\n".join(lines) + "\n"
+
+
+def test_update_twice_stores_nothing_twice(
+    server: FeedServer, storage: Storage, make_settings: MakeSettings
+) -> None:
+    settings = make_settings(config(("rss", server.url("/feeds/rss20.xml"))))
+    first = run(settings, storage).to_json()
+    second = run(settings, storage, force=True).to_json()
+    assert (first["new"], second["new"], second["updated"]) == (3, 0, 0)
+    assert storage.count_articles() == 3
+
+
+def test_update_without_validators_stores_nothing_twice(
+    server: FeedServer, storage: Storage, make_settings: MakeSettings
+) -> None:
+    # /no-type/ sends no ETag or Last-Modified, so the second fetch is a full 200.
+    settings = make_settings(config(("atom", server.url("/no-type/atom10.xml"))))
+    run(settings, storage)
+    second = run(settings, storage, force=True).to_json()
+    assert (second["new"], second["updated"], second["unchanged"]) == (0, 0, 3)
+    assert storage.count_articles() == 3
+
+
+def test_304_stores_nothing_and_the_validators_were_sent(
+    server: FeedServer, storage: Storage, make_settings: MakeSettings
+) -> None:
+    settings = make_settings(config(("rss", server.url("/feeds/rss20.xml"))))
+    run(settings, storage)
+    (health,) = storage.source_health()
+    summary = run(settings, storage, force=True)
+    (report,) = summary.sources
+    assert report.status is SourceStatus.NOT_MODIFIED
+    assert summary.to_json()["new"] == summary.to_json()["unchanged"] == 0
+    request = server.requests_to("/feeds/rss20.xml")[-1]
+    assert request.headers["if-none-match"] == health.etag
+    assert request.headers["if-modified-since"] == health.last_modified
+    assert storage.source_health()[0].status is SourceStatus.NOT_MODIFIED
+
+
+def test_one_failing_source_does_not_stop_the_others(
+    server: FeedServer, storage: Storage, make_settings: MakeSettings
+) -> None:
+    settings = make_settings(
+        config(
+            ("broken", server.url("/status/500")),
+            ("html", server.url("/feeds/not-a-feed.html")),
+            ("rss", server.url("/feeds/rss20.xml")),
+            ("atom", server.url("/feeds/atom10.xml")),
+        )
+    )
+    result = run(settings, storage).to_json()
+    assert (result["new"], result["failed"]) == (6, 2)
+    health = {h.source_id: h for h in storage.source_health()}
+    assert health["broken"].error_kind is ErrorKind.HTTP_STATUS
+    assert health["html"].error_kind is ErrorKind.NOT_A_FEED
+    assert health["rss"].status is SourceStatus.OK
+
+
+def test_failure_is_recorded_and_then_reset_by_a_success(
+    server: FeedServer, storage: Storage, make_settings: MakeSettings
+) -> None:
+    settings = make_settings(config(("flaky", server.url("/custom/flaky.xml"))))
+    server.put("flaky.xml", b"")  # an empty body: a failure
+    run(settings, storage)
+    run(settings, storage, force=True)
+    (failing,) = storage.source_health()
+    assert failing.status is SourceStatus.FAILING
+    assert (failing.error_kind, failing.error_count) == (ErrorKind.EMPTY, 2)
+    assert failing.failing_since is not None
+    assert failing.failing_since < failing.last_fetch_at  # type: ignore[operator]
+    assert failing.next_check_at is not None
+
+    server.put("flaky.xml", (DATA / "rss20.xml").read_bytes())
+    run(settings, storage, force=True)
+    (healthy,) = storage.source_health()
+    assert healthy.status is SourceStatus.OK
+    assert (healthy.error_kind, healthy.error_message, healthy.error_count) == (None, None, 0)
+    assert healthy.failing_since is None
+    assert healthy.last_success_at == healthy.last_fetch_at
+
+
+def test_an_oversized_body_is_refused_as_too_large(
+    server: FeedServer, storage: Storage, make_settings: MakeSettings
+) -> None:
+    settings = make_settings(config(("big", server.url("/big/2000000")), max_bytes=1_000_000))
+    (report,) = run(settings, storage).sources
+    assert report.error_kind is ErrorKind.TOO_LARGE
+    assert storage.count_articles() == 0
+
+
+def test_an_edited_article_is_updated_in_place_keeping_its_first_seen_time(
+    server: FeedServer, storage: Storage, make_settings: MakeSettings
+) -> None:
+    original = (DATA / "rss20.xml").read_bytes()
+    settings = make_settings(config(("rss", server.put("edit.xml", original))))
+    run(settings, storage)
+    before = {a.id: a for a in storage.recent_articles()}
+    title = before[next(iter(before))].title
+    server.put("edit.xml", original.replace(title.encode(), b"A corrected headline", 1))
+    result = run(settings, storage, force=True).to_json()
+    assert (result["new"], result["updated"], result["unchanged"]) == (0, 1, 2)
+    after = {a.id: a for a in storage.recent_articles()}
+    assert after.keys() == before.keys()
+    (edited,) = [a for a in after.values() if a.title == "A corrected headline"]
+    assert edited.first_seen == before[edited.id].first_seen
+
+
+def test_only_due_sources_are_fetched_unless_forced_or_named(
+    server: FeedServer, storage: Storage, make_settings: MakeSettings
+) -> None:
+    settings = make_settings(
+        config(("rss", server.url("/feeds/rss20.xml")), ("atom", server.url("/feeds/atom10.xml")))
+    )
+    assert len(run(settings, storage).sources) == 2  # first run: everything is due
+    assert run(settings, storage).sources == ()  # nothing is due again yet
+    assert [r.source_id for r in run(settings, storage, only=["atom"]).sources] == ["atom"]
+    assert len(run(settings, storage, force=True).sources) == 2
+
+
+def test_disabled_sources_are_not_fetched(
+    server: FeedServer, storage: Storage, make_settings: MakeSettings
+) -> None:
+    text = config(("rss", server.url("/feeds/rss20.xml"))).replace("url:", "enabled: false, url:")
+    settings = make_settings(text)
+    assert run(settings, storage, force=True).sources == ()
+    assert storage.source_health()[0].shown_status is SourceStatus.DISABLED
+
+
+def test_local_file_sources_are_read_from_the_config_folder(
+    tmp_path: Path, storage: Storage, make_settings: MakeSettings
+) -> None:
+    (tmp_path / "feed.rdf").write_bytes((DATA / "rss10.rdf").read_bytes())
+    settings = make_settings(config(("local", "feed.rdf")))
+    result = run(settings, storage).to_json()
+    assert result["new"] == 3
+    assert run(settings, storage, force=True).sources[0].status is SourceStatus.NOT_MODIFIED
