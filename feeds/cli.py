@@ -25,6 +25,8 @@ from feeds.config import Settings, default_config_path, load_settings
 from feeds.errors import ConfigError, StorageError
 from feeds.models import SourceHealth, SourceReport, SourceStatus, UpdateSummary
 from feeds.storage import Storage
+from feeds.tagging.matcher import TagInput, TopicTag, tag
+from feeds.tagging.rules import compile_rules
 from feeds.update import update as run_update
 
 EXIT_STORAGE = 1
@@ -236,4 +238,60 @@ def _source_json(health: SourceHealth, articles: int) -> dict[str, Any]:
         "error_count": health.error_count,
         "failing_since": _iso(health.failing_since),
         "next_check": _iso(health.next_check_at),
+    }
+
+
+@cli.command("tag")
+@config_option
+@click.option("--jsonl", is_flag=True, help="Read JSON Lines {id, title, summary} on stdin.")
+@click.argument("text", required=False)
+def tag_command(config_path: Path | None, jsonl: bool, text: str | None) -> None:
+    """Show the topics TEXT is about, and why (or tag JSON Lines from stdin)."""
+    settings = _settings(config_path)
+    rules = compile_rules(settings.topics)
+    if not jsonl:
+        if text is None:
+            _fail("tag: give a TEXT to tag, or --jsonl to read JSON Lines on stdin", EXIT_CONFIG)
+            return
+        tags = tag(TagInput(title=text), rules)
+        if not tags:
+            click.echo("no topic")
+        for found in tags:
+            click.echo(f"{found.topic}  score {found.score:g}")
+            for m in found.matches:
+                where = f"{m.field} {m.start}-{m.end}" if m.end else m.field
+                click.echo(f"  {m.rule:<10} {m.term!r} at {where}")
+        return
+    for number, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise TypeError("not an object")
+            title, summary = str(item.get("title") or ""), str(item.get("summary") or "")
+        except (ValueError, TypeError) as exc:
+            _fail(f"tag: stdin line {number}: not a JSON object ({exc})", EXIT_CONFIG)
+            return
+        tags = tag(TagInput(title=title, summary=summary), rules)
+        click.echo(json.dumps(_tags_json(item.get("id"), tags), ensure_ascii=False))
+
+
+def _tags_json(item_id: object, tags: tuple[TopicTag, ...]) -> dict[str, Any]:
+    return {
+        "id": item_id,
+        "topics": [t.topic for t in tags],
+        "scores": {t.topic: t.score for t in tags},
+        "matches": [
+            {
+                "topic": m.topic,
+                "term": m.term,
+                "rule": m.rule,
+                "field": m.field,
+                "start": m.start,
+                "end": m.end,
+            }
+            for t in tags
+            for m in t.matches
+        ],
     }

@@ -68,6 +68,8 @@ def parse_duration(value: object) -> timedelta:
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Slug = Annotated[str, Field(pattern=_SLUG, max_length=64)]
+Phrase = Annotated[str, Field(min_length=1, max_length=200)]
+MeshUI = Annotated[str, Field(pattern=r"^D\d{6}(\d{3})?$")]
 
 
 class _Frozen(BaseModel):
@@ -119,16 +121,19 @@ class SourceSettings(_Frozen):
 
 
 class TopicSettings(_Frozen):
-    """One entry of ``topics:`` (its rules are compiled by the tagging package)."""
+    """One entry of ``topics:``; the rule language is specified in ``feeds.tagging.rules``."""
 
     slug: Slug
     title: str = Field(min_length=1)
     description: str = ""
-    terms: tuple[str, ...] = ()
-    acronyms: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    mesh: tuple[str, ...] = ()
-    parents: tuple[Slug, ...] = ()
+    terms: tuple[Phrase, ...] = ()  # case-insensitive phrases
+    acronyms: tuple[Phrase, ...] = ()  # exact-case words
+    exclude: tuple[Phrase, ...] = ()  # phrases that veto matches they overlap
+    context: dict[Phrase, tuple[Phrase, ...]] = Field(default_factory=dict)  # term: needs one of
+    mesh: tuple[MeshUI, ...] = ()  # MeSH descriptor UIs
+    narrower: bool = False  # include descriptors below ``mesh`` in the MeSH tree
+    parents: tuple[Slug, ...] = ()  # broader topics this one belongs to
+    threshold: float | None = Field(None, gt=0)  # score needed; default tagging.threshold
 
 
 class Settings(_Frozen):
@@ -266,12 +271,34 @@ def resolve_env_database(value: str) -> str:
 def _cross_checks(data: Mapping[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
     """Checks that span entries; tolerant of entries that already failed validation."""
     topic_slugs: set[str] = set()
+    parents: dict[str, list[str]] = {}
     for i, topic in enumerate(_mappings(data.get("topics"))):
         slug = topic.get("slug")
         if isinstance(slug, str):
             if slug in topic_slugs:
                 yield ("topics", i, "slug"), f"duplicate topic slug {slug!r}"
             topic_slugs.add(slug)
+            listed = topic.get("parents")
+            parents[slug] = (
+                [p for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
+            )
+        context = topic.get("context")
+        if isinstance(context, dict):
+            known = {str(t).casefold() for t in _list(topic.get("terms"))}
+            known |= {str(a).casefold() for a in _list(topic.get("acronyms"))}
+            for term in context:
+                if str(term).casefold() not in known:
+                    yield (
+                        ("topics", i, "context", term),
+                        "not one of this topic's terms or acronyms",
+                    )
+    for i, topic in enumerate(_mappings(data.get("topics"))):
+        for j, parent in enumerate(_list(topic.get("parents"))):
+            if isinstance(parent, str) and parent not in topic_slugs:
+                yield ("topics", i, "parents", j), f"unknown topic {parent!r}"
+        slug = topic.get("slug")
+        if isinstance(slug, str) and _reaches(parents, slug, slug):
+            yield ("topics", i, "parents"), f"topic {slug!r} is its own ancestor (a cycle)"
     source_ids: set[str] = set()
     for i, source in enumerate(_mappings(data.get("sources"))):
         source_id = source.get("id")
@@ -284,6 +311,24 @@ def _cross_checks(data: Mapping[str, Any]) -> Iterator[tuple[tuple[Any, ...], st
             for j, slug in enumerate(topics):
                 if isinstance(slug, str) and slug not in topic_slugs:
                     yield ("sources", i, "topics", j), f"unknown topic {slug!r}"
+
+
+def _reaches(parents: Mapping[str, list[str]], start: str, target: str) -> bool:
+    """Whether ``target`` is an ancestor of ``start`` through ``parents``."""
+    seen: set[str] = set()
+    stack = list(parents.get(start, ()))
+    while stack:
+        slug = stack.pop()
+        if slug == target:
+            return True
+        if slug not in seen:
+            seen.add(slug)
+            stack.extend(parents.get(slug, ()))
+    return False
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _mappings(value: object) -> Iterator[Mapping[str, Any]]:
@@ -321,9 +366,16 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
 
 def _message(error: Mapping[str, Any]) -> str:
     kind = error.get("type")
+    loc = error.get("loc", ())
     if kind == "extra_forbidden":
         return "unknown key"
     if kind == "missing":
         return "required"
+    if kind == "string_too_short" and (error.get("ctx") or {}).get("min_length") == 1:
+        return "must not be empty"
+    if kind == "string_pattern_mismatch":
+        if "mesh" in loc:
+            return f"{error.get('input')!r} is not a MeSH descriptor ID (D and 6 or 9 digits)"
+        return f"{error.get('input')!r} is not a slug (lower-case letters, digits, hyphens)"
     message = str(error.get("msg", "invalid"))
     return message.removeprefix("Value error, ")

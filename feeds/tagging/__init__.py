@@ -1,0 +1,1 @@
+"""Topic tagging: rules, matcher, MeSH vocabulary."""

@@ -1,0 +1,141 @@
+"""The topic rule language, and its compilation into one Aho-Corasick automaton.
+
+A topic in ``config.yaml``::
+
+    - slug: lupus
+      title: Lupus
+      terms: [lupus, systemic lupus erythematosus, lupus nephritis]
+      acronyms: [SLE]
+      exclude: [lupus vulgaris, lupus anticoagulant, canis lupus, st louis encephalitis]
+      context:
+        SLE: [lupus, autoimmune, erythematosus, nephritis]
+      mesh: [D008180]
+      narrower: true
+      parents: [autoimmune]
+      threshold: 2
+
+- ``terms`` match case-insensitively, with hyphens/dashes/spaces equivalent and the last
+  word in singular or plural ("CAR T cell" matches "CAR-T cells").
+- ``acronyms`` match only in exactly the case written, as whole words.
+- ``exclude`` phrases veto every match of this topic that they overlap or contain: in
+  "lupus anticoagulant" the term "lupus" does not count; elsewhere in the article it does.
+- ``context`` makes a term or acronym count only when the same article (any field) also
+  contains one of the listed words; a listed word matches at a word start, so
+  "rheumatolog" covers "rheumatology" and "rheumatologist".
+- ``mesh`` descriptors add their heading and entry terms as terms once a MeSH file is
+  imported; ``narrower: true`` adds the descriptors below them in the MeSH tree.
+- ``parents``: an article in this topic is also in each parent (and their parents).
+- ``threshold``: the score an article needs (see ``feeds.tagging.matcher``).
+
+That is the whole language: three kinds of phrase, one veto, one condition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ahocorasick
+
+from feeds.config import TopicSettings
+from feeds.tagging.text import fold, fold_exact, inflections
+
+DEFAULT_THRESHOLD = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """What one automaton key means for one topic."""
+
+    topic: str  # topic slug
+    role: str  # "term", "exclude" or "context"
+    rule: str  # where it came from: "term", "acronym", "mesh:D008180", ...
+    phrase: str  # the phrase as written in the config or MeSH
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRule:
+    """A compiled topic: what the matcher needs beyond the automaton."""
+
+    slug: str  # topic slug
+    title: str  # display title
+    threshold: float  # score an article needs
+    ancestors: tuple[str, ...]  # every parent, grandparent, ...
+    context: Mapping[str, tuple[str, ...]]  # folded term -> folded context words
+
+
+@dataclass(frozen=True)
+class CompiledRules:
+    """Every topic's rules in two automatons: folded (terms) and exact case (acronyms)."""
+
+    topics: Mapping[str, TopicRule]  # slug -> rule
+    folded: Any  # ahocorasick.Automaton over folded keys -> tuple[Pattern, ...]
+    exact: Any  # ahocorasick.Automaton over case-kept keys -> tuple[Pattern, ...]
+    term_count: int  # distinct automaton keys, for reports
+
+
+def compile_rules(
+    topics: Sequence[TopicSettings],
+    mesh_terms: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    default_threshold: float = DEFAULT_THRESHOLD,
+) -> CompiledRules:
+    """Compile topic settings; ``mesh_terms`` maps a topic slug to (descriptor UI, term) pairs."""
+    folded: dict[str, list[Pattern]] = {}
+    exact: dict[str, list[Pattern]] = {}
+    parents = {t.slug: t.parents for t in topics}
+    compiled: dict[str, TopicRule] = {}
+    for topic in topics:
+        phrases: list[tuple[str, str]] = [(t, "term") for t in topic.terms]
+        phrases += [(term, f"mesh:{ui}") for ui, term in (mesh_terms or {}).get(topic.slug, ())]
+        for phrase, rule in phrases:
+            for key in inflections(fold(phrase)):
+                _add(folded, key, Pattern(topic.slug, "term", rule, phrase))
+        for acronym in topic.acronyms:
+            _add(exact, fold_exact(acronym), Pattern(topic.slug, "term", "acronym", acronym))
+        for phrase in topic.exclude:
+            for key in inflections(fold(phrase)):
+                _add(folded, key, Pattern(topic.slug, "exclude", "exclude", phrase))
+        context: dict[str, tuple[str, ...]] = {}
+        for term, words in topic.context.items():
+            context[fold(term)] = tuple(fold(w) for w in words)
+            for word in words:
+                _add(folded, fold(word), Pattern(topic.slug, "context", "context", word))
+        compiled[topic.slug] = TopicRule(
+            slug=topic.slug,
+            title=topic.title,
+            threshold=topic.threshold or default_threshold,
+            ancestors=_ancestors(parents, topic.slug),
+            context=context,
+        )
+    return CompiledRules(
+        topics=compiled,
+        folded=_automaton(folded),
+        exact=_automaton(exact),
+        term_count=len(folded) + len(exact),
+    )
+
+
+def _add(keys: dict[str, list[Pattern]], key: str, pattern: Pattern) -> None:
+    if key and pattern not in keys.setdefault(key, []):
+        keys[key].append(pattern)
+
+
+def _automaton(keys: Mapping[str, list[Pattern]]) -> Any:
+    automaton = ahocorasick.Automaton()
+    for key, patterns in keys.items():
+        automaton.add_word(key, (key, tuple(patterns)))
+    if keys:
+        automaton.make_automaton()
+    return automaton
+
+
+def _ancestors(parents: Mapping[str, tuple[str, ...]], slug: str) -> tuple[str, ...]:
+    found: dict[str, None] = {}
+    stack = list(parents.get(slug, ()))
+    while stack:
+        parent = stack.pop(0)
+        if parent not in found and parent != slug:
+            found[parent] = None
+            stack.extend(parents.get(parent, ()))
+    return tuple(found)

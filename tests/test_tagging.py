@@ -1,0 +1,163 @@
+"""The topic tagger: variants, acronyms, exclusions, context, scoring, hierarchy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from feeds.cli import cli
+from feeds.config import TopicSettings, load_settings
+from feeds.tagging.matcher import TagInput, tag
+from feeds.tagging.rules import CompiledRules, compile_rules
+
+REPO = Path(__file__).parent.parent
+LABELED = Path(__file__).parent / "data" / "tagging" / "labeled.jsonl"
+
+TOPICS = (
+    TopicSettings(slug="autoimmune", title="Autoimmune", terms=("autoimmune disease",)),
+    TopicSettings(
+        slug="lupus",
+        title="Lupus",
+        terms=("lupus", "systemic lupus erythematosus"),
+        acronyms=("SLE",),
+        exclude=("lupus anticoagulant", "canis lupus"),
+        context={"SLE": ("lupus", "autoimmun", "patient")},
+        parents=("autoimmune",),
+    ),
+    TopicSettings(
+        slug="car-t",
+        title="CAR-T",
+        terms=("CAR T cell", "chimeric antigen receptor"),
+        exclude=("shopping cart",),
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def rules() -> CompiledRules:
+    return compile_rules(TOPICS)
+
+
+def topics(rules: CompiledRules, title: str, summary: str = "", **extra: object) -> set[str]:
+    return {t.topic for t in tag(TagInput(title, summary, **extra), rules)}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "CAR-T cells in myeloma",
+        "CAR T cell therapy",
+        "CAR‑T‑cell therapy",
+        "CAR–T cells",
+        "car t cells",
+    ],
+)
+def test_terms_match_across_dashes_case_and_plural(rules: CompiledRules, title: str) -> None:
+    assert "car-t" in topics(rules, title)
+
+
+def test_acronyms_match_only_in_their_exact_case(rules: CompiledRules) -> None:
+    assert "lupus" in topics(rules, "SLE patients respond", "A trial in patients.")
+    assert "lupus" not in topics(rules, "sle patients respond", "A trial in patients.")
+
+
+def test_ambiguous_acronym_needs_context(rules: CompiledRules) -> None:
+    assert (
+        topics(rules, "SLE cases rise after mosquito season", "Encephalitis is spreading.") == set()
+    )
+
+
+def test_exclusion_vetoes_only_the_match_it_overlaps(rules: CompiledRules) -> None:
+    assert topics(rules, "Lupus anticoagulant testing in clotting labs") == set()
+    assert topics(rules, "Canis lupus returns to the Alps") == set()
+    both = topics(rules, "Lupus anticoagulant in systemic lupus erythematosus")
+    assert "lupus" in both
+
+
+def test_nested_terms_are_both_kept_as_evidence(rules: CompiledRules) -> None:
+    (lupus,) = [
+        t for t in tag(TagInput("Systemic lupus erythematosus"), rules) if t.topic == "lupus"
+    ]
+    assert {m.term for m in lupus.matches} == {"lupus", "systemic lupus erythematosus"}
+    assert lupus.score == 3.0  # nested matches are one mention
+
+
+def test_passing_mention_in_the_body_is_not_the_subject(rules: CompiledRules) -> None:
+    summary = (
+        "A statin cut heart attacks by a fifth in a large trial. "
+        "Patients with lupus, psoriasis or diabetes were excluded."
+    )
+    assert topics(rules, "Statin trial cuts heart attacks", summary) == set()
+
+
+def test_repeated_body_mentions_make_a_subject(rules: CompiledRules) -> None:
+    summary = "Researchers reported results. Lupus flares fell; lupus nephritis and lupus rash too."
+    assert "lupus" in topics(rules, "New results reported", summary)
+
+
+def test_parents_inherit_the_tag(rules: CompiledRules) -> None:
+    assert topics(rules, "Lupus trial succeeds") == {"lupus", "autoimmune"}
+
+
+def test_source_topics_always_apply(rules: CompiledRules) -> None:
+    assert topics(rules, "Weekly roundup", source_topics=("car-t",)) == {"car-t"}
+
+
+def test_source_categories_count_as_evidence(rules: CompiledRules) -> None:
+    assert "lupus" in topics(rules, "New drug approved", categories=("Lupus",))
+
+
+def test_shopping_carts_are_not_car_t(rules: CompiledRules) -> None:
+    assert topics(rules, "Shopping cart handles carry germs") == set()
+
+
+def test_tag_jsonl_interface(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("topics:\n  - {slug: lupus, title: Lupus, terms: [lupus]}\n", "utf-8")
+    lines = (
+        '{"id": "a", "title": "Lupus drug approved", "summary": ""}\n{"id": "b", "title": "x"}\n'
+    )
+    result = CliRunner().invoke(cli, ["tag", "--jsonl", "--config", str(config)], input=lines)
+    assert result.exit_code == 0, result.output
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert (first["id"], first["topics"]) == ("a", ["lupus"])
+    assert first["matches"][0] == {
+        "topic": "lupus",
+        "term": "lupus",
+        "rule": "term",
+        "field": "title",
+        "start": 0,
+        "end": 5,
+    }
+    assert second == {"id": "b", "topics": [], "scores": {}, "matches": []}
+
+
+TARGETS = {"lupus": (0.97, 0.95), "car-t": (0.97, 0.95), "autoimmune": (0.90, 0.90)}
+TARGETS["oncology"] = (0.90, 0.90)
+
+
+@pytest.mark.xfail(
+    reason="the shipped topic rules are preliminary; issue 3 is in progress", strict=True
+)
+def test_shipped_rules_reach_precision_and_recall_on_the_labeled_set() -> None:
+    rules = compile_rules(load_settings(REPO / "config.yaml").topics)
+    items = [json.loads(line) for line in LABELED.read_text("utf-8").splitlines() if line]
+    failures = []
+    for topic, (min_precision, min_recall) in TARGETS.items():
+        tp = fp = fn = 0
+        for item in items:
+            found = topic in {t.topic for t in tag(TagInput(item["title"], item["summary"]), rules)}
+            wanted = topic in item["topics"]
+            tp, fp, fn = (
+                tp + (found and wanted),
+                fp + (found and not wanted),
+                fn + (wanted and not found),
+            )
+        precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+        print(f"{topic:12} precision {precision:.3f}  recall {recall:.3f}  (fp {fp}, fn {fn})")
+        if precision < min_precision or recall < min_recall:
+            failures.append(topic)
+    assert not failures
