@@ -13,8 +13,9 @@ import re
 from collections.abc import Iterable
 from urllib.parse import unquote
 
-_DOI = re.compile(r"\b10\.\d{4,9}/[^\s\"'<>]+")
-_TRAILING = ".,;:!?'\"*"
+# Typographic quotes and guillemets end a DOI: registrants do not use them, prose does.
+_DOI = re.compile(r"\b10\.\d{4,9}/[^\s\"'<>\u201c\u201d\u2018\u2019\u00ab\u00bb]+")
+_TRAILING = ".,;:!?'\"*\u201d\u2019\u00bb\u203a\u2026"  # incl. ” ’ » › …
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 
 

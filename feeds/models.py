@@ -118,7 +118,7 @@ class ParsedEntry:
     """One feed entry as the feed states it, before any cleaning."""
 
     entry_id: str  # guid / atom:id, else link, else a hash of title + link
-    title: str  # as in the feed (may hold markup)
+    title: str  # as HTML (a plain-text title is escaped), like summary_html
     link: str | None  # the entry's main link, resolved against xml:base / feed URL
     links: tuple[str, ...]  # every other link of the entry (related, via, ...)
     summary_html: str  # description / summary as HTML

@@ -65,6 +65,11 @@ URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
 _SPACE = re.compile(r"\s+")
+_TAG_LIKE = re.compile(r"<[A-Za-z!/?][^<>]*>")
+_BLOCK_TAG = re.compile(
+    r"<(?:br|/?(?:p|div|li|ul|ol|h[1-6]|tr|td|th|dt|dd|blockquote|section|article|table))\b",
+    re.IGNORECASE,
+)
 
 
 def normalize_entry(
@@ -77,7 +82,8 @@ def normalize_entry(
     """
     base = entry.link or feed.url
     url = canonical_url(entry.link, feed.url) if entry.link else None
-    summary = truncate(plain_text(entry.summary_html or entry.content_html), SUMMARY_MAX)
+    text = plain_text(entry.summary_html) or plain_text(entry.content_html)
+    summary = truncate(text, SUMMARY_MAX)
     title = plain_text(entry.title) or truncate(summary, TITLE_FALLBACK_MAX) or url or "Untitled"
     published = entry.published or entry.updated or first_seen
     updated = entry.updated
@@ -130,7 +136,13 @@ def content_hash(article: Article) -> str:
 
 def canonical_url(url: str, base: str | None = None, *, keep_query: bool = False) -> str | None:
     """Absolute, canonical http(s) URL, or None for anything else (javascript:, mailto:, …)."""
-    absolute = urljoin(base or "", url.strip())
+    try:
+        return _canonical(urljoin(base or "", url.strip()), keep_query)
+    except ValueError:  # an impossible port or a malformed IPv6 host: not a usable link
+        return None
+
+
+def _canonical(absolute: str, keep_query: bool) -> str | None:
     parts = urlsplit(absolute)
     if parts.scheme.lower() not in DEFAULT_PORTS or not parts.hostname:
         return None
@@ -145,7 +157,8 @@ def canonical_url(url: str, base: str | None = None, *, keep_query: bool = False
     canonical = canonicalize_url(absolute, keep_fragments=False)
     parts = urlsplit(canonical)
     scheme = parts.scheme.lower()
-    netloc = (parts.hostname or "").lower()
+    host = (parts.hostname or "").lower()
+    netloc = f"[{host}]" if ":" in host else host  # IPv6 literals keep their brackets
     if parts.port and parts.port != DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{parts.port}"
     if parts.username:
@@ -180,13 +193,12 @@ def plain_text(fragment: str) -> str:
     Decoding can reveal markup that was entity-escaped (``&lt;script&gt;``); it is
     stripped again, a bounded number of times, so no markup survives as text.
     """
-    text = fragment or ""
+    text = _BLOCK_TAG.sub(r" \g<0>", fragment or "")  # "<p>a</p><p>b</p>" reads "a b"
     for _ in range(5):
-        stripped = html.unescape(nh3.clean(text, tags=set()))
-        if stripped == text:
+        text = html.unescape(nh3.clean(text, tags=set()))
+        if not _TAG_LIKE.search(text):  # "age <5 years" is text; "<script>…" is not
             break
-        text = stripped
-    else:  # escaped five levels deep: no honest text looks like this
+    else:  # markup escaped five levels deep: no honest text looks like this
         text = text.replace("<", "").replace(">", "")
     return _SPACE.sub(" ", text).strip()
 

@@ -92,7 +92,7 @@ def parse_feed(fetched: Fetched) -> ParseResult:
 
 
 def _entry(raw: dict[str, Any], feed_url: str) -> ParsedEntry | None:
-    title = str(raw.get("title") or "")
+    title = _html(raw.get("title_detail"), raw.get("title"))
     link = _absolute(raw.get("link"), feed_url)
     summary = _html(raw.get("summary_detail"), raw.get("summary"))
     contents = raw.get("content") or []
