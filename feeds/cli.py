@@ -23,10 +23,13 @@ from rich.table import Table
 from feeds import __version__
 from feeds.config import Settings, default_config_path, load_settings
 from feeds.errors import ConfigError, StorageError
-from feeds.models import SourceHealth, SourceReport, SourceStatus, UpdateSummary
+from feeds.models import SourceHealth, SourceReport, SourceStatus, TopicTag, UpdateSummary
+from feeds.retag import retag
 from feeds.storage import Storage
-from feeds.tagging.matcher import TagInput, TopicTag, tag
-from feeds.tagging.rules import compile_rules
+from feeds.tagging.matcher import TagInput, tag
+from feeds.tagging.mesh import MeshFormatError
+from feeds.tagging.text import fold
+from feeds.tagging.vocabulary import check_mesh, load_rules, mesh_rows
 from feeds.update import update as run_update
 
 EXIT_STORAGE = 1
@@ -65,9 +68,14 @@ def _settings(config_path: Path | None) -> Settings:
     try:
         return load_settings(config_path)
     except ConfigError as exc:
-        for problem in exc.problems:
-            click.echo(problem, err=True)
-        sys.exit(EXIT_CONFIG)
+        _config_failure(exc)
+        raise  # unreachable: _config_failure exits
+
+
+def _config_failure(exc: ConfigError) -> None:
+    for problem in exc.problems:
+        click.echo(problem, err=True)
+    sys.exit(EXIT_CONFIG)
 
 
 @contextmanager
@@ -98,10 +106,17 @@ def check(config_path: Path | None) -> None:
     """Validate the config file; list every problem with its line."""
     path = config_path or default_config_path()
     settings = _settings(path)
+    with _storage(settings) as storage:
+        mesh = check_mesh(settings, storage)
+    if mesh.errors:
+        _config_failure(ConfigError("unknown MeSH IDs", settings.problems(mesh.errors)))
+    for warning in settings.problems(mesh.warnings):
+        click.echo(f"warning: {warning}", err=True)
     enabled = sum(1 for s in settings.sources if s.enabled)
     click.echo(
         f"{path}: OK: {len(settings.sources)} sources ({enabled} enabled), "
-        f"{len(settings.topics)} topics, database {settings.database}"
+        f"{len(settings.topics)} topics, {mesh.imported} MeSH descriptors, "
+        f"database {settings.database}"
     )
 
 
@@ -133,7 +148,7 @@ def update_command(
             else:
                 summary = asyncio.run(run_update(settings, storage, only=only, force=force))
         except ConfigError as exc:
-            _fail(str(exc), EXIT_CONFIG)
+            _config_failure(exc)
             return
     if as_json:
         click.echo(json.dumps(summary.to_json(), ensure_ascii=False))
@@ -248,7 +263,12 @@ def _source_json(health: SourceHealth, articles: int) -> dict[str, Any]:
 def tag_command(config_path: Path | None, jsonl: bool, text: str | None) -> None:
     """Show the topics TEXT is about, and why (or tag JSON Lines from stdin)."""
     settings = _settings(config_path)
-    rules = compile_rules(settings.topics)
+    with _storage(settings) as storage:
+        try:
+            rules = load_rules(settings, storage)
+        except ConfigError as exc:
+            _config_failure(exc)
+            return
     if not jsonl:
         if text is None:
             _fail("tag: give a TEXT to tag, or --jsonl to read JSON Lines on stdin", EXIT_CONFIG)
@@ -295,3 +315,71 @@ def _tags_json(item_id: object, tags: tuple[TopicTag, ...]) -> dict[str, Any]:
             for m in t.matches
         ],
     }
+
+
+@cli.command("retag")
+@config_option
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@json_option
+def retag_command(config_path: Path | None, dry_run: bool, as_json: bool) -> None:
+    """Re-apply the current topic rules to every stored article."""
+    settings = _settings(config_path)
+    with _storage(settings) as storage:
+        try:
+            report = retag(settings, storage, dry_run=dry_run)
+        except ConfigError as exc:
+            _config_failure(exc)
+            return
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+        return
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"{report.articles} articles retagged; {report.changed} {verb} topics")
+    for slug, change in sorted(report.topics.items()):
+        click.echo(f"{slug}: +{change.added} -{change.removed}")
+        for title in change.added_examples:
+            click.echo(f"  + {title}")
+        for title in change.removed_examples:
+            click.echo(f"  - {title}")
+
+
+@cli.group("mesh")
+def mesh_group() -> None:
+    """Import and search the MeSH vocabulary (NLM's ASCII descriptor file)."""
+
+
+@mesh_group.command("import")
+@config_option
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+def mesh_import(config_path: Path | None, file: Path) -> None:
+    """Import NLM's MeSH descriptor file (d20XX.bin, optionally gzipped)."""
+    settings = _settings(config_path)
+    with _storage(settings) as storage:
+        try:
+            descriptors, terms = storage.import_mesh(mesh_rows(file), str(file), datetime.now(UTC))
+        except MeshFormatError as exc:
+            _fail(str(exc), EXIT_CONFIG)
+            return
+    click.echo(f"imported {descriptors} MeSH descriptors ({terms} terms) from {file}")
+
+
+@mesh_group.command("search")
+@config_option
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
+@json_option
+@click.argument("text")
+def mesh_search(config_path: Path | None, limit: int, as_json: bool, text: str) -> None:
+    """Find descriptors by heading or entry term (to write topics' mesh: lists)."""
+    settings = _settings(config_path)
+    with _storage(settings) as storage:
+        if not storage.mesh_count():
+            _fail("mesh: no vocabulary imported; run `feeds mesh import FILE` first", EXIT_CONFIG)
+        hits = storage.search_mesh(fold(text), limit)
+    if as_json:
+        click.echo(json.dumps([{"ui": h.ui, "heading": h.heading, "term": h.term} for h in hits]))
+        return
+    for hit in hits:
+        via = "" if hit.term == hit.heading else f"  (via {hit.term!r})"
+        click.echo(f"{hit.ui}  {hit.heading}{via}")
+    if not hits:
+        click.echo("no descriptor found")

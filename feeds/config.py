@@ -25,6 +25,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -144,6 +145,18 @@ class Settings(_Frozen):
     fetch: FetchSettings = FetchSettings()
     sources: tuple[SourceSettings, ...] = ()
     topics: tuple[TopicSettings, ...] = ()
+    _path: Path | None = PrivateAttr(None)  # the file these settings were read from
+
+    @property
+    def path(self) -> Path | None:
+        """The config file these settings came from (None when built in code)."""
+        return self._path
+
+    def problems(self, found: Sequence[tuple[tuple[Any, ...], str]]) -> tuple[str, ...]:
+        """Format problems found after loading (by location) as ``FILE:LINE: where: what``."""
+        if self._path is None:
+            return tuple(f"{_format_loc(loc)}: {message}" for loc, message in found)
+        return format_problems(self._path, self._path.read_text("utf-8"), found)
 
     @field_validator("database")
     @classmethod
@@ -250,14 +263,35 @@ def parse_settings(text: str, path: Path) -> Settings:
         problems.extend((tuple(err["loc"]), _message(err)) for err in exc.errors())
     problems.extend(_cross_checks(data))
     if problems:
-        formatted = tuple(
-            f"{name}:{_line_for(loc, lines)}: {_format_loc(loc)}: {message}"
-            for loc, message in sorted(problems, key=lambda p: _line_for(p[0], lines))
-        )
+        formatted = _format(name, lines, problems)
         count = len(formatted)
         raise ConfigError(f"{name} has {count} problem{'s' if count != 1 else ''}", formatted)
     assert settings is not None
+    settings._path = path
     return settings
+
+
+def format_problems(
+    path: Path, text: str, problems: Sequence[tuple[tuple[Any, ...], str]]
+) -> tuple[str, ...]:
+    """``FILE:LINE: location: message`` for each problem, by line, from the config text."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        root = None
+    lines = dict(_node_lines(root, ())) if root is not None else {}
+    return _format(str(path), lines, problems)
+
+
+def _format(
+    name: str,
+    lines: Mapping[tuple[Any, ...], int],
+    problems: Sequence[tuple[tuple[Any, ...], str]],
+) -> tuple[str, ...]:
+    return tuple(
+        f"{name}:{_line_for(loc, lines)}: {_format_loc(loc)}: {message}"
+        for loc, message in sorted(problems, key=lambda p: _line_for(p[0], lines))
+    )
 
 
 def resolve_env_database(value: str) -> str:

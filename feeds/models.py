@@ -147,6 +147,27 @@ ParseResult = ParsedFeed | Failed
 
 
 @dataclass(frozen=True, slots=True)
+class Match:
+    """One piece of evidence that an article is about a topic."""
+
+    topic: str  # topic slug
+    term: str  # the phrase as written in the rules (or the child topic, for "parent")
+    rule: str  # "term", "acronym", "mesh:D…", "source" or "parent"
+    field: str  # "title", "lead", "summary", "content", "category", "source" or "parent"
+    start: int  # offset in the folded field text
+    end: int  # end offset (exclusive)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicTag:
+    """A topic an article is about, with its score and the evidence."""
+
+    topic: str  # topic slug
+    score: float  # sum of mention weights (see feeds.tagging.matcher)
+    matches: tuple[Match, ...]  # the evidence, in text order
+
+
+@dataclass(frozen=True, slots=True)
 class Article:
     """A normalized entry, ready to store. Its ``id`` never changes for the same entry."""
 
@@ -165,6 +186,7 @@ class Article:
     enclosures: tuple[Enclosure, ...] = ()  # attached media
     dois: tuple[str, ...] = ()  # DOIs found in links and text, lower-case
     content_hash: str = ""  # digest of the stored fields, to tell an edit from a re-fetch
+    topics: tuple[TopicTag, ...] = ()  # what the tag stage found; not part of content_hash
 
 
 @dataclass(frozen=True, slots=True)

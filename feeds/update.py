@@ -5,7 +5,7 @@
     not modified?           record the check and stop
     parse                   parse.parse_feed               -> ParsedFeed | Failed
     normalize               normalize.normalize_entry      -> Article (per entry)
-    tag                     (the tagging stage lands with the topic engine)
+    tag                     tagging.matcher.tag            -> topics, scores, matches
     upsert                  storage.record_update          (articles + health, one transaction)
     record outcome          schedule.after_success / after_failure -> next check time
 
@@ -41,6 +41,9 @@ from feeds.models import (
 from feeds.normalize import article_id, normalize_entry
 from feeds.parse import parse_feed
 from feeds.storage import Storage
+from feeds.tagging.matcher import article_input, tag
+from feeds.tagging.rules import CompiledRules
+from feeds.tagging.vocabulary import load_rules
 
 ProgressCallback = Callable[[SourceReport], None]
 
@@ -78,6 +81,7 @@ async def update(
 ) -> UpdateSummary:
     """Run one update pass and report what happened to each source."""
     configured = settings.source_models()
+    rules = await asyncio.to_thread(load_rules, settings, storage)
     await asyncio.to_thread(storage.sync_sources, configured, _now())
     health = {h.source_id: h for h in await asyncio.to_thread(storage.source_health)}
     chosen = select_sources(configured, health, _now(), only=only, force=force)
@@ -103,7 +107,7 @@ async def update(
                     state.url, Validators(etag=state.etag, last_modified=state.last_modified)
                 )
             async with writer:
-                report = await asyncio.to_thread(ingest, storage, source, state, result)
+                report = await asyncio.to_thread(ingest, storage, rules, source, state, result)
             if on_source_done:
                 on_source_done(report)
             return report
@@ -113,9 +117,13 @@ async def update(
 
 
 def ingest(
-    storage: Storage, source: Source, state: SourceHealth, result: FetchResult
+    storage: Storage,
+    rules: CompiledRules,
+    source: Source,
+    state: SourceHealth,
+    result: FetchResult,
 ) -> SourceReport:
-    """Everything after the fetch for one source: parse, normalize, store, record health."""
+    """Everything after the fetch for one source: parse, normalize, tag, store, record."""
     now = _now()
     if isinstance(result, Failed):
         return _record_failure(storage, source, state, result, now)
@@ -136,7 +144,10 @@ def ingest(
     parsed = parse_feed(result)
     if isinstance(parsed, Failed):
         return _record_failure(storage, source, state, parsed, now, elapsed=result.elapsed)
-    articles = _articles(storage, source, parsed, now)
+    articles = tuple(
+        replace(a, topics=tag(article_input(a, source.topics), rules))
+        for a in _articles(storage, source, parsed, now)
+    )
     health = schedule.after_success(
         state,
         source,

@@ -8,7 +8,8 @@ turned into ``StorageError`` here so no caller needs to know about SQL.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -17,14 +18,17 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, RowMapping, bindparam, func, select
+from sqlalchemy import Engine, RowMapping, bindparam, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from feeds.errors import ErrorKind, StorageError
-from feeds.models import Article, Enclosure, SourceHealth, SourceStatus, StoreCounts
+from feeds.models import Article, Enclosure, SourceHealth, SourceStatus, StoreCounts, TopicTag
 from feeds.models import Source as SourceModel
+from feeds.storage import mesh, topics
 from feeds.storage.engine import make_engine
-from feeds.storage.schema import articles, sources
+from feeds.storage.mesh import MeshHit
+from feeds.storage.schema import articles, meta, sources
+from feeds.tagging.mesh import Descriptor
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -181,6 +185,7 @@ class Storage:
             ]
             if new:
                 connection.execute(articles.insert(), new)
+            written = {row["id"] for row in new} | {row["id"] for row in changed}
             if changed:
                 # first_seen_at is never rewritten: an edit keeps the first sighting.
                 keep = ("b_id", "id", "first_seen_at")
@@ -189,6 +194,7 @@ class Storage:
                     articles.update().where(articles.c.id == bindparam("b_id")).values(columns),
                     changed,
                 )
+            topics.replace(connection, {a.id: a.topics for a in batch if a.id in written})
             connection.execute(
                 sources.update().where(sources.c.id == health.source_id).values(_health_row(health))
             )
@@ -207,7 +213,7 @@ class Storage:
 
     @_translated
     def recent_articles(self, limit: int = 50, source_id: str | None = None) -> tuple[Article, ...]:
-        """The newest articles, newest first, ties broken by id so the order is stable."""
+        """The newest articles with their topics, newest first, ties broken by id."""
         query = (
             select(articles)
             .order_by(articles.c.published_at.desc(), articles.c.id.desc())
@@ -216,7 +222,74 @@ class Storage:
         if source_id is not None:
             query = query.where(articles.c.source_id == source_id)
         with self.engine.connect() as connection:
-            return tuple(_article(row) for row in connection.execute(query).mappings())
+            found = [_article(row) for row in connection.execute(query).mappings()]
+            tags = topics.for_articles(connection, [a.id for a in found])
+        return tuple(replace(a, topics=tags.get(a.id, ())) for a in found)
+
+    @_translated
+    def articles_after(self, after_id: str, limit: int) -> tuple[Article, ...]:
+        """Articles with their topics in id order after ``after_id``: a stable way to visit
+        every article in batches (keyset pagination), even while others are written."""
+        query = (
+            select(articles).where(articles.c.id > after_id).order_by(articles.c.id).limit(limit)
+        )
+        with self.engine.connect() as connection:
+            found = [_article(row) for row in connection.execute(query).mappings()]
+            tags = topics.for_articles(connection, [a.id for a in found])
+        return tuple(replace(a, topics=tags.get(a.id, ())) for a in found)
+
+    @_translated
+    def replace_topics(self, tags: Mapping[str, Sequence[TopicTag]]) -> None:
+        """Set each listed article's topics to exactly the given tags, in one transaction."""
+        with self.engine.begin() as connection:
+            topics.replace(connection, tags)
+
+    # --- MeSH vocabulary ------------------------------------------------------------------
+
+    @_translated
+    def import_mesh(
+        self,
+        entries: Iterable[tuple[Descriptor, Sequence[tuple[str, str]]]],
+        origin: str,
+        now: datetime,
+    ) -> tuple[int, int]:
+        """Replace the MeSH vocabulary in one transaction; (descriptors, terms) stored."""
+        with self.engine.begin() as connection:
+            counts = mesh.replace_vocabulary(connection, entries)
+            for key, value in (("mesh_origin", origin), ("mesh_imported_at", now.isoformat())):
+                connection.execute(delete(meta).where(meta.c.key == key))
+                connection.execute(insert(meta).values(key=key, value=value))
+        return counts
+
+    @_translated
+    def mesh_count(self) -> int:
+        """How many MeSH descriptors are imported (0: none)."""
+        with self.engine.connect() as connection:
+            return mesh.count(connection)
+
+    @_translated
+    def mesh_known(self, uis: Sequence[str]) -> set[str]:
+        """Which of ``uis`` are imported descriptors."""
+        with self.engine.connect() as connection:
+            return mesh.known(connection, uis)
+
+    @_translated
+    def mesh_tree(self) -> list[Descriptor]:
+        """Every descriptor with its tree numbers, for narrower-than lookups."""
+        with self.engine.connect() as connection:
+            return mesh.tree(connection)
+
+    @_translated
+    def mesh_terms(self, uis: Iterable[str]) -> dict[str, list[str]]:
+        """The stored terms of each descriptor."""
+        with self.engine.connect() as connection:
+            return mesh.terms_for(connection, uis)
+
+    @_translated
+    def search_mesh(self, folded_text: str, limit: int = 20) -> list[MeshHit]:
+        """Descriptors whose heading or entry term contains the (folded) text."""
+        with self.engine.connect() as connection:
+            return mesh.search(connection, folded_text, limit)
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -97,4 +98,41 @@ articles = Table(
     Column("content_hash", String(64), nullable=False),
     Index("ix_articles_published", "published_at", "id"),
     Index("ix_articles_source", "source_id", "published_at"),
+)
+
+article_topics = Table(
+    "article_topics",
+    metadata,
+    Column(
+        "article_id", String(32), ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("topic", String(64), primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("matches", JSON, nullable=False),  # [[term, rule, field, start, end], ...]
+    Index("ix_article_topics_topic", "topic", "article_id"),
+)
+
+mesh_descriptors = Table(
+    "mesh_descriptors",
+    metadata,
+    Column("ui", String(12), primary_key=True),
+    Column("heading", Text, nullable=False),
+    Column("tree_numbers", JSON, nullable=False),
+)
+
+mesh_terms = Table(
+    "mesh_terms",
+    metadata,
+    Column("ui", String(12), ForeignKey("mesh_descriptors.ui", ondelete="CASCADE"), nullable=False),
+    Column("term", Text, nullable=False),  # as MeSH writes it (plus natural-order forms)
+    Column("folded", Text, nullable=False),  # feeds.tagging.text.fold(term), for search
+    Index("ix_mesh_terms_ui", "ui"),
+    Index("ix_mesh_terms_folded", "folded"),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )

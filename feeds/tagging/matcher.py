@@ -23,6 +23,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from feeds.models import Article, Match, TopicTag
+from feeds.normalize import plain_text
 from feeds.tagging.rules import CompiledRules, Pattern
 from feeds.tagging.text import fold, fold_exact, is_boundary
 
@@ -43,33 +45,23 @@ class TagInput:
 
 
 @dataclass(frozen=True, slots=True)
-class Match:
-    """One piece of evidence for a topic."""
-
-    topic: str  # topic slug
-    term: str  # the phrase as written in the rules (or the child topic, for "parent")
-    rule: str  # "term", "acronym", "mesh:D…", "source" or "parent"
-    field: str  # "title", "lead", "summary", "content" or "category"
-    start: int  # offset in the folded field text
-    end: int  # end offset (exclusive)
-
-
-@dataclass(frozen=True, slots=True)
-class TopicTag:
-    """A topic an article is about, with its score and why."""
-
-    topic: str  # topic slug
-    score: float  # sum of mention weights (see module docstring)
-    matches: tuple[Match, ...]  # the evidence, in text order
-
-
-@dataclass(frozen=True, slots=True)
 class _Hit:
     pattern: Pattern
     field: str
     instance: int  # which category, for the category field
     start: int
     end: int
+
+
+def article_input(article: Article, source_topics: tuple[str, ...] = ()) -> TagInput:
+    """What tagging reads of a stored or freshly normalized article."""
+    return TagInput(
+        title=article.title,
+        summary=article.summary,
+        content=plain_text(article.content_html),
+        categories=article.categories,
+        source_topics=source_topics,
+    )
 
 
 def tag(item: TagInput, rules: CompiledRules) -> tuple[TopicTag, ...]:

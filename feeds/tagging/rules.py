@@ -87,7 +87,11 @@ def compile_rules(
     compiled: dict[str, TopicRule] = {}
     for topic in topics:
         phrases: list[tuple[str, str]] = [(t, "term") for t in topic.terms]
-        phrases += [(term, f"mesh:{ui}") for ui, term in (mesh_terms or {}).get(topic.slug, ())]
+        for ui, term in (mesh_terms or {}).get(topic.slug, ()):
+            if _is_acronym(term):  # MeSH's "AIDS", "ALL": exact case, or "all" would match
+                _add(exact, fold_exact(term), Pattern(topic.slug, "term", f"mesh:{ui}", term))
+            else:
+                phrases.append((term, f"mesh:{ui}"))
         for phrase, rule in phrases:
             for key in inflections(fold(phrase)):
                 _add(folded, key, Pattern(topic.slug, "term", rule, phrase))
@@ -114,6 +118,12 @@ def compile_rules(
         exact=_automaton(exact),
         term_count=len(folded) + len(exact),
     )
+
+
+def _is_acronym(term: str) -> bool:
+    """A short all-capitals term such as "SLE", "AIDS" or "ALL"."""
+    letters = term.replace("-", "").replace(" ", "")
+    return len(letters) <= 6 and letters.isalnum() and letters.isupper()
 
 
 def _add(keys: dict[str, list[Pattern]], key: str, pattern: Pattern) -> None:

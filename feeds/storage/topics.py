@@ -1,0 +1,54 @@
+"""Article-topic queries: write an article's tags, read them back, page through for retag.
+
+Functions take an open SQLAlchemy connection; ``feeds.storage.Storage`` owns transactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from sqlalchemy import Connection, delete, insert, select
+
+from feeds.models import Match, TopicTag
+from feeds.storage.schema import article_topics
+
+
+def replace(connection: Connection, tags: Mapping[str, Sequence[TopicTag]]) -> None:
+    """Make each article's stored topics exactly ``tags[article_id]``."""
+    ids = list(tags)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        connection.execute(delete(article_topics).where(article_topics.c.article_id.in_(chunk)))
+    rows = [
+        {
+            "article_id": article_id,
+            "topic": tag.topic,
+            "score": tag.score,
+            "matches": [[m.term, m.rule, m.field, m.start, m.end] for m in tag.matches],
+        }
+        for article_id, article_tags in tags.items()
+        for tag in article_tags
+    ]
+    if rows:
+        connection.execute(insert(article_topics), rows)
+
+
+def for_articles(connection: Connection, ids: Iterable[str]) -> dict[str, tuple[TopicTag, ...]]:
+    """The stored topics of each article in ``ids`` (articles without topics are absent)."""
+    wanted = list(ids)
+    found: dict[str, list[TopicTag]] = {}
+    for start in range(0, len(wanted), 500):
+        query = (
+            select(article_topics)
+            .where(article_topics.c.article_id.in_(wanted[start : start + 500]))
+            .order_by(article_topics.c.article_id, article_topics.c.score.desc())
+        )
+        for row in connection.execute(query).mappings():
+            matches = tuple(
+                Match(row["topic"], term, rule, field, start_, end)
+                for term, rule, field, start_, end in row["matches"]
+            )
+            found.setdefault(row["article_id"], []).append(
+                TopicTag(row["topic"], row["score"], matches)
+            )
+    return {key: tuple(value) for key, value in found.items()}
