@@ -9,12 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from feeds.cli import cli
-from feeds.config import TopicSettings, load_settings
+from feeds.config import TopicSettings
 from feeds.tagging.matcher import TagInput, tag
 from feeds.tagging.rules import CompiledRules, compile_rules
-
-REPO = Path(__file__).parent.parent
-LABELED = Path(__file__).parent / "data" / "tagging" / "labeled.jsonl"
 
 TOPICS = (
     TopicSettings(slug="autoimmune", title="Autoimmune", terms=("autoimmune disease",)),
@@ -135,29 +132,28 @@ def test_tag_jsonl_interface(tmp_path: Path) -> None:
     assert second == {"id": "b", "topics": [], "scores": {}, "matches": []}
 
 
-TARGETS = {"lupus": (0.97, 0.95), "car-t": (0.97, 0.95), "autoimmune": (0.90, 0.90)}
-TARGETS["oncology"] = (0.90, 0.90)
+def test_a_capitalized_name_in_mid_sentence_is_not_the_disease(rules: CompiledRules) -> None:
+    summary = "The Marco Lupus Pavilion opens to patients in spring; the Lupus family paid for it."
+    assert topics(rules, "Hospital wing opens", summary) == set()
+    assert "lupus" in topics(
+        rules, "Hospital wing opens", "Lupus flares fell. Lupus patients cheered."
+    )
 
 
-@pytest.mark.xfail(
-    reason="the shipped topic rules are preliminary; issue 3 is in progress", strict=True
-)
-def test_shipped_rules_reach_precision_and_recall_on_the_labeled_set() -> None:
-    rules = compile_rules(load_settings(REPO / "config.yaml").topics)
-    items = [json.loads(line) for line in LABELED.read_text("utf-8").splitlines() if line]
-    failures = []
-    for topic, (min_precision, min_recall) in TARGETS.items():
-        tp = fp = fn = 0
-        for item in items:
-            found = topic in {t.topic for t in tag(TagInput(item["title"], item["summary"]), rules)}
-            wanted = topic in item["topics"]
-            tp, fp, fn = (
-                tp + (found and wanted),
-                fp + (found and not wanted),
-                fn + (wanted and not found),
-            )
-        precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
-        print(f"{topic:12} precision {precision:.3f}  recall {recall:.3f}  (fp {fp}, fn {fn})")
-        if precision < min_precision or recall < min_recall:
-            failures.append(topic)
-    assert not failures
+def test_title_case_headlines_keep_their_capitalized_terms(rules: CompiledRules) -> None:
+    assert "lupus" in topics(rules, "New Lupus Drug Wins Approval From Regulators")
+
+
+def test_context_rules_guard_every_inflection_of_a_term() -> None:
+    rules = compile_rules(
+        (
+            TopicSettings(
+                slug="car-t",
+                title="CAR-T",
+                terms=("chimeric antigen receptor",),
+                context={"chimeric antigen receptor": ("T cell",)},
+            ),
+        )
+    )
+    assert topics(rules, "Chimeric antigen receptors on NK cells") == set()
+    assert topics(rules, "Chimeric antigen receptors on T cells") == {"car-t"}

@@ -10,6 +10,11 @@ is not the subject. Each distinct mention adds a weight by where it is:
     title 3 · first sentence of the summary 2 · source category 2 · elsewhere 1
     (each further mention in the same place adds 0.5)
 
+Proper-noun guard: a one-word term written in lower case ("lupus") does not count where
+the text capitalizes it in mid-sentence ("the Marco Lupus Pavilion", "the Lupus family",
+"a star in Lupus"): there it is a name, not the disease. Title-Case headlines, where every
+word is capitalized, are exempt.
+
 Nested matches ("lupus" inside "systemic lupus erythematosus") are one mention. A topic is
 tagged when its score reaches its threshold (default 2): one mention in the title or lead,
 or repeated mentions in the body. A source's own ``topics:`` always apply, and parents
@@ -31,6 +36,7 @@ from feeds.tagging.text import fold, fold_exact, is_boundary
 WEIGHTS = {"title": 3.0, "lead": 2.0, "category": 2.0, "summary": 1.0, "content": 1.0}
 REPEAT_WEIGHT = 0.5
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+_SENTENCE_BREAK = ".!?:;\"'(\u201c\u2018[—–-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +57,7 @@ class _Hit:
     instance: int  # which category, for the category field
     start: int
     end: int
+    text: str  # the automaton key that matched
 
 
 def article_input(article: Article, source_topics: tuple[str, ...] = ()) -> TagInput:
@@ -83,7 +90,8 @@ def tag(item: TagInput, rules: CompiledRules) -> tuple[TopicTag, ...]:
         spans = excluded.get((pattern.topic, hit.field, hit.instance), ())
         if any(s < hit.end and hit.start < e for s, e in spans):
             continue
-        needs = rules.topics[pattern.topic].context.get(fold(pattern.phrase))
+        # Keyed by what matched, so a MeSH synonym spelled like a guarded term is guarded too.
+        needs = rules.topics[pattern.topic].context.get(fold(hit.text))
         if needs and not any((pattern.topic, word) in context_seen for word in needs):
             continue
         evidence[pattern.topic].append(hit)
@@ -118,9 +126,11 @@ def _scan(item: TagInput, rules: CompiledRules) -> Iterable[_Hit]:
     for name, instance, text in fields:
         if not text:
             continue
-        folded = fold(text)
+        folded, exact = fold(text), fold_exact(text)
         lead_end = _lead_end(folded) if name == "summary" else 0
-        for automaton, haystack in ((rules.folded, folded), (rules.exact, fold_exact(text))):
+        # Offsets agree between the two forms unless case folding changed a length (ß).
+        cased = exact if len(exact) == len(folded) and not _title_case(exact) else None
+        for automaton, haystack in ((rules.folded, folded), (rules.exact, exact)):
             if not len(automaton):
                 continue
             for last, (key, patterns) in automaton.iter(haystack):
@@ -129,8 +139,31 @@ def _scan(item: TagInput, rules: CompiledRules) -> Iterable[_Hit]:
                 at_word_start = start == 0 or not haystack[start - 1].isalnum()
                 where = "lead" if start < lead_end else name
                 for pattern in patterns:
-                    if whole or (pattern.role == "context" and at_word_start):
-                        yield _Hit(pattern, where, instance, start, end)
+                    if pattern.role == "context":
+                        keep = at_word_start  # "rheumatolog" covers "rheumatology"
+                    else:
+                        keep = whole and not (
+                            haystack is folded and cased and _proper_noun(pattern, cased, start)
+                        )
+                    if keep:
+                        yield _Hit(pattern, where, instance, start, end, key)
+
+
+def _proper_noun(pattern: Pattern, cased: str, start: int) -> bool:
+    """Whether a one-word, lower-case term is capitalized mid-sentence here (a name)."""
+    phrase = pattern.phrase
+    if pattern.role != "term" or " " in phrase or not phrase.islower():
+        return False
+    if not cased[start].isupper():
+        return False
+    before = cased[:start].rstrip()
+    return bool(before) and before[-1] not in _SENTENCE_BREAK
+
+
+def _title_case(text: str) -> bool:
+    """Most longer words capitalized: a headline style where capitals say nothing."""
+    words = [w for w in text.split() if len(w) > 3 and w[0].isalpha()]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
 
 
 def _lead_end(folded_summary: str) -> int:

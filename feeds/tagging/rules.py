@@ -62,7 +62,7 @@ class TopicRule:
     title: str  # display title
     threshold: float  # score an article needs
     ancestors: tuple[str, ...]  # every parent, grandparent, ...
-    context: Mapping[str, tuple[str, ...]]  # folded term -> folded context words
+    context: Mapping[str, tuple[str, ...]]  # folded term (each inflection) -> context words
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,8 @@ def compile_rules(
                 _add(folded, key, Pattern(topic.slug, "exclude", "exclude", phrase))
         context: dict[str, tuple[str, ...]] = {}
         for term, words in topic.context.items():
-            context[fold(term)] = tuple(fold(w) for w in words)
+            for key in inflections(fold(term)):  # "receptor" rule also guards "receptors"
+                context[key] = tuple(fold(w) for w in words)
             for word in words:
                 _add(folded, fold(word), Pattern(topic.slug, "context", "context", word))
         compiled[topic.slug] = TopicRule(

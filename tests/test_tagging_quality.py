@@ -1,0 +1,109 @@
+"""Precision and recall of the shipped topic rules on labeled sets of real-looking items.
+
+``labeled.jsonl`` is the development set: the shipped rules were written without it and
+then corrected where it showed general mistakes. ``holdout.jsonl`` was written separately
+and never used for tuning; it reports how the rules do on text nobody tuned them to.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from feeds.config import load_settings
+from feeds.storage import Storage
+from feeds.tagging.matcher import TagInput, tag
+from feeds.tagging.rules import CompiledRules, compile_rules
+from feeds.tagging.vocabulary import load_rules, mesh_rows
+
+REPO = Path(__file__).parent.parent
+SETS = Path(__file__).parent / "data" / "tagging"
+MESH_2024 = REPO.parent / "shared" / "mesh" / "d2024.bin.gz"
+TARGETS = {
+    "lupus": (0.97, 0.95),
+    "car-t": (0.97, 0.95),
+    "autoimmune": (0.90, 0.90),
+    "oncology": (0.90, 0.90),
+}
+
+
+def evaluate(rules: CompiledRules, name: str) -> dict[str, tuple[float, float]]:
+    """Per-topic (precision, recall) on a labeled set; prints the table and the misses."""
+    items = [json.loads(line) for line in (SETS / name).read_text("utf-8").splitlines() if line]
+    found = {
+        it["id"]: {t.topic for t in tag(TagInput(it["title"], it["summary"]), rules)}
+        for it in items
+    }
+    scores = {}
+    print(f"\n{name}: {len(items)} items")
+    for topic in TARGETS:
+        tp = sum(topic in found[it["id"]] and topic in it["topics"] for it in items)
+        fp = [it for it in items if topic in found[it["id"]] and topic not in it["topics"]]
+        fn = [it for it in items if topic not in found[it["id"]] and topic in it["topics"]]
+        precision, recall = tp / max(tp + len(fp), 1), tp / max(tp + len(fn), 1)
+        scores[topic] = (precision, recall)
+        print(f"  {topic:11} precision {precision:.3f}  recall {recall:.3f}")
+        if name.startswith("labeled"):  # the held-out items stay unread, even in logs
+            for kind, misses in (("false positive", fp), ("missed", fn)):
+                for it in misses:
+                    print(f"    {kind}: {it['id']} {it['title']}")
+    return scores
+
+
+@pytest.fixture(scope="module")
+def shipped_rules() -> CompiledRules:
+    return compile_rules(load_settings(REPO / "config.yaml").topics)
+
+
+@pytest.fixture(scope="module")
+def rules_with_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CompiledRules]:
+    if not MESH_2024.exists():
+        pytest.skip(f"the MeSH 2024 file is not at {MESH_2024}")
+    storage = Storage.open(f"sqlite:///{tmp_path_factory.mktemp('mesh') / 'feeds.db'}")
+    storage.migrate()
+    storage.import_mesh(mesh_rows(MESH_2024), str(MESH_2024), datetime.now(UTC))
+    yield load_rules(load_settings(REPO / "config.yaml"), storage)
+    storage.close()
+
+
+def assert_targets(scores: dict[str, tuple[float, float]]) -> None:
+    misses = {
+        topic: scores[topic]
+        for topic, (min_p, min_r) in TARGETS.items()
+        if scores[topic][0] < min_p or scores[topic][1] < min_r
+    }
+    assert not misses
+
+
+def test_shipped_rules_meet_the_targets_on_the_labeled_set(shipped_rules: CompiledRules) -> None:
+    assert_targets(evaluate(shipped_rules, "labeled.jsonl"))
+
+
+def test_shipped_rules_with_mesh_2024_meet_the_targets(rules_with_mesh: CompiledRules) -> None:
+    assert_targets(evaluate(rules_with_mesh, "labeled.jsonl"))
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [
+        pytest.param(
+            "lupus",
+            marks=pytest.mark.xfail(
+                reason="held-out lupus precision is 0.938 (2 false positives of 32), under 0.97",
+                strict=True,
+            ),
+        ),
+        "car-t",
+        "autoimmune",
+        "oncology",
+    ],
+)
+def test_shipped_rules_on_the_held_out_set(shipped_rules: CompiledRules, topic: str) -> None:
+    precision, recall = evaluate(shipped_rules, "holdout.jsonl")[topic]
+    min_precision, min_recall = TARGETS[topic]
+    assert precision >= min_precision
+    assert recall >= min_recall
