@@ -49,3 +49,25 @@ def test_the_car_t_lupus_remission_paper_is_covered_by_several_sample_outlets(
         if "10.1038/s41591-022-02017-5" in a.dois
     }
     assert len(outlets) >= 3
+
+
+def test_sample_traps_stay_out_of_lupus_and_car_t_and_the_real_stories_are_in(
+    storage: Storage,
+) -> None:
+    settings = load_settings(REPO / "config.yaml")
+    samples = [s.id for s in settings.sources if s.url.startswith("file:")]
+    asyncio.run(update(settings, storage, only=samples))
+    by_title = {a.title: {t.topic for t in a.topics} for a in storage.recent_articles(limit=1000)}
+    traps = [
+        title
+        for title in by_title
+        if any(
+            word in title.lower()
+            for word in ("lupus vulgaris", "anticoagulant", "wolf", "sle and west nile", "cart")
+        )
+    ]
+    assert len(traps) >= 6
+    for title in traps:
+        assert not by_title[title] & {"lupus", "car-t"}, title
+    paper = [t for t, topics in by_title.items() if {"lupus", "car-t"} <= topics]
+    assert len(paper) >= 4

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,27 @@ def test_context_rules_guard_every_inflection_of_a_term() -> None:
     )
     assert topics(rules, "Chimeric antigen receptors on NK cells") == set()
     assert topics(rules, "Chimeric antigen receptors on T cells") == {"car-t"}
+
+
+def test_content_that_repeats_the_summary_is_not_counted_twice(rules: CompiledRules) -> None:
+    from feeds.models import Article
+    from feeds.tagging.matcher import article_input
+
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+    summary = (
+        "A statin cut heart attacks by a fifth in a large trial. People with lupus were excluded."
+    )
+    article = Article(
+        id="a",
+        source_id="s",
+        entry_id="e",
+        url=None,
+        title="Heart drug study",
+        summary=summary,
+        content_html=f"<p>{summary}</p>",
+        published=when,
+        updated=None,
+        first_seen=when,
+    )
+    assert article_input(article).content == ""
+    assert {t.topic for t in tag(article_input(article), rules)} == set()

@@ -61,11 +61,19 @@ class _Hit:
 
 
 def article_input(article: Article, source_topics: tuple[str, ...] = ()) -> TagInput:
-    """What tagging reads of a stored or freshly normalized article."""
+    """What tagging reads of a stored or freshly normalized article.
+
+    The summary is usually the start of the content (or all of it), so only the rest of the
+    content is read: one mention must not count twice.
+    """
+    content = plain_text(article.content_html)
+    shown = article.summary.removesuffix("…")
+    if shown and content.startswith(shown):
+        content = content[len(shown) :]
     return TagInput(
         title=article.title,
         summary=article.summary,
-        content=plain_text(article.content_html),
+        content=content,
         categories=article.categories,
         source_topics=source_topics,
     )
