@@ -180,37 +180,50 @@ def _preview(text: str) -> str:
 def narrower_uis(descriptors: Iterable[Descriptor], roots: Iterable[str]) -> frozenset[str]:
     """UIs of the roots and of every descriptor below any tree number of a root.
 
+    A one-off shortcut for ``MeshTree(descriptors).narrower(roots)``; build a ``MeshTree``
+    once when asking about several sets of roots.
+    """
+    return MeshTree(descriptors).narrower(roots)
+
+
+class MeshTree:
+    """The MeSH tree as a sorted index of tree numbers, built once, queried many times.
+
     "Below" means a tree number starting with the root's tree number plus "." — so C20.111
     covers C20.111.590 but not C20.1110. A descriptor sits in several trees; being below
-    any one root tree number is enough. Roots absent from ``descriptors`` are left out of
-    the result, so ``root in result`` tells a caller whether the UI is known. A root without
-    tree numbers yields only itself.
-
-    Consumes ``descriptors`` once. Sorts all tree numbers, then finds each root's subtree as a
-    contiguous range with bisect: O(n log n) overall instead of roots × descriptors.
+    any one root tree number is enough. Each subtree is a contiguous range of the sorted
+    index, found with bisect: building is O(n log n), a query O(log n + subtree size).
     """
-    if isinstance(roots, str):
-        # A lone UI string would otherwise be iterated as characters and match nothing.
-        raise TypeError("roots must be an iterable of descriptor UIs, not a single string")
-    wanted = frozenset(roots)
-    found: set[str] = set()
-    root_trees: list[str] = []
-    pairs: list[tuple[str, str]] = []  # (tree number, UI)
-    for descriptor in descriptors:
-        if descriptor.ui in wanted:
-            found.add(descriptor.ui)
-            root_trees.extend(descriptor.tree_numbers)
-        pairs.extend((tree, descriptor.ui) for tree in descriptor.tree_numbers)
-    pairs.sort()
-    keys = [tree for tree, _ in pairs]
-    result = set(found)
-    for tree in root_trees:
-        prefix = tree + "."
-        index = bisect_left(keys, prefix)
-        while index < len(keys) and keys[index].startswith(prefix):
-            result.add(pairs[index][1])
-            index += 1
-    return frozenset(result)
+
+    def __init__(self, descriptors: Iterable[Descriptor]) -> None:
+        pairs: list[tuple[str, str]] = []  # (tree number, UI)
+        self._trees: dict[str, tuple[str, ...]] = {}
+        for descriptor in descriptors:
+            self._trees[descriptor.ui] = descriptor.tree_numbers
+            pairs.extend((tree, descriptor.ui) for tree in descriptor.tree_numbers)
+        pairs.sort()
+        self._keys = [tree for tree, _ in pairs]
+        self._uis = [ui for _, ui in pairs]
+
+    def narrower(self, roots: Iterable[str]) -> frozenset[str]:
+        """The roots and everything below them. Roots absent from the tree are left out, so
+        ``root in result`` tells whether a UI is known; a root without tree numbers yields
+        only itself."""
+        if isinstance(roots, str):
+            # A lone UI string would otherwise be iterated as characters and match nothing.
+            raise TypeError("roots must be an iterable of descriptor UIs, not a single string")
+        result: set[str] = set()
+        for root in roots:
+            if root not in self._trees:
+                continue
+            result.add(root)
+            for tree in self._trees[root]:
+                prefix = tree + "."
+                index = bisect_left(self._keys, prefix)
+                while index < len(self._keys) and self._keys[index].startswith(prefix):
+                    result.add(self._uis[index])
+                    index += 1
+        return frozenset(result)
 
 
 def descriptor_terms(descriptor: Descriptor) -> tuple[str, ...]:

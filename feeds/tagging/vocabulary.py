@@ -19,7 +19,7 @@ from typing import Any
 from feeds.config import Settings
 from feeds.errors import ConfigError
 from feeds.storage import Storage
-from feeds.tagging.mesh import Descriptor, descriptor_terms, narrower_uis, read_descriptors
+from feeds.tagging.mesh import Descriptor, MeshTree, descriptor_terms, read_descriptors
 from feeds.tagging.rules import CompiledRules, compile_rules
 from feeds.tagging.text import fold
 
@@ -74,11 +74,12 @@ def load_rules(settings: Settings, storage: Storage) -> CompiledRules:
         raise ConfigError("topics name unknown MeSH descriptors", settings.problems(check.errors))
     if not check.imported:
         return compile_rules(settings.topics)
-    tree = storage.mesh_tree() if any(t.narrower and t.mesh for t in settings.topics) else []
+    needs_tree = any(t.narrower and t.mesh for t in settings.topics)
+    tree = MeshTree(storage.mesh_tree() if needs_tree else ())
     by_topic: dict[str, set[str]] = {}
     for topic in settings.topics:
         if topic.mesh:
-            uis = narrower_uis(tree, topic.mesh) if topic.narrower else set(topic.mesh)
+            uis = tree.narrower(topic.mesh) if topic.narrower else set(topic.mesh)
             by_topic[topic.slug] = set(uis) | set(topic.mesh)
     terms = storage.mesh_terms({ui for uis in by_topic.values() for ui in uis})
     mesh_terms = {
