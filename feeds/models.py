@@ -236,3 +236,19 @@ class UpdateSummary:
             "failed": sum(1 for r in self.sources if r.status is SourceStatus.FAILING),
             "sources": [r.to_json() for r in self.sources],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleQuery:
+    """Which articles a feed or API page shows: the same filters everywhere."""
+
+    topics: tuple[str, ...] = ()  # articles in any of these topics (all of them: match_all)
+    match_all: bool = False  # require every topic in ``topics``
+    exclude: tuple[str, ...] = ()  # leave out articles in any of these topics
+    text: str | None = None  # full-text query (words, all required)
+    sources: tuple[str, ...] = ()  # only these source ids
+    since: datetime | None = None  # published at or after (UTC)
+    until: datetime | None = None  # published before (UTC, exclusive)
+    min_score: float | None = None  # topic tags at least this confident
+    limit: int = 50  # page size
+    before: tuple[datetime, str] | None = None  # cursor: after this (published, id) position

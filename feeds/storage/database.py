@@ -18,13 +18,32 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, RowMapping, bindparam, delete, func, insert, select
+from sqlalchemy import (
+    Engine,
+    Integer,
+    RowMapping,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from feeds.errors import ErrorKind, StorageError
-from feeds.models import Article, Enclosure, SourceHealth, SourceStatus, StoreCounts, TopicTag
+from feeds.models import (
+    Article,
+    ArticleQuery,
+    Enclosure,
+    SourceHealth,
+    SourceStatus,
+    StoreCounts,
+    TopicTag,
+)
 from feeds.models import Source as SourceModel
-from feeds.storage import mesh, topics
+from feeds.storage import mesh, queries, topics
 from feeds.storage.engine import make_engine
 from feeds.storage.mesh import MeshHit
 from feeds.storage.schema import articles, meta, sources
@@ -198,6 +217,9 @@ class Storage:
             connection.execute(
                 sources.update().where(sources.c.id == health.source_id).values(_health_row(health))
             )
+            _bump(connection, "sources_version")
+            if written:
+                _bump(connection, "data_version")
         return StoreCounts(
             new=len(new), updated=len(changed), unchanged=len(batch) - len(new) - len(changed)
         )
@@ -243,6 +265,28 @@ class Storage:
         """Set each listed article's topics to exactly the given tags, in one transaction."""
         with self.engine.begin() as connection:
             topics.replace(connection, tags)
+            if tags:
+                _bump(connection, "data_version")
+
+    @_translated
+    def query_articles(self, query: ArticleQuery) -> tuple[Article, ...]:
+        """The articles ``query`` selects, with their topics, newest first."""
+        statement = queries.article_select(query, self.engine.dialect.name)
+        with self.engine.connect() as connection:
+            found = [_article(row) for row in connection.execute(statement).mappings()]
+            tags = topics.for_articles(connection, [a.id for a in found])
+        return tuple(replace(a, topics=tags.get(a.id, ())) for a in found)
+
+    @_translated
+    def versions(self) -> tuple[int, int]:
+        """(data version, sources version): counters every write of articles/topics or of
+        source health bumps; caches key on them. A cheap single-row read."""
+        with self.engine.connect() as connection:
+            query = select(meta.c.key, meta.c.value).where(
+                meta.c.key.in_(("data_version", "sources_version"))
+            )
+            rows = {row.key: row.value for row in connection.execute(query)}
+        return int(rows.get("data_version", 0)), int(rows.get("sources_version", 0))
 
     # --- MeSH vocabulary ------------------------------------------------------------------
 
@@ -290,6 +334,15 @@ class Storage:
         """Descriptors whose heading or entry term contains the (folded) text."""
         with self.engine.connect() as connection:
             return mesh.search(connection, folded_text, limit)
+
+
+def _bump(connection: Any, key: str) -> None:
+    """Increment a version counter in ``meta`` (inside the caller's transaction)."""
+    connection.execute(
+        meta.update()
+        .where(meta.c.key == key)
+        .values(value=cast(cast(meta.c.value, Integer) + 1, Text))
+    )
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:

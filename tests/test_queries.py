@@ -1,0 +1,141 @@
+"""Article queries: every filter, stable order, cursor pages, full-text search, versions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from feeds.models import Article, ArticleQuery, Match, Source, TopicTag
+from feeds.normalize import article_id
+from feeds.storage import Storage
+
+T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def tagged(*slugs: str, score: float = 3.0) -> tuple[TopicTag, ...]:
+    return tuple(TopicTag(s, score, (Match(s, s, "term", "title", 0, 1),)) for s in slugs)
+
+
+def make(
+    entry: str, title: str, hours: int, *topics: str, source: str = "a", score: float = 3.0
+) -> Article:
+    return Article(
+        id=article_id(source, entry),
+        source_id=source,
+        entry_id=entry,
+        url=f"https://{source}.example/{entry}",
+        title=title,
+        summary=f"Summary of {title}.",
+        content_html="",
+        published=T0 - timedelta(hours=hours),
+        updated=None,
+        first_seen=T0,
+        content_hash=entry,
+        topics=tagged(*topics, score=score),
+    )
+
+
+@pytest.fixture
+def filled(storage: Storage) -> Storage:
+    sources = [
+        Source(id=s, name=s, url=f"https://{s}.example/", interval=timedelta(hours=1)) for s in "ab"
+    ]
+    storage.sync_sources(sources, T0)
+    health = {h.source_id: h for h in storage.source_health()}
+    storage.record_update(
+        health["a"],
+        [
+            make("1", "CAR-T cells put lupus into remission", 1, "lupus", "car-t"),
+            make("2", "Lupus nephritis drug approved", 2, "lupus"),
+            make("3", "Myeloma CAR-T approval", 3, "car-t", "oncology"),
+            make("4", "Heat waves and health", 4),
+            make("5", "Weak lupus mention", 5, "lupus", score=2.0),
+        ],
+        T0,
+    )
+    storage.record_update(
+        health["b"], [make("6", "Lupus remission holds at two years", 6, "lupus", source="b")], T0
+    )
+    return storage
+
+
+def titles(storage: Storage, **filters: object) -> list[str]:
+    return [a.title for a in storage.query_articles(ArticleQuery(**filters))]  # type: ignore[arg-type]
+
+
+def test_newest_first(filled: Storage) -> None:
+    assert titles(filled)[:2] == [
+        "CAR-T cells put lupus into remission",
+        "Lupus nephritis drug approved",
+    ]
+
+
+def test_topics_any_all_and_exclude(filled: Storage) -> None:
+    assert len(titles(filled, topics=("lupus", "car-t"))) == 5
+    assert titles(filled, topics=("lupus", "car-t"), match_all=True) == [
+        "CAR-T cells put lupus into remission"
+    ]
+    assert titles(filled, topics=("car-t",), exclude=("lupus",)) == ["Myeloma CAR-T approval"]
+
+
+def test_min_score_filters_on_confidence(filled: Storage) -> None:
+    assert "Weak lupus mention" not in titles(filled, topics=("lupus",), min_score=2.5)
+    assert "Weak lupus mention" in titles(filled, topics=("lupus",))
+
+
+def test_source_since_until_and_limit(filled: Storage) -> None:
+    assert titles(filled, sources=("b",)) == ["Lupus remission holds at two years"]
+    assert titles(filled, since=T0 - timedelta(hours=2)) == [
+        "CAR-T cells put lupus into remission",
+        "Lupus nephritis drug approved",
+    ]
+    assert len(titles(filled, until=T0 - timedelta(hours=4))) == 2
+    assert len(titles(filled, limit=2)) == 2
+
+
+def test_full_text_search_needs_every_word(filled: Storage) -> None:
+    assert titles(filled, text="lupus remission") == [
+        "CAR-T cells put lupus into remission",
+        "Lupus remission holds at two years",
+    ]
+    assert titles(filled, text="REMISSION") != []
+
+
+@pytest.mark.parametrize(
+    "hostile", ['"', "AND OR NOT", "lupus*", "NEAR(a b)", "'; DROP TABLE articles; --", "ü"]
+)
+def test_full_text_search_never_fails_on_odd_input(filled: Storage, hostile: str) -> None:
+    filled.query_articles(ArticleQuery(text=hostile))
+    assert filled.count_articles() == 6
+
+
+def test_cursor_pages_are_stable_while_new_articles_arrive(filled: Storage) -> None:
+    first = filled.query_articles(ArticleQuery(limit=2))
+    (health,) = filled.source_health(["a"])
+    filled.record_update(health, [make("7", "Brand new story", 0, "lupus")], T0)
+    last = first[-1]
+    second = filled.query_articles(ArticleQuery(limit=2, before=(last.published, last.id)))
+    assert [a.title for a in second] == ["Myeloma CAR-T approval", "Heat waves and health"]
+
+
+def test_same_time_ties_are_broken_by_id(storage: Storage) -> None:
+    storage.sync_sources(
+        [Source(id="a", name="a", url="https://a.example/", interval=timedelta(hours=1))], T0
+    )
+    (health,) = storage.source_health()
+    storage.record_update(health, [make(str(i), f"Story {i}", 1) for i in range(5)], T0)
+    ids = [a.id for a in storage.query_articles(ArticleQuery())]
+    assert ids == sorted(ids, reverse=True)
+    page = storage.query_articles(ArticleQuery(limit=2))
+    rest = storage.query_articles(ArticleQuery(before=(page[-1].published, page[-1].id)))
+    assert [a.id for a in page + rest] == ids
+
+
+def test_writes_bump_the_versions(filled: Storage) -> None:
+    data, health_version = filled.versions()
+    (health,) = filled.source_health(["a"])
+    filled.record_update(health, [], T0)  # a check that brought nothing new
+    assert filled.versions() == (data, health_version + 1)
+    filled.record_update(health, [make("8", "Another", 0)], T0)
+    assert filled.versions()[0] == data + 1
