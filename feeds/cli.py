@@ -383,3 +383,67 @@ def mesh_search(config_path: Path | None, limit: int, as_json: bool, text: str) 
         click.echo(f"{hit.ui}  {hit.heading}{via}")
     if not hits:
         click.echo("no descriptor found")
+
+
+@cli.command()
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--no-update", is_flag=True, help="Serve only; another process updates.")
+@click.option("--access-log", is_flag=True, help="Log every request.")
+def serve(
+    config_path: Path | None,
+    host: str,
+    port: int,
+    workers: int,
+    no_update: bool,
+    access_log: bool,
+) -> None:
+    """Serve the feeds, pages and API (and update sources in the background)."""
+    from feeds.web.serve import serve as run_server  # uvicorn is only needed here
+
+    path = config_path or default_config_path()
+    settings = _settings(path)
+    with _storage(settings) as storage:
+        if not no_update and storage.count_articles() == 0:
+            # The first page a new user opens is never empty: fill the database first.
+            click.echo("first start: fetching every source once…", err=True)
+            try:
+                summary = asyncio.run(run_update(settings, storage))
+            except ConfigError as exc:
+                _config_failure(exc)
+                return
+            totals = summary.to_json()
+            click.echo(
+                f"{totals['new']} articles stored, {totals['failed']} sources failing", err=True
+            )
+        run_server(
+            settings,
+            path,
+            storage,
+            host=host,
+            port=port,
+            workers=workers,
+            run_updater=not no_update,
+            access_log=access_log,
+        )
+
+
+@cli.command("get")
+@config_option
+@click.argument("path")
+def get_command(config_path: Path | None, path: str) -> None:
+    """Run one GET request in-process and print the body; exit 1 unless it is a 2xx."""
+    from feeds.web.serve import get
+
+    if not path.startswith("/"):
+        _fail("get: PATH must start with /", EXIT_CONFIG)
+    settings = _settings(config_path)
+    with _storage(settings) as storage:
+        response = get(settings, storage, path)
+    sys.stdout.buffer.write(response.content)
+    sys.stdout.flush()
+    if not response.is_success:
+        click.echo(f"get: {path}: HTTP {response.status_code}", err=True)
+        sys.exit(1)

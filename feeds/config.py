@@ -104,6 +104,15 @@ class FetchSettings(_Frozen):
     interval: Duration = timedelta(minutes=30)  # default time between checks of a source
 
 
+class WebSettings(_Frozen):
+    """``web:`` — how feeds and pages are served."""
+
+    max_age: Duration = timedelta(minutes=5)  # Cache-Control max-age of feeds and pages
+    cors_origins: tuple[str, ...] = ("*",)  # origins allowed to read feeds and the API
+    cache_mb: int = Field(64, ge=1, le=4096)  # memory for rendered bodies (plain + gzip)
+    page_size: int = Field(50, ge=1, le=200)  # items per feed when no limit= is given
+
+
 class SourceSettings(_Frozen):
     """One entry of ``sources:``."""
 
@@ -143,6 +152,7 @@ class Settings(_Frozen):
     site: SiteSettings = SiteSettings()
     database: str = "sqlite:///data/feeds.db"
     fetch: FetchSettings = FetchSettings()
+    web: WebSettings = WebSettings()
     sources: tuple[SourceSettings, ...] = ()
     topics: tuple[TopicSettings, ...] = ()
     _path: Path | None = PrivateAttr(None)  # the file these settings were read from

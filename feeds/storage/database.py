@@ -278,6 +278,12 @@ class Storage:
         return tuple(replace(a, topics=tags.get(a.id, ())) for a in found)
 
     @_translated
+    def topic_counts(self) -> dict[str, int]:
+        """Articles per topic slug."""
+        with self.engine.connect() as connection:
+            return topics.counts(connection)
+
+    @_translated
     def versions(self) -> tuple[int, int]:
         """(data version, sources version): counters every write of articles/topics or of
         source health bumps; caches key on them. A cheap single-row read."""
@@ -328,6 +334,12 @@ class Storage:
         """The stored terms of each descriptor."""
         with self.engine.connect() as connection:
             return mesh.terms_for(connection, uis)
+
+    @_translated
+    def mesh_headings(self, uis: Iterable[str]) -> dict[str, str]:
+        """Headings of the imported descriptors among ``uis``."""
+        with self.engine.connect() as connection:
+            return mesh.headings(connection, uis)
 
     @_translated
     def search_mesh(self, folded_text: str, limit: int = 20) -> list[MeshHit]:

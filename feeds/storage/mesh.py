@@ -119,3 +119,15 @@ def search(connection: Connection, folded_text: str, limit: int) -> list[MeshHit
         if len(hits) == limit:
             break
     return list(hits.values())
+
+
+def headings(connection: Connection, uis: Iterable[str]) -> dict[str, str]:
+    """The heading of each imported descriptor among ``uis``."""
+    wanted = sorted(set(uis))
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        query = select(mesh_descriptors.c.ui, mesh_descriptors.c.heading).where(
+            mesh_descriptors.c.ui.in_(wanted[start : start + 500])
+        )
+        found.update({row.ui: row.heading for row in connection.execute(query)})
+    return found

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from feeds.models import Match, TopicTag
 from feeds.storage.schema import article_topics
@@ -52,3 +52,9 @@ def for_articles(connection: Connection, ids: Iterable[str]) -> dict[str, tuple[
                 TopicTag(row["topic"], row["score"], matches)
             )
     return {key: tuple(value) for key, value in found.items()}
+
+
+def counts(connection: Connection) -> dict[str, int]:
+    """How many articles each topic has."""
+    query = select(article_topics.c.topic, func.count()).group_by(article_topics.c.topic)
+    return {topic: int(count) for topic, count in connection.execute(query)}

@@ -1,0 +1,102 @@
+"""``create_app(settings, storage)``: the Starlette application. No module-level state.
+
+Everything a request needs lives on ``app.state.feeds`` (an ``AppState``): settings, storage,
+the render cache, the data-version reader and the templates. The updater does not run
+here: ``feeds serve`` runs exactly one, beside the web workers (see ``feeds.web.serve``).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.templating import Jinja2Templates
+
+from feeds.config import Settings, load_settings
+from feeds.storage import Storage
+from feeds.web.cache import DataVersion, RenderCache
+from feeds.web.errors import EXCEPTION_HANDLERS
+from feeds.web.metrics import Metrics, MetricsMiddleware
+from feeds.web.routes import ROUTES
+from feeds.web.views import Site
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass
+class AppState:
+    """What the handlers share, per application."""
+
+    settings: Settings
+    storage: Storage
+    cache: RenderCache
+    version: DataVersion
+    templates: Jinja2Templates
+    metrics: Metrics
+    ready: threading.Event = field(default_factory=threading.Event)
+    _site: tuple[tuple[int, int], Site] | None = None
+    _site_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def site(self) -> Site:
+        """Topic titles, source health and MeSH headings, re-read when the data changes."""
+        version = self.version.current()
+        with self._site_lock:
+            if self._site is None or self._site[0] != version:
+                self._site = (version, self._load_site())
+            return self._site[1]
+
+    def _load_site(self) -> Site:
+        health = {h.source_id: h for h in self.storage.source_health()}
+        topics = {t.slug: t.title for t in self.settings.topics}
+        mesh_uis = {ui for t in self.settings.topics for ui in t.mesh}
+        return Site(
+            title=self.settings.site.title,
+            base_url=self.settings.site.base_url,
+            topics=topics,
+            sources=health,
+            mesh=self.storage.mesh_headings(mesh_uis) if mesh_uis else {},
+        )
+
+
+def create_app(settings: Settings, storage: Storage, *, ready: bool = True) -> Starlette:
+    """The web application over ``storage``; ``ready=False`` until a first update is done."""
+    metrics = Metrics()
+    state = AppState(
+        settings=settings,
+        storage=storage,
+        cache=RenderCache(settings.web.cache_mb * 1024 * 1024),
+        version=DataVersion(storage.versions),
+        templates=Jinja2Templates(directory=str(TEMPLATES)),
+        metrics=metrics,
+    )
+    if ready:
+        state.ready.set()
+    app = Starlette(
+        routes=ROUTES,
+        middleware=[
+            Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.web.cors_origins),
+                allow_methods=["GET", "HEAD"],
+                expose_headers=["ETag", "Last-Modified", "Link"],
+            ),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
+    app.state.feeds = state
+    return app
+
+
+def create_app_from_environment() -> Starlette:
+    """Factory for uvicorn workers: config from ``$FEEDS_CONFIG``, storage from it."""
+    settings = load_settings(
+        Path(os.environ["FEEDS_CONFIG"]) if "FEEDS_CONFIG" in os.environ else None
+    )
+    storage = Storage.open(settings.database)
+    return create_app(settings, storage)

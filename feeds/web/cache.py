@@ -1,0 +1,138 @@
+"""The render cache: bodies rendered once per (request, data version), served from memory.
+
+An entry holds the identity body, its gzip form (compressed once, when stored: compressing
+per request costs far more than serving), a strong ETag for each, and Last-Modified. Entries
+are keyed by a request key (path + normalized query) and remember the data version they
+were rendered at; a lookup with a newer version is a miss, so a write is visible at once.
+The cache is an LRU bounded by the bytes it holds.
+
+``DataVersion`` reads the storage's version counters at most once per ``ttl`` seconds, so a
+hot feed costs one cheap read a second at most, and a change elsewhere (another process)
+is seen within that time.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime
+
+GZIP_MIN_BYTES = 512  # below this, gzip framing costs more than it saves
+
+
+@dataclass(frozen=True, slots=True)
+class CachedBody:
+    """A rendered response body, ready for any client."""
+
+    body: bytes  # identity encoding
+    gzipped: bytes | None  # gzip encoding, or None when not worth it
+    media_type: str  # Content-Type
+    etag: str  # strong ETag of the identity body, quoted
+    last_modified: str  # HTTP-date (RFC 9110 §5.6.7)
+    version: tuple[int, int]  # data versions it was rendered at
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzipped or b"")
+
+    @property
+    def gzip_etag(self) -> str:
+        # RFC 9110 §8.8.3: a strong validator differs between representations, and the
+        # gzip body is a different representation of the same resource.
+        return self.etag[:-1] + '-gz"'
+
+
+def make_entry(
+    body: bytes, media_type: str, last_modified: datetime, version: tuple[int, int]
+) -> CachedBody:
+    """Build a cache entry: ETag from the content, gzip once."""
+    digest = hashlib.sha256(body).hexdigest()[:20]
+    gzipped = gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= GZIP_MIN_BYTES else None
+    return CachedBody(
+        body=body,
+        gzipped=gzipped,
+        media_type=media_type,
+        etag=f'"{digest}"',
+        last_modified=format_datetime(last_modified, usegmt=True),
+        version=version,
+    )
+
+
+class RenderCache:
+    """An LRU of ``CachedBody`` by request key, bounded by total bytes. Thread-safe."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max_bytes = max_bytes
+        self._entries: OrderedDict[str, CachedBody] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str, version: tuple[int, int]) -> CachedBody | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.version != version:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry
+
+    def put(self, key: str, entry: CachedBody) -> None:
+        if entry.size > self._max_bytes // 4:
+            return  # one huge body must not flush everything else
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old.size
+            self._entries[key] = entry
+            self._bytes += entry.size
+            while self._bytes > self._max_bytes and self._entries:
+                _, evicted = self._entries.popitem(last=False)
+                self._bytes -= evicted.size
+
+    @property
+    def size(self) -> int:
+        """Bytes held."""
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class DataVersion:
+    """The storage's data versions, re-read at most once per ``ttl`` seconds."""
+
+    def __init__(self, read: Callable[[], tuple[int, int]], ttl: float = 1.0) -> None:
+        self._read = read
+        self._ttl = ttl
+        self._value: tuple[int, int] | None = None
+        self._read_at = 0.0
+        self._lock = threading.Lock()
+
+    def fresh(self) -> tuple[int, int] | None:
+        """The value if it was read less than ``ttl`` ago (no I/O), else None."""
+        value = self._value
+        if value is not None and time.monotonic() - self._read_at < self._ttl:
+            return value
+        return None
+
+    def current(self) -> tuple[int, int]:
+        now = time.monotonic()
+        with self._lock:
+            if self._value is None or now - self._read_at >= self._ttl:
+                self._value = self._read()
+                self._read_at = now
+            return self._value
+
+    def invalidate(self) -> None:
+        """Forget the cached value (after a write in this process)."""
+        with self._lock:
+            self._value = None

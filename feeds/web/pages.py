@@ -1,0 +1,88 @@
+"""HTML pages: the index, a page per topic, the sources' health. Jinja2 templates, no
+JavaScript needed to read them; rendered once per data version like the feeds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from feeds.models import ArticleQuery, SourceHealth
+from feeds.web.cache import CachedBody, make_entry
+from feeds.web.respond import cached, state_of
+
+if TYPE_CHECKING:
+    from feeds.web.app import AppState
+
+HTML = "text/html; charset=utf-8"
+HEADLINES = 3
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def source_json(health: SourceHealth) -> dict[str, Any]:
+    """A source's health as /sources.json shows it."""
+    return {
+        "id": health.source_id,
+        "name": health.name,
+        "url": health.url,
+        "status": str(health.shown_status),
+        "last_fetch": _iso(health.last_fetch_at),
+        "last_success": _iso(health.last_success_at),
+        "error_kind": str(health.error_kind) if health.error_kind else None,
+        "error": health.error_message,
+        "error_count": health.error_count,
+        "failing_since": _iso(health.failing_since),
+        "next_check": _iso(health.next_check_at),
+    }
+
+
+def _page(state: AppState, template: str, version: tuple[int, int], **context: Any) -> CachedBody:
+    site = state.site()
+    body = state.templates.get_template(template).render(
+        site=site, base_url=site.base_url, topics=state.settings.topics, **context
+    )
+    return make_entry(body.encode(), HTML, datetime.now(UTC), version)
+
+
+async def index(request: Request) -> Response:
+    def build(state: AppState, version: tuple[int, int]) -> CachedBody:
+        counts = state.storage.topic_counts()
+        latest = {
+            t.slug: state.storage.query_articles(ArticleQuery(topics=(t.slug,), limit=HEADLINES))
+            for t in state.settings.topics
+            if counts.get(t.slug)
+        }
+        total = state.storage.count_articles()
+        return _page(state, "index.html", version, counts=counts, latest=latest, total=total)
+
+    return await cached(request, build)
+
+
+async def topic_page(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    state = state_of(request)
+    topic = next((t for t in state.settings.topics if t.slug == slug), None)
+    if topic is None:
+        raise HTTPException(404, f"unknown topic {slug!r}")
+
+    def build(state: AppState, version: tuple[int, int]) -> CachedBody:
+        articles = state.storage.query_articles(
+            ArticleQuery(topics=(slug,), limit=state.settings.web.page_size)
+        )
+        return _page(state, "topic.html", version, topic=topic, articles=articles)
+
+    return await cached(request, build)
+
+
+async def sources_page(request: Request) -> Response:
+    def build(state: AppState, version: tuple[int, int]) -> CachedBody:
+        health = state.storage.source_health()
+        return _page(state, "sources.html", version, sources=health)
+
+    return await cached(request, build)

@@ -1,0 +1,216 @@
+"""Routes, in one list by section, and their thin handlers: parse → storage → render → respond.
+
+Feeds and pages are rendered once per (request, data version) and served from the render
+cache with ETag / Last-Modified / gzip (``feeds.web.http``). Database work runs in the
+thread pool so the event loop never waits on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from feeds.models import Article, SourceHealth
+from feeds.render.opml import OpmlOutline, render_opml
+from feeds.render.registry import render
+from feeds.web import pages
+from feeds.web.cache import CachedBody, make_entry
+from feeds.web.params import API_PARAMS, Known, encode_cursor, parse_query
+from feeds.web.respond import cached, self_url, state_of
+from feeds.web.views import feed_view, mesh_descriptors
+
+if TYPE_CHECKING:
+    from feeds.web.app import AppState
+
+FORMATS = {"rss": "rss", "atom": "atom", "json": "json"}
+
+
+# --- feeds --------------------------------------------------------------------------------
+
+
+async def topic_feed(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    fmt = request.path_params["format"]
+    if fmt not in FORMATS:
+        raise HTTPException(404, f"unknown feed format {fmt!r}; use .rss, .atom or .json")
+    state = state_of(request)
+    if slug != "all" and slug not in {t.slug for t in state.settings.topics}:
+        raise HTTPException(404, f"unknown topic {slug!r}")
+
+    def build(state: AppState, version: tuple[int, int]) -> CachedBody:
+        site = state.site()
+        query = parse_query(
+            list(request.query_params.multi_items()),
+            Known(site.topics, site.sources),
+            path_topic=None if slug == "all" else slug,
+            default_limit=state.settings.web.page_size,
+        )
+        articles = state.storage.query_articles(query)
+        html = f"{site.base_url}/topics/{slug}" if slug != "all" else f"{site.base_url}/"
+        view = feed_view(
+            site,
+            query,
+            articles,
+            self_url=self_url(request, state),
+            html_url=html,
+            feed_key=f"{request.url.path}?{request.url.query}",
+            now=datetime.now(UTC),
+        )
+        rendered = render(view, FORMATS[fmt])
+        return make_entry(rendered.body, rendered.media_type, view.updated, version)
+
+    return await cached(request, build)
+
+
+async def opml(request: Request) -> Response:
+    def build(state: AppState, version: tuple[int, int]) -> CachedBody:
+        base = state.settings.site.base_url
+        outlines = [
+            OpmlOutline(
+                text=f"{topic.title} — {state.settings.site.title}",
+                title=topic.title,
+                xml_url=f"{base}/feeds/{topic.slug}.rss",
+                html_url=f"{base}/topics/{topic.slug}",
+                description=topic.description,
+            )
+            for topic in state.settings.topics
+        ]
+        rendered = render_opml(f"{state.settings.site.title}: topic feeds", outlines)
+        return make_entry(rendered.body, rendered.media_type, datetime.now(UTC), version)
+
+    return await cached(request, build)
+
+
+# --- API ----------------------------------------------------------------------------------
+
+
+async def api_articles(request: Request) -> Response:
+    state = state_of(request)
+    site = await run_in_threadpool(state.site)
+    query = parse_query(
+        list(request.query_params.multi_items()),
+        Known(site.topics, site.sources),
+        allowed=API_PARAMS,
+        default_limit=state.settings.web.page_size,
+    )
+    articles = await run_in_threadpool(state.storage.query_articles, query)
+    next_url = None
+    if len(articles) == query.limit:  # a full page: there may be more
+        last = articles[-1]
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+        params.append(("cursor", encode_cursor(last.published, last.id)))
+        next_url = f"{site.base_url}{request.url.path}?{urlencode(params)}"
+    body = {
+        "articles": [article_json(a, site.sources.get(a.source_id), site.topics) for a in articles],
+        "next": next_url,
+    }
+    return JSONResponse(body, headers={"Cache-Control": "no-cache"})
+
+
+def article_json(
+    article: Article, health: SourceHealth | None, titles: Mapping[str, str]
+) -> dict[str, Any]:
+    """An article as the API shows it: with its topics, their scores and matches."""
+    return {
+        "id": article.id,
+        "url": article.url,
+        "title": article.title,
+        "summary": article.summary,
+        "content_html": article.content_html,
+        "published": article.published.isoformat().replace("+00:00", "Z"),
+        "updated": article.updated.isoformat().replace("+00:00", "Z") if article.updated else None,
+        "authors": list(article.authors),
+        "dois": list(article.dois),
+        "source": {
+            "id": article.source_id,
+            "name": health.name if health else article.source_id,
+            "url": health.url if health else None,
+        },
+        "topics": [
+            {
+                "slug": t.topic,
+                "title": titles.get(t.topic, t.topic),
+                "score": t.score,
+                "matches": [
+                    {
+                        "term": m.term,
+                        "rule": m.rule,
+                        "field": m.field,
+                        "start": m.start,
+                        "end": m.end,
+                    }
+                    for m in t.matches
+                ],
+            }
+            for t in article.topics
+        ],
+        "mesh": list(mesh_descriptors(article)),
+    }
+
+
+# --- sources ------------------------------------------------------------------------------
+
+
+async def sources_json(request: Request) -> Response:
+    state = state_of(request)
+    health = await run_in_threadpool(state.storage.source_health)
+    return JSONResponse(
+        [pages.source_json(h) for h in health], headers={"Cache-Control": "no-cache"}
+    )
+
+
+# --- operations ---------------------------------------------------------------------------
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok\n")
+
+
+async def readyz(request: Request) -> Response:
+    state = state_of(request)
+    if not state.ready.is_set():
+        return PlainTextResponse("starting: the first update is running\n", status_code=503)
+    await run_in_threadpool(state.storage.versions)  # the database answers
+    return PlainTextResponse("ready\n")
+
+
+async def metrics(request: Request) -> Response:
+    state = state_of(request)
+
+    def refresh() -> None:
+        state.metrics.articles.set(state.storage.count_articles())
+        counts: dict[str, int] = {}
+        for health in state.storage.source_health():
+            status = str(health.shown_status)
+            counts[status] = counts.get(status, 0) + 1
+        for status, count in counts.items():
+            state.metrics.sources.labels(status).set(count)
+
+    await run_in_threadpool(refresh)
+    return Response(state.metrics.exposition(), media_type="text/plain; version=0.0.4")
+
+
+ROUTES = [
+    # pages (HTML)
+    Route("/", pages.index, name="index"),
+    Route("/topics/{slug}", pages.topic_page, name="topic"),
+    Route("/sources", pages.sources_page, name="sources"),
+    # feeds
+    Route("/feeds/{slug}.{format}", topic_feed, name="feed"),
+    Route("/opml", opml, name="opml"),
+    # API
+    Route("/api/articles", api_articles, name="api_articles"),
+    Route("/sources.json", sources_json, name="sources_json"),
+    # operations
+    Route("/healthz", healthz, name="healthz"),
+    Route("/readyz", readyz, name="readyz"),
+    Route("/metrics", metrics, name="metrics"),
+]

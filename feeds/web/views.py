@@ -1,0 +1,140 @@
+"""Build what renderers and templates show from stored articles. Pure: no I/O.
+
+Ids are ``tag:`` URIs (RFC 4151) under the site's host, so an item's id never changes
+while the deployment keeps its name, whatever feed or filter it appears in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from feeds import __version__
+from feeds.models import Article, ArticleQuery, SourceHealth
+from feeds.render.view import Category, FeedItem, FeedView, SourceRef
+
+MESH_SCHEME = "https://id.nlm.nih.gov/mesh/"
+TAG_DATE = "2024"  # the date part of tag: URIs; fixed forever (RFC 4151 §2.1)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """What views need to know about the deployment."""
+
+    title: str  # site title
+    base_url: str  # public URL, no trailing slash
+    topics: Mapping[str, str]  # slug -> title, in config order
+    sources: Mapping[str, SourceHealth]  # id -> health (name, URL, last success)
+    mesh: Mapping[str, str]  # descriptor UI -> heading, for the descriptors that occur
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or "localhost"
+
+    def tag(self, specific: str) -> str:
+        return f"tag:{self.host},{TAG_DATE}:{specific}"
+
+
+def feed_title(site: Site, query: ArticleQuery) -> str:
+    """What the feed is: "Lupus — Health News Feeds", "Lupus + CAR-T, matching 'remission'"."""
+    names = [site.topics.get(t, t) for t in query.topics]
+    joiner = " + " if query.match_all else " or "
+    parts = [joiner.join(names) if names else "All topics"]
+    if query.text:
+        parts.append(f"matching '{query.text}'")
+    if query.exclude:
+        parts.append("excluding " + ", ".join(site.topics.get(t, t) for t in query.exclude))
+    if query.sources:
+        parts.append(
+            "from "
+            + ", ".join(site.sources[s].name if s in site.sources else s for s in query.sources)
+        )
+    if query.since:
+        parts.append(f"since {query.since.date().isoformat()}")
+    if query.until:
+        parts.append(f"until {query.until.date().isoformat()}")
+    return f"{', '.join(parts)} — {site.title}"
+
+
+def feed_subtitle(site: Site, query: ArticleQuery) -> str:
+    """One sentence on what the feed holds."""
+    if len(query.topics) == 1 and not query.exclude and not query.text:
+        topic = site.topics.get(query.topics[0], query.topics[0])
+        return f"Health news about {topic}, from many sources."
+    return "Health news from many sources, filtered and tagged by topic."
+
+
+def feed_view(
+    site: Site,
+    query: ArticleQuery,
+    articles: Sequence[Article],
+    *,
+    self_url: str,
+    html_url: str,
+    feed_key: str,
+    now: datetime,
+) -> FeedView:
+    """The feed for ``query`` as served at ``self_url``."""
+    items = tuple(feed_item(site, a) for a in articles)
+    return FeedView(
+        id=site.tag(f"feed:{feed_key}"),
+        title=feed_title(site, query),
+        subtitle=feed_subtitle(site, query),
+        self_url=self_url,
+        html_url=html_url,
+        updated=max((i.updated for i in items), default=now),
+        items=items,
+        generator=f"feeds {__version__}",
+    )
+
+
+def feed_item(site: Site, article: Article) -> FeedItem:
+    """One article as a feed item."""
+    health = site.sources.get(article.source_id)
+    topic_scheme = f"{site.base_url}/topics/"
+    categories = [
+        Category(term=t.topic, label=site.topics.get(t.topic, t.topic), scheme=topic_scheme)
+        for t in article.topics
+        if t.topic in site.topics
+    ]
+    for ui in mesh_descriptors(article):
+        categories.append(Category(term=ui, label=site.mesh.get(ui, ui), scheme=MESH_SCHEME))
+    updated = max(article.updated or article.published, article.published)
+    return FeedItem(
+        id=site.tag(f"article:{article.id}"),
+        url=article.url,
+        title=article.title,
+        summary=article.summary,
+        content_html=article.content_html,
+        published=article.published,
+        updated=updated,
+        authors=article.authors,
+        categories=tuple(categories),
+        dois=article.dois,
+        enclosures=article.enclosures,
+        source=SourceRef(
+            id=article.source_id,
+            name=health.name if health else article.source_id,
+            feed_url=health.url if health else "",
+            site_url=None,
+            updated=(
+                health.last_success_at if health and health.last_success_at else article.first_seen
+            ),
+        ),
+    )
+
+
+def mesh_descriptors(article: Article) -> tuple[str, ...]:
+    """The MeSH descriptors whose terms matched in the article, in order of appearance."""
+    found: dict[str, None] = {}
+    for tag in article.topics:
+        for match in tag.matches:
+            if match.rule.startswith("mesh:"):
+                found.setdefault(match.rule.removeprefix("mesh:"), None)
+    return tuple(found)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

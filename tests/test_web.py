@@ -1,0 +1,230 @@
+"""The web app: feeds, filters, errors, HTTP caching, pages, OPML, API, operations."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import feedparser
+import pytest
+from starlette.testclient import TestClient
+
+from feeds.config import Settings, load_settings
+from feeds.storage import Storage
+from feeds.update import update
+from feeds.web.app import create_app
+from feeds.web.cache import DataVersion
+
+REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Storage]]:
+    """The shipped config with its offline samples loaded into a fresh database."""
+    settings = load_settings(REPO / "config.yaml")
+    storage = Storage.open(f"sqlite:///{tmp_path_factory.mktemp('web') / 'feeds.db'}")
+    storage.migrate()
+    samples = [s.id for s in settings.sources if s.url.startswith("file:")]
+    asyncio.run(update(settings, storage, only=samples))
+    yield settings, storage
+    storage.close()
+
+
+@pytest.fixture
+def client(loaded: tuple[Settings, Storage]) -> TestClient:
+    return TestClient(create_app(*loaded))
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom", "json"])
+def test_every_topic_feed_is_served_in_every_format(client: TestClient, fmt: str) -> None:
+    for slug in ("all", "lupus", "car-t", "oncology"):
+        response = client.get(f"/feeds/{slug}.{fmt}")
+        assert response.status_code == 200, (slug, response.text)
+
+
+def test_lupus_feeds_parse_and_every_item_carries_the_lupus_category(client: TestClient) -> None:
+    for fmt in ("rss", "atom"):
+        parsed = feedparser.parse(client.get(f"/feeds/lupus.{fmt}").content)
+        assert not parsed.bozo
+        assert parsed.entries
+        for entry in parsed.entries:
+            assert "lupus" in {tag.term for tag in entry.tags}
+    feed = client.get("/feeds/lupus.json").json()
+    assert all("lupus" in item["tags"] for item in feed["items"])
+
+
+def test_self_link_is_the_exact_url_served(client: TestClient) -> None:
+    path = "/feeds/all.atom?topics=lupus,car-t&match=all&q=remission"
+    parsed = feedparser.parse(client.get(path).content)
+    assert (
+        parsed.feed.title == "Lupus + CAR-T cell therapy, matching 'remission' — Health News Feeds"
+    )
+    links = {link.rel: link.href for link in parsed.feed.links}
+    assert links["self"] == f"http://localhost:8000{path}"
+    assert parsed.entries
+
+
+def test_filters_apply_to_every_format_alike(client: TestClient) -> None:
+    query = "?topics=car-t&exclude=lupus&limit=5"
+    ids = {
+        fmt: [
+            e.link for e in feedparser.parse(client.get(f"/feeds/all.{fmt}{query}").content).entries
+        ]
+        for fmt in ("rss", "atom")
+    }
+    ids["json"] = [item["url"] for item in client.get(f"/feeds/all.json{query}").json()["items"]]
+    assert ids["rss"] == ids["atom"] == ids["json"]
+    assert 0 < len(ids["rss"]) <= 5
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("limit=abc", "limit"),
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("since=yesterday", "since"),
+        ("topics=nope", "unknown topic"),
+        ("source=nope", "unknown source"),
+        ("match=some", "match"),
+        ("bogus=1", "unknown parameter"),
+        ("limit=5&limit=6", "more than once"),
+        ("since=2024-03-02&until=2024-03-01", "before until"),
+        ("q=" + "x" * 300, "q:"),
+        ("min_score=high", "min_score"),
+    ],
+)
+def test_bad_parameters_are_a_400_with_a_one_line_reason(
+    client: TestClient, query: str, reason: str
+) -> None:
+    response = client.get(f"/feeds/lupus.rss?{query}")
+    assert response.status_code == 400
+    message = response.json()["error"]
+    assert reason in message
+    assert "\n" not in message
+
+
+def test_unknown_topic_or_format_is_a_404(client: TestClient) -> None:
+    assert client.get("/feeds/nope.rss").status_code == 404
+    assert client.get("/feeds/lupus.xml").status_code == 404
+    assert client.get("/topics/nope").status_code == 404
+
+
+def test_etag_and_last_modified_answer_304(client: TestClient) -> None:
+    first = client.get("/feeds/lupus.rss")
+    assert first.headers["cache-control"] == "public, max-age=300"
+    assert first.headers["vary"].startswith("Accept-Encoding")
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    assert client.get("/feeds/lupus.rss", headers={"If-None-Match": etag}).status_code == 304
+    assert (
+        client.get("/feeds/lupus.rss", headers={"If-Modified-Since": modified}).status_code == 304
+    )
+    again = client.get("/feeds/lupus.rss", headers={"If-None-Match": '"other"'})
+    assert again.status_code == 200
+    assert again.content == first.content
+
+
+def test_gzip_is_negotiated_from_the_cache(client: TestClient) -> None:
+    zipped = client.get("/feeds/lupus.atom", headers={"Accept-Encoding": "gzip"})
+    plain = client.get("/feeds/lupus.atom", headers={"Accept-Encoding": "identity"})
+    refused = client.get("/feeds/lupus.atom", headers={"Accept-Encoding": "gzip;q=0"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert "content-encoding" not in refused.headers
+    assert zipped.headers["etag"] != plain.headers["etag"]
+    assert zipped.content == plain.content  # the test client decodes gzip for us
+    assert int(zipped.headers["content-length"]) < len(plain.content) / 2
+
+
+def test_repeat_requests_hit_the_render_cache(loaded: tuple[Settings, Storage]) -> None:
+    app = create_app(*loaded)
+    client = TestClient(app)
+    client.get("/feeds/oncology.rss")
+    client.get("/feeds/oncology.rss")
+    cache = app.state.feeds.cache
+    assert (cache.hits, cache.misses) == (1, 1)
+
+
+def test_head_works(client: TestClient) -> None:
+    response = client.head("/feeds/lupus.rss")
+    assert response.status_code == 200
+    assert response.headers["etag"]
+
+
+def test_cors_lets_partner_sites_read_feeds(client: TestClient) -> None:
+    response = client.get("/feeds/lupus.json", headers={"Origin": "https://partner.example"})
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "ETag" in response.headers["access-control-expose-headers"]
+
+
+def test_index_lists_topics_with_counts_headlines_and_subscribe_links(client: TestClient) -> None:
+    page = client.get("/").text
+    assert '<link rel="alternate" type="application/rss+xml"' in page
+    assert "/feeds/lupus.rss" in page
+    assert "/feeds/lupus.json" in page
+    assert "/opml" in page
+    assert "Lupus" in page
+    assert "articles</small>" in page
+
+
+def test_topic_page_lists_articles_with_autodiscovery(client: TestClient) -> None:
+    page = client.get("/topics/car-t").text
+    assert 'href="http://localhost:8000/feeds/car-t.atom"' in page
+    assert "<time" in page
+
+
+def test_opml_lists_every_topic_feed(client: TestClient, loaded: tuple[Settings, Storage]) -> None:
+    root = ET.fromstring(client.get("/opml").content)
+    assert root.get("version") == "2.0"
+    urls = {o.get("xmlUrl") for o in root.iter("outline")}
+    assert {f"http://localhost:8000/feeds/{t.slug}.rss" for t in loaded[0].topics} <= urls
+
+
+def test_api_pages_with_a_stable_cursor(client: TestClient) -> None:
+    first = client.get("/api/articles?limit=5").json()
+    assert len(first["articles"]) == 5
+    assert first["articles"][0]["topics"] is not None
+    nxt = first["next"]
+    assert nxt.startswith("http://localhost:8000/api/articles?")
+    second = client.get(nxt.removeprefix("http://localhost:8000")).json()
+    ids = [a["id"] for a in first["articles"]] + [a["id"] for a in second["articles"]]
+    assert len(ids) == len(set(ids))
+    assert client.get("/api/articles?cursor=garbage").status_code == 400
+
+
+def test_sources_page_and_json(client: TestClient) -> None:
+    rows = client.get("/sources.json").json()
+    assert {r["id"] for r in rows} >= {"sample-health-wire"}
+    assert {"status", "last_success", "error", "next_check"} <= set(rows[0])
+    assert "Sample Health Wire" in client.get("/sources").text
+
+
+def test_operations_endpoints(client: TestClient, loaded: tuple[Settings, Storage]) -> None:
+    assert client.get("/healthz").text == "ok\n"
+    assert client.get("/readyz").status_code == 200
+    client.get("/feeds/lupus.rss")
+    metrics = client.get("/metrics").text
+    assert 'feeds_http_requests_total{route="/feeds/{slug}.{format}",status="200"}' in metrics
+    assert "feeds_render_cache_total" in metrics
+    assert "feeds_articles " in metrics
+    not_ready = TestClient(create_app(*loaded, ready=False))
+    assert not_ready.get("/readyz").status_code == 503
+
+
+def test_a_new_article_appears_once_the_data_version_moves(tmp_path: Path) -> None:
+    settings = load_settings(REPO / "config.yaml")
+    storage = Storage.open(f"sqlite:///{tmp_path / 'feeds.db'}")
+    storage.migrate()
+    asyncio.run(update(settings, storage, only=["sample-health-wire"]))
+    app = create_app(settings, storage)
+    app.state.feeds.version = DataVersion(storage.versions, ttl=0.05)
+    client = TestClient(app)
+    before = client.get("/feeds/all.json?limit=200").json()["items"]
+    asyncio.run(update(settings, storage, only=["sample-research-digest"]))
+    time.sleep(0.1)  # let the version reader's interval pass
+    after = client.get("/feeds/all.json?limit=200").json()["items"]
+    assert len(after) > len(before)
+    storage.close()
