@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from feeds.models import Article, Match, TopicTag
 from feeds.normalize import plain_text
 from feeds.tagging.rules import CompiledRules, Pattern
-from feeds.tagging.text import fold, fold_exact, is_boundary
+from feeds.tagging.text import fold, fold_exact, word_form
 
 WEIGHTS = {"title": 3.0, "lead": 2.0, "category": 2.0, "summary": 1.0, "content": 1.0}
 REPEAT_WEIGHT = 0.5
@@ -50,14 +50,20 @@ class TagInput:
     source_topics: tuple[str, ...] = ()  # topics the source always applies
 
 
-@dataclass(frozen=True, slots=True)
 class _Hit:
-    pattern: Pattern
-    field: str
-    instance: int  # which category, for the category field
-    start: int
-    end: int
-    text: str  # the automaton key that matched
+    """One raw automaton hit (a plain slotted class: cheaper to create than a dataclass)."""
+
+    __slots__ = ("end", "field", "instance", "lookup", "pattern", "start")
+
+    def __init__(
+        self, pattern: Pattern, field: str, instance: int, start: int, end: int, lookup: str
+    ) -> None:
+        self.pattern = pattern
+        self.field = field  # "title", "lead", "summary", "content" or "category"
+        self.instance = instance  # which category, for the category field
+        self.start = start
+        self.end = end
+        self.lookup = lookup  # the folded key that matched, for context rules
 
 
 def article_input(article: Article, source_topics: tuple[str, ...] = ()) -> TagInput:
@@ -88,18 +94,20 @@ def tag(item: TagInput, rules: CompiledRules) -> tuple[TopicTag, ...]:
         if hit.pattern.role == "exclude":
             excluded[(hit.pattern.topic, hit.field, hit.instance)].append((hit.start, hit.end))
         elif hit.pattern.role == "context":
-            context_seen.add((hit.pattern.topic, fold(hit.pattern.phrase)))
+            context_seen.add((hit.pattern.topic, hit.lookup))
 
     evidence: dict[str, list[_Hit]] = defaultdict(list)
     for hit in hits:
         pattern = hit.pattern
         if pattern.role != "term":
             continue
-        spans = excluded.get((pattern.topic, hit.field, hit.instance), ())
-        if any(s < hit.end and hit.start < e for s, e in spans):
-            continue
+        if excluded:
+            spans = excluded.get((pattern.topic, hit.field, hit.instance), ())
+            if any(s < hit.end and hit.start < e for s, e in spans):
+                continue
         # Keyed by what matched, so a MeSH synonym spelled like a guarded term is guarded too.
-        needs = rules.topics[pattern.topic].context.get(fold(hit.text))
+        context = rules.topics[pattern.topic].context
+        needs = context.get(hit.lookup) if context else None
         if needs and not any((pattern.topic, word) in context_seen for word in needs):
             continue
         evidence[pattern.topic].append(hit)
@@ -134,34 +142,40 @@ def _scan(item: TagInput, rules: CompiledRules) -> Iterable[_Hit]:
     for name, instance, text in fields:
         if not text:
             continue
-        folded, exact = fold(text), fold_exact(text)
+        folded = fold(text)
         lead_end = _lead_end(folded) if name == "summary" else 0
-        # Offsets agree between the two forms unless case folding changed a length (ß).
-        cased = exact if len(exact) == len(folded) and not _title_case(exact) else None
-        for automaton, haystack in ((rules.folded, folded), (rules.exact, exact)):
+        cased: str | bool | None = False  # the case-kept text for the proper-noun guard, lazily
+        scans = [(rules.folded, folded, True)]
+        if len(rules.exact):
+            scans.append((rules.exact, fold_exact(text), False))
+        for automaton, haystack, is_folded in scans:
             if not len(automaton):
                 continue
-            for last, (key, patterns) in automaton.iter(haystack):
-                start, end = last - len(key) + 1, last + 1
-                whole = is_boundary(haystack, start, end)
-                at_word_start = start == 0 or not haystack[start - 1].isalnum()
+            padded = f" {word_form(haystack)} "
+            for last, (lookup, strict, patterns, length, closed) in automaton.iter(padded):
+                start = last - length - closed  # offsets in ``haystack`` (see text.word_form)
+                end = start + length
+                if strict is not None and haystack[start:end] != strict:
+                    continue  # the key's own punctuation differs ("disease. graves")
                 where = "lead" if start < lead_end else name
                 for pattern in patterns:
-                    if pattern.role == "context":
-                        keep = at_word_start  # "rheumatolog" covers "rheumatology"
-                    else:
-                        keep = whole and not (
-                            haystack is folded and cased and _proper_noun(pattern, cased, start)
-                        )
-                    if keep:
-                        yield _Hit(pattern, where, instance, start, end, key)
+                    if is_folded and pattern.guard:
+                        if cased is False:
+                            cased = _case_kept(text, folded)
+                        if isinstance(cased, str) and _proper_noun(cased, start):
+                            continue
+                    yield _Hit(pattern, where, instance, start, end, lookup)
 
 
-def _proper_noun(pattern: Pattern, cased: str, start: int) -> bool:
-    """Whether a one-word, lower-case term is capitalized mid-sentence here (a name)."""
-    phrase = pattern.phrase
-    if pattern.role != "term" or " " in phrase or not phrase.islower():
-        return False
+def _case_kept(text: str, folded: str) -> str | None:
+    """The case-kept form of a field, when its offsets agree with the folded form (they do
+    unless case folding changed a length, as with ß) and it is not a Title-Case headline."""
+    exact = fold_exact(text)
+    return exact if len(exact) == len(folded) and not _title_case(exact) else None
+
+
+def _proper_noun(cased: str, start: int) -> bool:
+    """Whether the word at ``start`` is capitalized mid-sentence (a name, not the term)."""
     if not cased[start].isupper():
         return False
     before = cased[:start].rstrip()

@@ -39,7 +39,7 @@ from typing import Any
 import ahocorasick
 
 from feeds.config import TopicSettings
-from feeds.tagging.text import fold, fold_exact, inflections
+from feeds.tagging.text import fold, fold_exact, inflections, word_form
 
 DEFAULT_THRESHOLD = 2.0
 
@@ -52,6 +52,7 @@ class Pattern:
     role: str  # "term", "exclude" or "context"
     rule: str  # where it came from: "term", "acronym", "mesh:D008180", ...
     phrase: str  # the phrase as written in the config or MeSH
+    guard: bool = False  # a one-word lower-case term: subject to the proper-noun guard
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +94,9 @@ def compile_rules(
             else:
                 phrases.append((term, f"mesh:{ui}"))
         for phrase, rule in phrases:
+            guard = " " not in phrase.strip() and phrase.islower()
             for key in inflections(fold(phrase)):
-                _add(folded, key, Pattern(topic.slug, "term", rule, phrase))
+                _add(folded, key, Pattern(topic.slug, "term", rule, phrase, guard))
         for acronym in topic.acronyms:
             _add(exact, fold_exact(acronym), Pattern(topic.slug, "term", "acronym", acronym))
         for phrase in topic.exclude:
@@ -133,10 +135,29 @@ def _add(keys: dict[str, list[Pattern]], key: str, pattern: Pattern) -> None:
 
 
 def _automaton(keys: Mapping[str, list[Pattern]]) -> Any:
-    automaton = ahocorasick.Automaton()
+    """One automaton over padded word forms (see ``text.word_form``).
+
+    Terms and exclusions must end at a word end: " key ". Context words only need to start
+    at a word start: " key". Each value is (folded key for context-rule lookups, the key
+    itself when it holds punctuation that the text must repeat exactly — "st. louis",
+    "disease, graves" — else None, patterns, key length, whether closed by a space).
+    """
+    entries: dict[str, tuple[str, str | None, list[Pattern], int, bool]] = {}
     for key, patterns in keys.items():
-        automaton.add_word(key, (key, tuple(patterns)))
-    if keys:
+        word = word_form(key)
+        strict = key if word != key else None
+        for closed, group in (
+            (True, [p for p in patterns if p.role != "context"]),
+            (False, [p for p in patterns if p.role == "context"]),
+        ):
+            if group:
+                padded = f" {word} " if closed else f" {word}"
+                entry = entries.setdefault(padded, (fold(key), strict, [], len(word), closed))
+                entry[2].extend(p for p in group if p not in entry[2])
+    automaton = ahocorasick.Automaton()
+    for padded, (lookup, strict, patterns, length, closed) in entries.items():
+        automaton.add_word(padded, (lookup, strict, tuple(patterns), length, closed))
+    if entries:
         automaton.make_automaton()
     return automaton
 

@@ -16,6 +16,7 @@ import unicodedata
 _DASHES = "-\u00ad\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"
 _TABLE = str.maketrans({**dict.fromkeys(_DASHES, " "), "\u2019": "'", "\u2018": "'"})
 _SPACE = re.compile(r"\s+")
+_NOT_WORD = re.compile(r"[\W_]")  # exactly the characters for which str.isalnum() is false
 
 
 def fold_exact(text: str) -> str:
@@ -26,6 +27,17 @@ def fold_exact(text: str) -> str:
 def fold(text: str) -> str:
     """``fold_exact`` and case folding: the form terms are matched in."""
     return fold_exact(text).casefold()
+
+
+def word_form(text: str) -> str:
+    """``text`` with every character that is not a letter or digit replaced by a space.
+
+    One character for one, so offsets are unchanged. Automaton keys are stored in this form
+    padded with spaces (" lupus "), and text is scanned in this form padded likewise: a
+    hit is then whole words by construction, and no time is spent on "ion" inside
+    "infection" — which matters with a quarter of a million MeSH terms.
+    """
+    return _NOT_WORD.sub(" ", text)
 
 
 def is_boundary(text: str, start: int, end: int) -> bool:
