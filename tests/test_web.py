@@ -228,3 +228,35 @@ def test_a_new_article_appears_once_the_data_version_moves(tmp_path: Path) -> No
     after = client.get("/feeds/all.json?limit=200").json()["items"]
     assert len(after) > len(before)
     storage.close()
+
+
+@pytest.mark.parametrize("period", ["daily", "weekly"])
+def test_digest_feeds_have_one_item_per_period_listing_its_articles(
+    client: TestClient, period: str
+) -> None:
+    plain = client.get("/feeds/lupus.json?limit=200").json()["items"]
+    digest = client.get(f"/feeds/lupus.json?digest={period}&limit=200").json()
+    assert digest["title"].endswith(f"({period} digest)")
+    listed = sum(item["content_html"].count("<li>") for item in digest["items"])
+    assert listed == len(plain)
+    assert len(digest["items"]) < len(plain)
+    rss = feedparser.parse(client.get(f"/feeds/lupus.rss?digest={period}").content)
+    assert not rss.bozo
+    # The same period has the same id in every format and however many periods are asked.
+    first = client.get(f"/feeds/lupus.atom?digest={period}&limit=1").content
+    assert feedparser.parse(first).entries[0].id == digest["items"][0]["id"]
+
+
+def test_digest_page_is_email_ready_html_grouped_by_day(client: TestClient) -> None:
+    page = client.get("/digests/lupus.html?since=2015-01-01")
+    assert page.status_code == 200
+    assert "<style" not in page.text  # mail clients drop it: inline styles only
+    assert "<script" not in page.text
+    assert page.text.count("<h2") >= 3
+    assert 'style="' in page.text
+    assert client.get("/digests/nope.html").status_code == 404
+    assert client.get("/digests/lupus.html?since=soon").status_code == 400
+
+
+def test_bad_digest_period_is_a_400(client: TestClient) -> None:
+    assert client.get("/feeds/lupus.rss?digest=hourly").status_code == 400

@@ -8,7 +8,8 @@ thread pool so the event loop never waits on it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -23,14 +24,17 @@ from feeds.render.opml import OpmlOutline, render_opml
 from feeds.render.registry import render
 from feeds.web import pages
 from feeds.web.cache import CachedBody, make_entry
-from feeds.web.params import API_PARAMS, Known, encode_cursor, parse_query
+from feeds.web.digests import DIGEST_ARTICLES, PERIODS, digest_feed, group_by_period
+from feeds.web.params import API_PARAMS, BadRequest, Known, encode_cursor, normalized, parse_query
 from feeds.web.respond import cached, self_url, state_of
-from feeds.web.views import feed_view, mesh_descriptors
+from feeds.web.views import feed_heading, feed_view, mesh_descriptors
 
 if TYPE_CHECKING:
     from feeds.web.app import AppState
 
 FORMATS = {"rss": "rss", "atom": "atom", "json": "json"}
+DIGEST_PAGE_ARTICLES = 200
+DIGEST_PAGE_DEFAULT_SPAN = timedelta(days=7)
 
 
 # --- feeds --------------------------------------------------------------------------------
@@ -47,13 +51,16 @@ async def topic_feed(request: Request) -> Response:
 
     def build(state: AppState, version: tuple[int, int]) -> CachedBody:
         site = state.site()
+        period, items = split_digest(list(request.query_params.multi_items()))
         query = parse_query(
-            list(request.query_params.multi_items()),
+            items,
             Known(site.topics, site.sources),
             path_topic=None if slug == "all" else slug,
             default_limit=state.settings.web.page_size,
         )
-        articles = state.storage.query_articles(query)
+        # A digest's limit counts periods; it reads enough articles to fill them.
+        wanted = replace(query, limit=DIGEST_ARTICLES) if period else query
+        articles = state.storage.query_articles(wanted)
         html = f"{site.base_url}/topics/{slug}" if slug != "all" else f"{site.base_url}/"
         view = feed_view(
             site,
@@ -64,6 +71,16 @@ async def topic_feed(request: Request) -> Response:
             feed_key=f"{request.url.path}?{request.url.query}",
             now=datetime.now(UTC),
         )
+        if period:
+            view = digest_feed(
+                view,
+                site,
+                articles,
+                period=period,
+                heading=feed_heading(site, query),
+                limit=query.limit,
+                key=f"{slug}?{normalized([i for i in items if i[0] != 'limit'])}",
+            )
         rendered = render(view, FORMATS[fmt])
         return make_entry(rendered.body, rendered.media_type, view.updated, version)
 
@@ -85,6 +102,45 @@ async def opml(request: Request) -> Response:
         ]
         rendered = render_opml(f"{state.settings.site.title}: topic feeds", outlines)
         return make_entry(rendered.body, rendered.media_type, datetime.now(UTC), version)
+
+    return await cached(request, build)
+
+
+def split_digest(items: list[tuple[str, str]]) -> tuple[str | None, list[tuple[str, str]]]:
+    """Take ``digest=daily|weekly`` out of the query items (it is not an article filter)."""
+    periods = [v.strip() for k, v in items if k == "digest"]
+    if len(periods) > 1:
+        raise BadRequest("parameter digest is given more than once")
+    if periods and periods[0] not in PERIODS:
+        raise BadRequest("digest: must be daily or weekly")
+    return (periods[0] if periods else None), [(k, v) for k, v in items if k != "digest"]
+
+
+async def digest_page(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    state = state_of(request)
+    if slug != "all" and slug not in {t.slug for t in state.settings.topics}:
+        raise HTTPException(404, f"unknown topic {slug!r}")
+
+    def build(state: AppState, version: tuple[int, int]) -> CachedBody:
+        site = state.site()
+        query = parse_query(
+            list(request.query_params.multi_items()),
+            Known(site.topics, site.sources),
+            path_topic=None if slug == "all" else slug,
+            default_limit=DIGEST_PAGE_ARTICLES,
+        )
+        if query.since is None:  # "everything since last week" unless told otherwise
+            query = replace(query, since=datetime.now(UTC) - DIGEST_PAGE_DEFAULT_SPAN)
+        articles = state.storage.query_articles(query)
+        body = state.templates.get_template("digest.html").render(
+            site=site,
+            heading=feed_heading(site, query),
+            days=group_by_period(articles, "daily"),
+            since=query.since,
+            feed_url=f"{site.base_url}/feeds/{slug}.rss",
+        )
+        return make_entry(body.encode(), "text/html; charset=utf-8", datetime.now(UTC), version)
 
     return await cached(request, build)
 
@@ -206,6 +262,7 @@ ROUTES = [
     # feeds
     Route("/feeds/{slug}.{format}", topic_feed, name="feed"),
     Route("/opml", opml, name="opml"),
+    Route("/digests/{slug}.html", digest_page, name="digest"),
     # API
     Route("/api/articles", api_articles, name="api_articles"),
     Route("/sources.json", sources_json, name="sources_json"),

@@ -38,7 +38,12 @@ class Site:
 
 
 def feed_title(site: Site, query: ArticleQuery) -> str:
-    """What the feed is: "Lupus — Health News Feeds", "Lupus + CAR-T, matching 'remission'"."""
+    """What the feed is: "Lupus — Health News Feeds", "Lupus + CAR-T, matching 'remission' — …"."""
+    return f"{feed_heading(site, query)} — {site.title}"
+
+
+def feed_heading(site: Site, query: ArticleQuery) -> str:
+    """The feed's title without the site's name."""
     names = [site.topics.get(t, t) for t in query.topics]
     joiner = " + " if query.match_all else " or "
     parts = [joiner.join(names) if names else "All topics"]
@@ -55,7 +60,7 @@ def feed_title(site: Site, query: ArticleQuery) -> str:
         parts.append(f"since {query.since.date().isoformat()}")
     if query.until:
         parts.append(f"until {query.until.date().isoformat()}")
-    return f"{', '.join(parts)} — {site.title}"
+    return ", ".join(parts)
 
 
 def feed_subtitle(site: Site, query: ArticleQuery) -> str:
