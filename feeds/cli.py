@@ -206,18 +206,14 @@ def _print_summary(summary: UpdateSummary, console: Console) -> None:
 
 @cli.command("sources")
 @config_option
-@click.option("--failing", is_flag=True, help="Only sources whose last fetch failed.")
+@click.option("--failing", is_flag=True, help="Only sources that are failing or gone.")
 @json_option
 def sources_command(config_path: Path | None, failing: bool, as_json: bool) -> None:
     """List every source with its fetch health."""
     settings = _settings(config_path)
     with _storage(settings) as storage:
         storage.sync_sources(settings.source_models(), datetime.now(UTC))
-        rows = [
-            h
-            for h in storage.source_health()
-            if not failing or h.shown_status is SourceStatus.FAILING
-        ]
+        rows = [h for h in storage.source_health() if not failing or h.needs_attention]
         counts = {h.source_id: storage.count_articles(h.source_id) for h in rows}
     if as_json:
         click.echo(json.dumps([_source_json(h, counts[h.source_id]) for h in rows]))

@@ -102,6 +102,10 @@ class FetchSettings(_Frozen):
     concurrency: int = Field(8, ge=1, le=256)  # fetches in flight at once
     max_redirects: int = Field(5, ge=0, le=20)
     interval: Duration = timedelta(minutes=30)  # default time between checks of a source
+    min_interval: Duration = timedelta(minutes=5)  # floor of every delay, whatever headers say
+    max_interval: Duration = timedelta(hours=24)  # cap of every delay, backoff included
+    backoff_base: Duration = timedelta(minutes=10)  # delay after a first failure, then doubled
+    failing_after: int = Field(10, ge=1, le=1000)  # failures before checking only at the cap
 
 
 class WebSettings(_Frozen):

@@ -18,6 +18,9 @@ import os
 import socket
 import ssl
 import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -26,7 +29,7 @@ from urllib.request import url2pathname
 import httpx
 
 from feeds.errors import ErrorKind
-from feeds.models import Failed, Fetched, FetchResult, NotModified, Validators
+from feeds.models import CacheHints, Failed, Fetched, FetchResult, NotModified, Validators
 
 NO_VALIDATORS = Validators()
 # What a web server would send for a local file, so the parser treats both alike.
@@ -115,6 +118,7 @@ class Fetcher:
                         or validators.last_modified,
                     ),
                     elapsed=time.monotonic() - started,
+                    hints=cache_hints(response.headers),
                 )
             if not response.is_success:
                 return Failed(
@@ -122,6 +126,7 @@ class Fetcher:
                     f"fetch: HTTP {response.status_code} {response.reason_phrase}".rstrip(),
                     status_code=response.status_code,
                     elapsed=time.monotonic() - started,
+                    hints=cache_hints(response.headers, response.status_code),
                 )
             declared = _int(response.headers.get("content-length"))
             encoded = response.headers.get("content-encoding", "identity") != "identity"
@@ -146,6 +151,8 @@ class Fetcher:
                 ),
                 elapsed=time.monotonic() - started,
                 status=response.status_code,
+                hints=cache_hints(response.headers),
+                moved_to=_moved_to(response),
             )
 
     def _too_large(self, started: float, detail: str) -> Failed:
@@ -184,6 +191,45 @@ def read_file(url: str, validators: Validators, max_bytes: int) -> FetchResult:
     )
 
 
+def cache_hints(headers: Mapping[str, str], status: int = 200) -> CacheHints:
+    """What the response headers say about when to ask again. Pure.
+
+    Cache-Control max-age (RFC 9111 §5.2.2.1) unless no-cache/no-store; Expires minus the
+    response's Date (RFC 9111 §5.3), so the server's clock is compared with itself;
+    Retry-After on 429 and 503 only (RFC 9110 §10.2.3, RFC 6585 §4), as seconds or an
+    HTTP-date. Malformed values are ignored.
+    """
+    max_age = None
+    directives = [d.strip().lower() for d in headers.get("cache-control", "").split(",")]
+    if not {"no-cache", "no-store"} & {d.split("=")[0] for d in directives}:
+        for directive in directives:
+            name, _, value = directive.partition("=")
+            if name == "max-age" and value.strip().strip('"').isdigit():
+                max_age = float(value.strip().strip('"'))
+    date = _http_date(headers.get("date"))
+    expires_at = _http_date(headers.get("expires"))
+    expires_in = None
+    if expires_at is not None:
+        expires_in = (expires_at - (date or datetime.now(UTC))).total_seconds()
+    retry_after = None
+    if status in (429, 503) and (raw := headers.get("retry-after", "").strip()):
+        if raw.isdigit():
+            retry_after = float(raw)
+        elif (when := _http_date(raw)) is not None:
+            retry_after = (when - (date or datetime.now(UTC))).total_seconds()
+    return CacheHints(max_age=max_age, expires_in=expires_in, retry_after=retry_after)
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def classify_error(exc: httpx.HTTPError) -> tuple[ErrorKind, str]:
     """The one place that maps transport exceptions to error kinds and messages."""
     if isinstance(exc, httpx.TimeoutException):
@@ -198,6 +244,14 @@ def classify_error(exc: httpx.HTTPError) -> tuple[ErrorKind, str]:
     if any(isinstance(c, ssl.SSLError | ssl.CertificateError) for c in causes):
         return ErrorKind.TLS, f"fetch: TLS failed ({_first_line(exc)})"
     return ErrorKind.CONNECT, f"fetch: {_first_line(exc) or type(exc).__name__}"
+
+
+def _moved_to(response: httpx.Response) -> str | None:
+    """The new URL when every redirect on the way was permanent (301/308, RFC 9110 §15.4):
+    only then should the stored URL change; a 302/307 anywhere means "ask here again"."""
+    if response.history and all(r.status_code in (301, 308) for r in response.history):
+        return str(response.url)
+    return None
 
 
 def _causes(exc: BaseException) -> list[BaseException]:

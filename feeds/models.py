@@ -20,6 +20,7 @@ class SourceStatus(enum.StrEnum):
     OK = "ok"  # the last fetch brought a feed
     NOT_MODIFIED = "not_modified"  # the last fetch was answered 304 Not Modified
     FAILING = "failing"  # the last fetch failed; see error_kind / error_message
+    GONE = "gone"  # the server answered 410 Gone: never fetched again until reconfigured
     DISABLED = "disabled"  # enabled: false in the config, or removed from it
 
 
@@ -41,7 +42,7 @@ class SourceHealth:
 
     source_id: str  # the Source.id this row belongs to
     name: str  # display name at the last sync
-    url: str  # URL fetched
+    url: str  # URL fetched (the configured one, or where a permanent redirect led)
     enabled: bool  # copy of Source.enabled at the last sync
     status: SourceStatus  # summary of the last fetch
     etag: str | None  # ETag exactly as last received, sent back as If-None-Match
@@ -61,6 +62,16 @@ class SourceHealth:
         """The status to show: ``disabled`` wins over the last fetch's outcome."""
         return self.status if self.enabled else SourceStatus.DISABLED
 
+    @property
+    def needs_attention(self) -> bool:
+        """Failing or gone: what ``--failing`` and the failing-sources feed list."""
+        return self.enabled and self.status in (SourceStatus.FAILING, SourceStatus.GONE)
+
+    @property
+    def gone(self) -> bool:
+        """The server said 410 Gone; the source is not fetched until its URL changes."""
+        return self.status is SourceStatus.GONE
+
 
 @dataclass(frozen=True, slots=True)
 class Validators:
@@ -68,6 +79,22 @@ class Validators:
 
     etag: str | None = None  # sent as If-None-Match
     last_modified: str | None = None  # sent as If-Modified-Since
+
+
+@dataclass(frozen=True, slots=True)
+class CacheHints:
+    """What a response says about when to ask again (RFC 9111 §5.2, §5.3; RFC 9110 §10.2.3).
+
+    Durations are relative to the response, computed against its Date header when it has
+    one, so a server's clock skew does not matter.
+    """
+
+    max_age: float | None = None  # Cache-Control max-age, seconds (None with no-cache/no-store)
+    expires_in: float | None = None  # Expires minus Date, seconds
+    retry_after: float | None = None  # Retry-After (seconds or HTTP-date), seconds
+
+
+NO_HINTS = CacheHints()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +107,8 @@ class Fetched:
     validators: Validators  # ETag / Last-Modified to store for the next fetch
     elapsed: float  # seconds from request to last byte
     status: int = 200  # HTTP status (200 for local files)
+    hints: CacheHints = NO_HINTS  # caching headers, for the next check time
+    moved_to: str | None = None  # new URL after only permanent redirects (301/308)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +118,7 @@ class NotModified:
     url: str  # URL that answered
     validators: Validators  # validators to keep (refreshed when the 304 carries new ones)
     elapsed: float  # seconds the request took
+    hints: CacheHints = NO_HINTS  # caching headers, for the next check time
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +129,7 @@ class Failed:
     message: str  # what happened, for people; starts with the stage
     status_code: int | None = None  # the HTTP status, for kind http_status
     elapsed: float = 0.0  # seconds spent before failing
+    hints: CacheHints = NO_HINTS  # Retry-After on 429/503, for the next check time
 
 
 FetchResult = Fetched | NotModified | Failed
@@ -140,6 +171,7 @@ class ParsedFeed:
     version: str  # feedparser's format name (rss20, atom10, rss10, ...)
     entries: tuple[ParsedEntry, ...]  # entries that could be read
     ttl_minutes: int | None = None  # RSS <ttl>, for scheduling
+    update_minutes: float | None = None  # sy:updatePeriod / sy:updateFrequency, in minutes
     warnings: tuple[str, ...] = ()  # survivable problems (bozo, skipped entries)
 
 
@@ -233,7 +265,7 @@ class UpdateSummary:
             "new": sum(r.counts.new for r in self.sources),
             "updated": sum(r.counts.updated for r in self.sources),
             "unchanged": sum(r.counts.unchanged for r in self.sources),
-            "failed": sum(1 for r in self.sources if r.status is SourceStatus.FAILING),
+            "failed": sum(1 for r in self.sources if r.error_kind is not None),
             "sources": [r.to_json() for r in self.sources],
         }
 

@@ -87,6 +87,7 @@ def parse_feed(fetched: Fetched) -> ParseResult:
         version=version or "unknown",
         entries=tuple(entries),
         ttl_minutes=_int(feed.get("ttl")),
+        update_minutes=_update_minutes(feed.get("sy_updateperiod"), feed.get("sy_updatefrequency")),
         warnings=tuple(warnings),
     )
 
@@ -165,6 +166,19 @@ def _date(parsed: time.struct_time | None) -> datetime | None:
         return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
     except (OverflowError, ValueError, OSError):
         return None
+
+
+# RSS 1.0 Syndication module: sy:updatePeriod is one of these, sy:updateFrequency (default
+# 1) says how many times per period the feed is updated.
+_PERIOD_MINUTES = {"hourly": 60, "daily": 1440, "weekly": 10080, "monthly": 43200, "yearly": 525600}
+
+
+def _update_minutes(period: object, frequency: object) -> float | None:
+    minutes = _PERIOD_MINUTES.get(str(period or "").strip().lower())
+    if minutes is None:
+        return None
+    times = _int(frequency) or 1
+    return minutes / times
 
 
 def _int(value: object) -> int | None:

@@ -1,43 +1,89 @@
 """Pure scheduling decisions: is a source due, and what its health becomes after a fetch.
 
-Nothing here does I/O or reads the clock; callers pass ``now``. The update orchestrator
-calls these and stores what they return.
+Nothing here does I/O or reads the clock or a random generator; callers pass ``now`` and,
+for jitter, a number in [0, 1). The update orchestrator calls these and stores the result.
 
-Next check after a success: the source's interval, but at least an RSS ``<ttl>`` when the
-feed declares one (RSS 2.0 spec, "ttl": minutes a channel may be cached), floored at
-``MIN_INTERVAL`` and capped at ``MAX_INTERVAL``. After a failure: the interval doubled per
-consecutive error (exponential backoff), capped at ``MAX_INTERVAL``.
+After a success the next check honours, in this order of precedence (the first present
+wins): Cache-Control max-age; Expires; RSS ``<ttl>``; ``sy:updatePeriod`` /
+``sy:updateFrequency``; the source's configured interval. After a failure: Retry-After
+(429/503), else exponential backoff from ``backoff_base`` doubling per consecutive error,
+with ±``jitter`` so that sources that failed together do not retry together; from the
+``failing_after``-th consecutive error on, the cap. Every delay is floored at
+``min_interval`` (so no header can make us hammer a publisher) and capped at
+``max_interval`` (so no header can make us forget a source).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from feeds.models import Failed, NotModified, ParsedFeed, Source, SourceHealth, SourceStatus
+from feeds.models import (
+    CacheHints,
+    Failed,
+    NotModified,
+    ParsedFeed,
+    Source,
+    SourceHealth,
+    SourceStatus,
+)
 
-MIN_INTERVAL = timedelta(minutes=5)
-MAX_INTERVAL = timedelta(hours=24)
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How politely and how persistently to fetch (from ``fetch:`` in the config)."""
+
+    min_interval: timedelta = timedelta(minutes=5)  # no check sooner than this
+    max_interval: timedelta = timedelta(hours=24)  # no check later than this
+    backoff_base: timedelta = timedelta(minutes=10)  # delay after the first failure
+    failing_after: int = 10  # consecutive failures before checking only at the cap
+    jitter: float = 0.1  # ± share of a backoff delay, spread at random
+
+
+DEFAULT_POLICY = Policy()
 
 
 def is_due(health: SourceHealth, now: datetime) -> bool:
-    """An enabled source is due when it has no next check yet or that time has come."""
-    return health.enabled and (health.next_check_at is None or health.next_check_at <= now)
+    """An enabled, not-gone source is due when it has no next check yet or that time came."""
+    if not health.enabled or health.gone:
+        return False
+    return health.next_check_at is None or health.next_check_at <= now
 
 
-def success_delay(interval: timedelta, ttl_minutes: int | None = None) -> timedelta:
-    """How long to wait after a successful check."""
-    delay = interval
-    if ttl_minutes:
-        delay = max(delay, timedelta(minutes=ttl_minutes))
-    return min(max(delay, MIN_INTERVAL), MAX_INTERVAL)
+def success_delay(
+    interval: timedelta,
+    hints: CacheHints,
+    ttl_minutes: float | None = None,
+    update_minutes: float | None = None,
+    policy: Policy = DEFAULT_POLICY,
+) -> timedelta:
+    """How long to wait after a successful check (see the module docstring)."""
+    for seconds in (
+        hints.max_age,
+        hints.expires_in,
+        ttl_minutes * 60 if ttl_minutes else None,
+        update_minutes * 60 if update_minutes else None,
+    ):
+        if seconds is not None:
+            return _bounded(timedelta(seconds=max(seconds, 0)), policy)
+    return _bounded(interval, policy)
 
 
-def failure_delay(interval: timedelta, error_count: int) -> timedelta:
+def failure_delay(
+    error_count: int, hints: CacheHints, rand: float, policy: Policy = DEFAULT_POLICY
+) -> timedelta:
     """How long to wait after the ``error_count``-th consecutive failure (1-based)."""
-    factor: int = 2 ** min(max(error_count - 1, 0), 16)
-    delay: timedelta = interval * factor
-    return min(max(delay, MIN_INTERVAL), MAX_INTERVAL)
+    if hints.retry_after is not None:
+        return _bounded(timedelta(seconds=max(hints.retry_after, 0)), policy)
+    if error_count >= policy.failing_after:
+        return policy.max_interval
+    doubled = policy.backoff_base * 2 ** min(max(error_count - 1, 0), 20)
+    spread = 1 + policy.jitter * (2 * rand - 1)
+    return _bounded(doubled * spread, policy)
+
+
+def _bounded(delay: timedelta, policy: Policy) -> timedelta:
+    return min(max(delay, policy.min_interval), policy.max_interval)
 
 
 def after_success(
@@ -46,16 +92,27 @@ def after_success(
     outcome: ParsedFeed | NotModified,
     *,
     now: datetime,
+    hints: CacheHints,
     etag: str | None,
     last_modified: str | None,
     size: int | None,
     elapsed: float,
+    moved_to: str | None = None,
+    policy: Policy = DEFAULT_POLICY,
 ) -> SourceHealth:
     """The health of a source whose fetch brought a feed or a 304: errors reset."""
-    ttl = outcome.ttl_minutes if isinstance(outcome, ParsedFeed) else None
+    feed = outcome if isinstance(outcome, ParsedFeed) else None
+    delay = success_delay(
+        source.interval,
+        hints,
+        feed.ttl_minutes if feed else None,
+        feed.update_minutes if feed else None,
+        policy,
+    )
     return replace(
         health,
-        status=SourceStatus.NOT_MODIFIED if isinstance(outcome, NotModified) else SourceStatus.OK,
+        url=moved_to or health.url,
+        status=SourceStatus.OK if feed else SourceStatus.NOT_MODIFIED,
         etag=etag,
         last_modified=last_modified,
         last_fetch_at=now,
@@ -64,25 +121,35 @@ def after_success(
         error_message=None,
         error_count=0,
         failing_since=None,
-        next_check_at=now + success_delay(source.interval, ttl),
+        next_check_at=now + delay,
         last_bytes=size if size is not None else health.last_bytes,
         last_duration_ms=round(elapsed * 1000),
     )
 
 
 def after_failure(
-    health: SourceHealth, source: Source, failure: Failed, *, now: datetime
+    health: SourceHealth,
+    failure: Failed,
+    *,
+    now: datetime,
+    rand: float,
+    policy: Policy = DEFAULT_POLICY,
 ) -> SourceHealth:
-    """The health of a source whose fetch or parse failed; validators are kept."""
+    """The health of a source whose fetch or parse failed; validators are kept.
+
+    410 Gone (RFC 9110 §15.5.11: "likely to be permanent") makes the source ``gone``: it is
+    not fetched again until its configured URL changes.
+    """
     count = health.error_count + 1
+    gone = failure.status_code == 410
     return replace(
         health,
-        status=SourceStatus.FAILING,
+        status=SourceStatus.GONE if gone else SourceStatus.FAILING,
         last_fetch_at=now,
         error_kind=failure.kind,
         error_message=failure.message,
         error_count=count,
         failing_since=health.failing_since or now,
-        next_check_at=now + failure_delay(source.interval, count),
+        next_check_at=None if gone else now + failure_delay(count, failure.hints, rand, policy),
         last_duration_ms=round(failure.elapsed * 1000),
     )

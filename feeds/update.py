@@ -17,6 +17,8 @@ is recorded and the run goes on; only configuration and database errors stop it.
 from __future__ import annotations
 
 import asyncio
+import logging
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -46,6 +48,7 @@ from feeds.tagging.rules import CompiledRules
 from feeds.tagging.vocabulary import load_rules
 
 ProgressCallback = Callable[[SourceReport], None]
+log = logging.getLogger("feeds.update")
 
 
 def select_sources(
@@ -56,18 +59,24 @@ def select_sources(
     only: Sequence[str] = (),
     force: bool = False,
 ) -> tuple[Source, ...]:
-    """Which sources to fetch: the named ones, every enabled one (``force``), or the due ones."""
+    """Which sources to fetch: the named ones, every enabled one (``force``; sources that
+    answered 410 Gone only when named), or the due ones."""
     by_id = {s.id: s for s in configured}
     unknown = [i for i in only if i not in by_id]
     if unknown:
         raise ConfigError(f"unknown source id: {', '.join(unknown)}")
     if only:
         return tuple(by_id[i] for i in dict.fromkeys(only))
-    return tuple(
-        s
-        for s in configured
-        if s.enabled and (force or s.id not in health or schedule.is_due(health[s.id], now))
-    )
+
+    def wanted(source: Source) -> bool:
+        state = health.get(source.id)
+        if state is None:
+            return source.enabled
+        if force:
+            return source.enabled and not state.gone
+        return schedule.is_due(state, now)
+
+    return tuple(s for s in configured if wanted(s))
 
 
 async def update(
@@ -82,6 +91,7 @@ async def update(
     """Run one update pass and report what happened to each source."""
     configured = settings.source_models()
     rules = await asyncio.to_thread(load_rules, settings, storage)
+    policy = policy_of(settings)
     await asyncio.to_thread(storage.sync_sources, configured, _now())
     health = {h.source_id: h for h in await asyncio.to_thread(storage.source_health)}
     chosen = select_sources(configured, health, _now(), only=only, force=force)
@@ -107,7 +117,9 @@ async def update(
                     state.url, Validators(etag=state.etag, last_modified=state.last_modified)
                 )
             async with writer:
-                report = await asyncio.to_thread(ingest, storage, rules, source, state, result)
+                report = await asyncio.to_thread(
+                    ingest, storage, rules, source, state, result, policy
+                )
             if on_source_done:
                 on_source_done(report)
             return report
@@ -116,34 +128,49 @@ async def update(
     return UpdateSummary(sources=tuple(reports))
 
 
+def policy_of(settings: Settings) -> schedule.Policy:
+    """The scheduling policy the ``fetch:`` settings describe."""
+    fetch = settings.fetch
+    return schedule.Policy(
+        min_interval=fetch.min_interval,
+        max_interval=fetch.max_interval,
+        backoff_base=fetch.backoff_base,
+        failing_after=fetch.failing_after,
+    )
+
+
 def ingest(
     storage: Storage,
     rules: CompiledRules,
     source: Source,
     state: SourceHealth,
     result: FetchResult,
+    policy: schedule.Policy = schedule.DEFAULT_POLICY,
 ) -> SourceReport:
     """Everything after the fetch for one source: parse, normalize, tag, store, record."""
     now = _now()
     if isinstance(result, Failed):
-        return _record_failure(storage, source, state, result, now)
+        return _record_failure(storage, state, result, now, policy)
     if isinstance(result, NotModified):
         health = schedule.after_success(
             state,
             source,
             result,
             now=now,
+            hints=result.hints,
             etag=result.validators.etag,
             last_modified=result.validators.last_modified,
             size=None,
             elapsed=result.elapsed,
+            policy=policy,
         )
         counts = storage.record_update(health, (), now)
         return SourceReport(source.id, SourceStatus.NOT_MODIFIED, counts)
 
     parsed = parse_feed(result)
     if isinstance(parsed, Failed):
-        return _record_failure(storage, source, state, parsed, now, elapsed=result.elapsed)
+        failure = replace(parsed, elapsed=parsed.elapsed or result.elapsed)
+        return _record_failure(storage, state, failure, now, policy)
     articles = tuple(
         replace(a, topics=tag(article_input(a, source.topics), rules))
         for a in _articles(storage, source, parsed, now)
@@ -153,11 +180,16 @@ def ingest(
         source,
         parsed,
         now=now,
+        hints=result.hints,
         etag=result.validators.etag,
         last_modified=result.validators.last_modified,
         size=len(result.body),
         elapsed=result.elapsed,
+        moved_to=result.moved_to,
+        policy=policy,
     )
+    if result.moved_to:
+        log.warning("%s: moved permanently from %s to %s", source.id, state.url, result.moved_to)
     counts = storage.record_update(health, articles, now)
     return SourceReport(source.id, SourceStatus.OK, counts, warnings=parsed.warnings)
 
@@ -176,19 +208,15 @@ def _articles(
 
 def _record_failure(
     storage: Storage,
-    source: Source,
     state: SourceHealth,
     failure: Failed,
     now: datetime,
-    *,
-    elapsed: float | None = None,
+    policy: schedule.Policy,
 ) -> SourceReport:
-    if elapsed is not None and not failure.elapsed:
-        failure = replace(failure, elapsed=elapsed)
-    health = schedule.after_failure(state, source, failure, now=now)
+    health = schedule.after_failure(state, failure, now=now, rand=random.random(), policy=policy)
     storage.record_update(health, (), now)
     return SourceReport(
-        source.id, SourceStatus.FAILING, error_kind=failure.kind, error=failure.message
+        state.source_id, health.status, error_kind=failure.kind, error=failure.message
     )
 
 

@@ -8,6 +8,9 @@ Routes (NAME is a file in tests/data/):
   /redirect/CODE/NAME    a CODE redirect to /feeds/NAME
   /loop                  a redirect to itself
   /status/CODE           an empty answer with that status
+  /retry/CODE/VALUE      CODE (429, 503) with Retry-After: VALUE (seconds, or "date" for
+                         an HTTP-date 2 hours after the response's Date)
+  /cached/NAME           the file with Cache-Control: max-age=7200 and an Expires header
   /slow/NAME             the file dripped in small pieces, one every 0.2 s
   /big/N                 N bytes of XML comment (no Content-Length: chunked)
   /bomb/N                gzip of N zero bytes (a small body that inflates to N)
@@ -19,6 +22,7 @@ Every request's path and headers are recorded in ``server.requests``.
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import gzip
 import hashlib
 import threading
@@ -99,6 +103,21 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self._send(302, b"", None, {"Location": "/loop"})
             elif kind == "status":
                 self._send(int(rest[0]), b"", None)
+            elif kind == "retry":
+                now = time.time()
+                value = rest[1]
+                if value == "date":
+                    value = email.utils.formatdate(now + 7200, usegmt=True)
+                headers = {"Retry-After": value, "Date": email.utils.formatdate(now, usegmt=True)}
+                self._send(int(rest[0]), b"", None, headers)
+            elif kind == "cached":
+                now = time.time()
+                headers = {
+                    "Cache-Control": "public, max-age=7200",
+                    "Date": email.utils.formatdate(now, usegmt=True),
+                    "Expires": email.utils.formatdate(now + 600, usegmt=True),
+                }
+                self._send(200, (DATA / rest[0]).read_bytes(), _type(rest[0]), headers)
             elif kind == "slow":
                 self._slow(rest[0])
             elif kind == "big":

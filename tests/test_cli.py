@@ -46,7 +46,7 @@ def test_update_json_reports_every_source_and_exits_0_despite_failures(
     )
     by_id = {s["id"]: s for s in summary["sources"]}
     assert set(by_id["rss"]) == {"id", "status", "new", "updated", "error_kind", "error"}
-    assert by_id["gone"]["error_kind"] == "http_status"
+    assert (by_id["gone"]["status"], by_id["gone"]["error_kind"]) == ("gone", "http_status")
     assert by_id["nowhere"] == {
         "id": "nowhere",
         "status": "failing",

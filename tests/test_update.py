@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from feeds.config import Settings
 from feeds.errors import ErrorKind
@@ -158,3 +161,53 @@ def test_local_file_sources_are_read_from_the_config_folder(
     result = run(settings, storage).to_json()
     assert result["new"] == 3
     assert run(settings, storage, force=True).sources[0].status is SourceStatus.NOT_MODIFIED
+
+
+def test_retry_after_sets_the_next_check(
+    server: FeedServer, storage: Storage, make_settings: MakeSettings
+) -> None:
+    settings = make_settings(
+        config(("busy", server.url("/retry/429/7200")), ("down", server.url("/retry/503/date")))
+    )
+    run(settings, storage)
+    for state in storage.source_health():
+        assert state.error_kind is ErrorKind.HTTP_STATUS
+        assert state.next_check_at is not None
+        assert state.last_fetch_at is not None
+        wait = (state.next_check_at - state.last_fetch_at).total_seconds()
+        assert 7190 <= wait <= 7210, state.source_id
+
+
+def test_cache_control_max_age_sets_the_next_check(
+    server: FeedServer, storage: Storage, make_settings: MakeSettings
+) -> None:
+    settings = make_settings(config(("cached", server.url("/cached/rss20.xml"))))
+    run(settings, storage)
+    (state,) = storage.source_health()
+    assert state.next_check_at is not None
+    assert state.last_fetch_at is not None
+    assert state.next_check_at - state.last_fetch_at == timedelta(hours=2)  # max-age beats Expires
+
+
+@pytest.mark.parametrize(("code", "moves"), [(301, True), (308, True), (302, False), (307, False)])
+def test_only_permanent_redirects_move_the_stored_url(
+    server: FeedServer, storage: Storage, make_settings: MakeSettings, code: int, moves: bool
+) -> None:
+    start = server.url(f"/redirect/{code}/rss20.xml")
+    settings = make_settings(config(("moved", start)))
+    run(settings, storage)
+    (state,) = storage.source_health()
+    assert state.url == (server.url("/feeds/rss20.xml") if moves else start)
+    run(settings, storage, force=True)  # and the sync from the config does not undo it
+    assert storage.source_health()[0].url == state.url
+
+
+def test_410_gone_stops_fetching_until_named(
+    server: FeedServer, storage: Storage, make_settings: MakeSettings
+) -> None:
+    settings = make_settings(config(("gone", server.url("/status/410"))))
+    (report,) = run(settings, storage).sources
+    assert report.status is SourceStatus.GONE
+    assert storage.source_health()[0].shown_status is SourceStatus.GONE
+    assert run(settings, storage, force=True).sources == ()
+    assert len(run(settings, storage, only=["gone"]).sources) == 1

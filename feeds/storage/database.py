@@ -140,13 +140,18 @@ class Storage:
                     )
                     continue
                 values: dict[str, Any] = {"name": source.name, "enabled": source.enabled}
-                if row.config_url != source.url:
+                if row.config_url != source.url:  # a new feed: forget the old one's state
                     values |= {
                         "config_url": source.url,
                         "url": source.url,
+                        "status": SourceStatus.NEW.value,
                         "etag": None,
                         "last_modified": None,
                         "next_check_at": None,
+                        "error_count": 0,
+                        "error_kind": None,
+                        "error_message": None,
+                        "failing_since": None,
                     }
                 connection.execute(
                     sources.update().where(sources.c.id == source.id).values(**values)
