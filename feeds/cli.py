@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -31,6 +33,7 @@ from feeds.tagging.mesh import MeshFormatError
 from feeds.tagging.text import fold
 from feeds.tagging.vocabulary import check_mesh, load_rules, mesh_rows
 from feeds.update import update as run_update
+from feeds.worker import run_until_stopped
 
 EXIT_STORAGE = 1
 EXIT_CONFIG = 2
@@ -150,10 +153,7 @@ def update_command(
         except ConfigError as exc:
             _config_failure(exc)
             return
-    if as_json:
-        click.echo(json.dumps(summary.to_json(), ensure_ascii=False))
-    else:
-        _print_summary(summary, Console())
+    _report(summary, as_json)
 
 
 def _update_with_progress(
@@ -443,3 +443,40 @@ def get_command(config_path: Path | None, path: str) -> None:
     if not response.is_success:
         click.echo(f"get: {path}: HTTP {response.status_code}", err=True)
         sys.exit(1)
+
+
+@cli.command()
+@config_option
+@click.option("--once", is_flag=True, help="One pass over the due sources, then exit.")
+@json_option
+def worker(config_path: Path | None, once: bool, as_json: bool) -> None:
+    """Fetch sources on their schedule, without the web server (for cron or scale-out).
+
+    SIGTERM or Ctrl-C lets the sources being written finish, then stops.
+    """
+    settings = _settings(config_path)
+    with _storage(settings) as storage:
+        try:
+            if once:
+                summary = asyncio.run(run_update(settings, storage))
+                _report(summary, as_json)
+                return
+            stop = threading.Event()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda _number, _frame: stop.set())
+            click.echo("feeds worker: updating sources on their schedule", err=True)
+            run_until_stopped(
+                settings,
+                storage,
+                stop,
+                on_pass=lambda s: _report(s, as_json) if s.sources else None,
+            )
+        except ConfigError as exc:
+            _config_failure(exc)
+
+
+def _report(summary: UpdateSummary, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(summary.to_json(), ensure_ascii=False))
+    else:
+        _print_summary(summary, Console())

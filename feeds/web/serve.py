@@ -16,7 +16,6 @@ import logging
 import os
 import signal
 import threading
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -24,15 +23,14 @@ import uvicorn
 
 from feeds.config import CONFIG_ENV, Settings
 from feeds.storage import Storage
-from feeds.update import update
 from feeds.web.app import create_app
+from feeds.worker import run_until_stopped
 
-log = logging.getLogger("feeds.updater")
-IDLE_MAX = timedelta(seconds=60)  # re-read the schedule at least this often
+log = logging.getLogger("feeds.serve")
 
 
 class Updater(threading.Thread):
-    """Fetches due sources on their schedule until stopped."""
+    """``feeds.worker.run_until_stopped`` in a thread, beside the web server."""
 
     def __init__(self, settings: Settings, storage: Storage) -> None:
         super().__init__(name="feeds-updater", daemon=True)
@@ -44,30 +42,7 @@ class Updater(threading.Thread):
         self._stopping.set()
 
     def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                summary = asyncio.run(update(self._settings, self._storage))
-                if summary.sources:
-                    totals = summary.to_json()
-                    log.info(
-                        "update: %s new, %s updated, %s failed",
-                        totals["new"],
-                        totals["updated"],
-                        totals["failed"],
-                    )
-            except Exception:
-                log.exception("update pass failed; retrying later")
-            self._stopping.wait(self._idle_seconds())
-
-    def _idle_seconds(self) -> float:
-        now = datetime.now(UTC)
-        upcoming = [
-            h.next_check_at
-            for h in self._storage.source_health()
-            if h.enabled and h.next_check_at is not None
-        ]
-        wait = min(upcoming, default=now + IDLE_MAX) - now
-        return max(1.0, min(wait, IDLE_MAX).total_seconds())
+        run_until_stopped(self._settings, self._storage, self._stopping)
 
 
 def serve(
