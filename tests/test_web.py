@@ -17,6 +17,8 @@ from feeds.storage import Storage
 from feeds.update import update
 from feeds.web.app import create_app
 from feeds.web.cache import DataVersion
+from tests.conftest import MakeSettings
+from tests.httpserver import DATA, FeedServer
 
 REPO = Path(__file__).parent.parent
 
@@ -260,3 +262,37 @@ def test_digest_page_is_email_ready_html_grouped_by_day(client: TestClient) -> N
 
 def test_bad_digest_period_is_a_400(client: TestClient) -> None:
     assert client.get("/feeds/lupus.rss?digest=hourly").status_code == 400
+
+
+def test_failing_sources_feed_has_one_item_per_failure_episode(
+    server: FeedServer, storage: Storage, make_settings: MakeSettings
+) -> None:
+    settings = make_settings(
+        "sources:\n"
+        f"  - {{id: broken, name: Broken Feed, url: '{server.url('/custom/flaky.xml')}'}}\n"
+        f"  - {{id: gone, name: Gone Feed, url: '{server.url('/status/410')}'}}\n"
+        f"  - {{id: fine, name: Fine Feed, url: '{server.url('/feeds/rss20.xml')}'}}\n"
+    )
+    server.put("flaky.xml", b"")
+    asyncio.run(update(settings, storage))
+    app = create_app(settings, storage)
+    app.state.feeds.version = DataVersion(storage.versions, ttl=0)  # see every write at once
+    client = TestClient(app)
+
+    def entries() -> dict[str, str]:
+        parsed = feedparser.parse(client.get("/sources/failing.atom").content)
+        assert not parsed.bozo
+        return {e.title: e.id for e in parsed.entries}
+
+    first = entries()
+    assert set(first) == {"Broken Feed is failing (empty)", "Gone Feed is gone (http_status)"}
+    asyncio.run(update(settings, storage, only=["broken"]))  # fails again: same episode
+    assert entries() == first
+    server.put("flaky.xml", (DATA / "rss20.xml").read_bytes())
+    asyncio.run(update(settings, storage, only=["broken"]))  # recovers
+    assert "Broken Feed is failing (empty)" not in entries()
+    server.put("flaky.xml", b"")
+    asyncio.run(update(settings, storage, only=["broken"]))  # a new episode: a new id
+    assert entries()["Broken Feed is failing (empty)"] != first["Broken Feed is failing (empty)"]
+    assert client.get("/sources/failing.rss").status_code == 200
+    assert client.get("/sources/failing.rss?x=1").status_code == 400

@@ -27,7 +27,7 @@ from feeds.web.cache import CachedBody, make_entry
 from feeds.web.digests import DIGEST_ARTICLES, PERIODS, digest_feed, group_by_period
 from feeds.web.params import API_PARAMS, BadRequest, Known, encode_cursor, normalized, parse_query
 from feeds.web.respond import cached, self_url, state_of
-from feeds.web.views import feed_heading, feed_view, mesh_descriptors
+from feeds.web.views import failing_sources_view, feed_heading, feed_view, mesh_descriptors
 
 if TYPE_CHECKING:
     from feeds.web.app import AppState
@@ -223,6 +223,27 @@ async def sources_json(request: Request) -> Response:
     )
 
 
+async def failing_sources_feed(request: Request) -> Response:
+    fmt = request.path_params["format"]
+    if fmt not in FORMATS:
+        raise HTTPException(404, f"unknown feed format {fmt!r}; use .rss, .atom or .json")
+    if request.query_params:
+        raise BadRequest("this feed takes no parameters")
+
+    def build(state: AppState, version: tuple[int, int]) -> CachedBody:
+        site = state.site()
+        view = failing_sources_view(
+            site,
+            state.storage.source_health(),
+            self_url=self_url(request, state),
+            now=datetime.now(UTC),
+        )
+        rendered = render(view, FORMATS[fmt])
+        return make_entry(rendered.body, rendered.media_type, view.updated, version)
+
+    return await cached(request, build)
+
+
 # --- operations ---------------------------------------------------------------------------
 
 
@@ -266,6 +287,7 @@ ROUTES = [
     # API
     Route("/api/articles", api_articles, name="api_articles"),
     Route("/sources.json", sources_json, name="sources_json"),
+    Route("/sources/failing.{format}", failing_sources_feed, name="failing_sources"),
     # operations
     Route("/healthz", healthz, name="healthz"),
     Route("/readyz", readyz, name="readyz"),

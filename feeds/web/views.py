@@ -6,6 +6,7 @@ while the deployment keeps its name, whatever feed or filter it appears in.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -143,3 +144,57 @@ def mesh_descriptors(article: Article) -> tuple[str, ...]:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def failing_sources_view(
+    site: Site, health: Sequence[SourceHealth], *, self_url: str, now: datetime
+) -> FeedView:
+    """One item per source that is failing or gone. An item's id names the failure episode
+    (source and failing-since), so a reader sees each new failure once and a recovery
+    followed by a new failure as new."""
+    items = []
+    for state in health:
+        if not state.needs_attention:
+            continue
+        since = state.failing_since or state.last_fetch_at or now
+        last = state.last_fetch_at or since
+        verb = "is gone" if state.gone else "is failing"
+        detail = (
+            f"{state.error_kind}: {state.error_message}. {state.error_count} consecutive "
+            f"failed fetch{'es' if state.error_count != 1 else ''} since {since:%Y-%m-%d %H:%M} UTC"
+        )
+        if state.next_check_at and not state.gone:
+            detail += f"; next check {state.next_check_at:%Y-%m-%d %H:%M} UTC"
+        items.append(
+            FeedItem(
+                id=site.tag(f"failure:{state.source_id}:{since.isoformat()}"),
+                url=f"{site.base_url}/sources",
+                title=f"{state.name} {verb} ({state.error_kind})",
+                summary=detail + ".",
+                content_html=f"<p>{html.escape(detail)}.</p><p>Feed: {html.escape(state.url)}</p>",
+                published=since,
+                updated=last,
+                authors=(),
+                categories=(),
+                dois=(),
+                enclosures=(),
+                source=SourceRef(
+                    id=state.source_id,
+                    name=state.name,
+                    feed_url=state.url,
+                    site_url=None,
+                    updated=state.last_success_at or since,
+                ),
+            )
+        )
+    items.sort(key=lambda i: (i.updated, i.id), reverse=True)
+    return FeedView(
+        id=site.tag("feed:sources-failing"),
+        title=f"Failing sources — {site.title}",
+        subtitle="One item per source whose fetches fail, for the operators of this service.",
+        self_url=self_url,
+        html_url=f"{site.base_url}/sources",
+        updated=max((i.updated for i in items), default=now),
+        items=tuple(items),
+        generator=f"feeds {__version__}",
+    )
