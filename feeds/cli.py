@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from rich.table import Table
 from feeds import __version__
 from feeds.config import Settings, default_config_path, load_settings
 from feeds.errors import ConfigError, StorageError
-from feeds.models import SourceHealth, SourceReport, SourceStatus, TopicTag, UpdateSummary
+from feeds.models import SourceReport, SourceStatus, TopicTag, UpdateSummary
 from feeds.retag import retag
 from feeds.storage import Storage
 from feeds.tagging.matcher import TagInput, tag
@@ -214,42 +214,35 @@ def sources_command(config_path: Path | None, failing: bool, as_json: bool) -> N
     with _storage(settings) as storage:
         storage.sync_sources(settings.source_models(), datetime.now(UTC))
         rows = [h for h in storage.source_health() if not failing or h.needs_attention]
-        counts = {h.source_id: storage.count_articles(h.source_id) for h in rows}
+        counts = storage.counts_by_source()
+        recent = storage.counts_by_source(datetime.now(UTC) - timedelta(days=7))
     if as_json:
-        click.echo(json.dumps([_source_json(h, counts[h.source_id]) for h in rows]))
+        listing = [h.to_json(counts.get(h.source_id, 0), recent.get(h.source_id, 0)) for h in rows]
+        click.echo(json.dumps(listing))
         return
     table = Table()
-    for column in ("id", "status", "articles", "last success", "errors", "next check", "error"):
+    for column in (
+        "id",
+        "status",
+        "articles (7 d)",
+        "last success",
+        "errors",
+        "next check",
+        "error",
+    ):
         table.add_column(column)
     for h in rows:
         table.add_row(
             h.source_id,
             str(h.shown_status),
-            str(counts[h.source_id]),
+            f"{counts.get(h.source_id, 0)} ({recent.get(h.source_id, 0)})",
             _iso(h.last_success_at) or "never",
             str(h.error_count),
             _iso(h.next_check_at) or "now",
             f"{h.error_kind}: {h.error_message}" if h.error_kind else "",
-            style="red" if h.shown_status is SourceStatus.FAILING else None,
+            style="red" if h.needs_attention else None,
         )
     Console().print(table)
-
-
-def _source_json(health: SourceHealth, articles: int) -> dict[str, Any]:
-    return {
-        "id": health.source_id,
-        "name": health.name,
-        "url": health.url,
-        "status": str(health.shown_status),
-        "articles": articles,
-        "last_fetch": _iso(health.last_fetch_at),
-        "last_success": _iso(health.last_success_at),
-        "error_kind": str(health.error_kind) if health.error_kind else None,
-        "error": health.error_message,
-        "error_count": health.error_count,
-        "failing_since": _iso(health.failing_since),
-        "next_check": _iso(health.next_check_at),
-    }
 
 
 @cli.command("tag")

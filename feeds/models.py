@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from feeds.errors import ErrorKind
 
@@ -62,6 +62,28 @@ class SourceHealth:
         """The status to show: ``disabled`` wins over the last fetch's outcome."""
         return self.status if self.enabled else SourceStatus.DISABLED
 
+    def to_json(
+        self, articles: int | None = None, articles_7d: int | None = None
+    ) -> dict[str, object]:
+        """The source as ``feeds sources --json`` and ``/sources.json`` show it."""
+        return {
+            "id": self.source_id,
+            "name": self.name,
+            "url": self.url,
+            "status": str(self.shown_status),
+            "last_fetch": _iso(self.last_fetch_at),
+            "last_success": _iso(self.last_success_at),
+            "error_kind": str(self.error_kind) if self.error_kind else None,
+            "error": self.error_message,
+            "error_count": self.error_count,
+            "failing_since": _iso(self.failing_since),
+            "next_check": _iso(self.next_check_at),
+            "articles": articles,
+            "articles_7d": articles_7d,
+            "last_bytes": self.last_bytes,
+            "last_duration_ms": self.last_duration_ms,
+        }
+
     @property
     def needs_attention(self) -> bool:
         """Failing or gone: what ``--failing`` and the failing-sources feed list."""
@@ -71,6 +93,11 @@ class SourceHealth:
     def gone(self) -> bool:
         """The server said 410 Gone; the source is not fetched until its URL changes."""
         return self.status is SourceStatus.GONE
+
+
+def _iso(value: datetime | None) -> str | None:
+    """RFC 3339 with a Z, or None."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 @dataclass(frozen=True, slots=True)

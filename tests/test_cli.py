@@ -10,7 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from feeds.cli import cli
-from tests.httpserver import FeedServer
+from tests.httpserver import DATA, FeedServer
 
 REPO = Path(__file__).parent.parent
 
@@ -71,7 +71,9 @@ def test_sources_json_lists_health(tmp_path: Path, server: FeedServer) -> None:
     assert rows["nowhere"]["status"] == "failing"
     assert rows["nowhere"]["error_count"] == 1
     expected = {"id", "url", "status", "last_success", "error_kind", "error", "error_count"}
-    assert expected | {"failing_since", "next_check"} <= set(rows["rss"])
+    expected |= {"failing_since", "next_check", "articles_7d", "last_bytes", "last_duration_ms"}
+    assert expected <= set(rows["rss"])
+    assert rows["rss"]["last_bytes"] == len((DATA / "rss20.xml").read_bytes())
 
     failing = CliRunner().invoke(cli, ["sources", "--config", str(config), "--json", "--failing"])
     assert {row["id"] for row in json.loads(failing.stdout)} == {"gone", "nowhere"}

@@ -200,7 +200,9 @@ def test_api_pages_with_a_stable_cursor(client: TestClient) -> None:
 def test_sources_page_and_json(client: TestClient) -> None:
     rows = client.get("/sources.json").json()
     assert {r["id"] for r in rows} >= {"sample-health-wire"}
-    assert {"status", "last_success", "error", "next_check"} <= set(rows[0])
+    assert {"status", "last_success", "error", "next_check", "articles_7d", "last_bytes"} <= set(
+        rows[0]
+    )
     assert "Sample Health Wire" in client.get("/sources").text
 
 

@@ -283,6 +283,15 @@ class Storage:
         return tuple(replace(a, topics=tags.get(a.id, ())) for a in found)
 
     @_translated
+    def counts_by_source(self, since: datetime | None = None) -> dict[str, int]:
+        """Articles per source (published at or after ``since``, when given)."""
+        query = select(articles.c.source_id, func.count()).group_by(articles.c.source_id)
+        if since is not None:
+            query = query.where(articles.c.published_at >= since)
+        with self.engine.connect() as connection:
+            return {source: int(count) for source, count in connection.execute(query)}
+
+    @_translated
     def topic_counts(self) -> dict[str, int]:
         """Articles per topic slug."""
         with self.engine.connect() as connection:

@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from feeds.models import ArticleQuery, SourceHealth
+from feeds.models import ArticleQuery
 from feeds.web.cache import CachedBody, make_entry
 from feeds.web.respond import cached, state_of
 
@@ -19,27 +19,6 @@ if TYPE_CHECKING:
 
 HTML = "text/html; charset=utf-8"
 HEADLINES = 3
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
-
-
-def source_json(health: SourceHealth) -> dict[str, Any]:
-    """A source's health as /sources.json shows it."""
-    return {
-        "id": health.source_id,
-        "name": health.name,
-        "url": health.url,
-        "status": str(health.shown_status),
-        "last_fetch": _iso(health.last_fetch_at),
-        "last_success": _iso(health.last_success_at),
-        "error_kind": str(health.error_kind) if health.error_kind else None,
-        "error": health.error_message,
-        "error_count": health.error_count,
-        "failing_since": _iso(health.failing_since),
-        "next_check": _iso(health.next_check_at),
-    }
 
 
 def _page(state: AppState, template: str, version: tuple[int, int], **context: Any) -> CachedBody:

@@ -217,10 +217,16 @@ def article_json(
 
 async def sources_json(request: Request) -> Response:
     state = state_of(request)
-    health = await run_in_threadpool(state.storage.source_health)
-    return JSONResponse(
-        [pages.source_json(h) for h in health], headers={"Cache-Control": "no-cache"}
-    )
+
+    def listing() -> list[dict[str, object]]:
+        counts = state.storage.counts_by_source()
+        recent = state.storage.counts_by_source(datetime.now(UTC) - timedelta(days=7))
+        return [
+            h.to_json(counts.get(h.source_id, 0), recent.get(h.source_id, 0))
+            for h in state.storage.source_health()
+        ]
+
+    return JSONResponse(await run_in_threadpool(listing), headers={"Cache-Control": "no-cache"})
 
 
 async def failing_sources_feed(request: Request) -> Response:
