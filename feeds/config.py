@@ -44,6 +44,7 @@ DEFAULT_CONFIG = "config.yaml"
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)")
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+RESERVED_SLUGS = frozenset({"all"})  # topic slugs the web routes use for themselves
 
 
 def parse_duration(value: object) -> timedelta:
@@ -100,6 +101,8 @@ class FetchSettings(_Frozen):
     deadline: float = Field(120.0, gt=0, le=3600)  # seconds for a whole request
     max_bytes: int = Field(10_000_000, ge=1024)  # body limit, after decompression
     concurrency: int = Field(8, ge=1, le=256)  # fetches in flight at once
+    per_host: int = Field(2, ge=1, le=64)  # fetches in flight to one host at once
+    host_spacing: float = Field(0.5, ge=0, le=60)  # seconds between request starts to one host
     max_redirects: int = Field(5, ge=0, le=20)
     interval: Duration = timedelta(minutes=30)  # default time between checks of a source
     min_interval: Duration = timedelta(minutes=5)  # floor of every delay, whatever headers say
@@ -323,6 +326,11 @@ def _cross_checks(data: Mapping[str, Any]) -> Iterator[tuple[tuple[Any, ...], st
     for i, topic in enumerate(_mappings(data.get("topics"))):
         slug = topic.get("slug")
         if isinstance(slug, str):
+            if slug in RESERVED_SLUGS:
+                yield (
+                    ("topics", i, "slug"),
+                    f"{slug!r} is reserved (/feeds/{slug}.rss is every topic)",
+                )
             if slug in topic_slugs:
                 yield ("topics", i, "slug"), f"duplicate topic slug {slug!r}"
             topic_slugs.add(slug)

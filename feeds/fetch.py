@@ -14,11 +14,12 @@ What it does not do: parse, retry, or decide when to fetch next.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -161,6 +162,33 @@ class Fetcher:
             f"fetch: the body {detail} over the limit of {self._max_bytes} bytes",
             elapsed=time.monotonic() - started,
         )
+
+
+class HostGate:
+    """At most ``per_host`` requests in flight to one host, and request starts to one host at
+    least ``spacing`` seconds apart: a publisher sees a steady trickle, not a burst, however
+    many of its feeds are due at once. Local files are not gated."""
+
+    def __init__(self, per_host: int, spacing: float) -> None:
+        self._per_host = per_host
+        self._spacing = spacing
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._next_start: dict[str, float] = {}
+
+    @contextlib.asynccontextmanager
+    async def open(self, url: str) -> AsyncIterator[None]:
+        host = (urlsplit(url).hostname or "").lower()
+        if not host:
+            yield
+            return
+        slot = self._slots.setdefault(host, asyncio.Semaphore(self._per_host))
+        async with slot:
+            now = time.monotonic()
+            start = max(now, self._next_start.get(host, now))
+            self._next_start[host] = start + self._spacing
+            if start > now:
+                await asyncio.sleep(start - now)
+            yield
 
 
 def read_file(url: str, validators: Validators, max_bytes: int) -> FetchResult:

@@ -56,6 +56,7 @@ class SourceHealth:
     next_check_at: datetime | None  # when the source is due again; None means now
     last_bytes: int | None  # size of the last body received (decompressed)
     last_duration_ms: int | None  # wall time of the last fetch
+    body_hash: str | None = None  # sha256 of the last body parsed, to skip an unchanged one
 
     @property
     def shown_status(self) -> SourceStatus:

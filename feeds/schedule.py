@@ -98,6 +98,7 @@ def after_success(
     size: int | None,
     elapsed: float,
     moved_to: str | None = None,
+    body_hash: str | None = None,
     policy: Policy = DEFAULT_POLICY,
 ) -> SourceHealth:
     """The health of a source whose fetch brought a feed or a 304: errors reset."""
@@ -124,6 +125,7 @@ def after_success(
         next_check_at=now + delay,
         last_bytes=size if size is not None else health.last_bytes,
         last_duration_ms=round(elapsed * 1000),
+        body_hash=body_hash or health.body_hash,
     )
 
 

@@ -17,6 +17,7 @@ is recorded and the run goes on; only configuration and database errors stop it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -26,7 +27,7 @@ from datetime import UTC, datetime
 from feeds import schedule
 from feeds.config import Settings
 from feeds.errors import ConfigError
-from feeds.fetch import Fetcher
+from feeds.fetch import Fetcher, HostGate
 from feeds.models import (
     Article,
     Failed,
@@ -48,6 +49,14 @@ from feeds.tagging.rules import CompiledRules
 from feeds.tagging.vocabulary import load_rules
 
 ProgressCallback = Callable[[SourceReport], None]
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
 log = logging.getLogger("feeds.update")
 
 
@@ -87,14 +96,19 @@ async def update(
     force: bool = False,
     on_source_done: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
+    clock: Clock = utc_now,
 ) -> UpdateSummary:
-    """Run one update pass and report what happened to each source."""
+    """Run one update pass and report what happened to each source.
+
+    ``clock`` gives "now" for every decision (due, next check, first seen); benchmarks and
+    tests inject one to simulate days of updates without waiting.
+    """
     configured = settings.source_models()
     rules = await asyncio.to_thread(load_rules, settings, storage)
     policy = policy_of(settings)
-    await asyncio.to_thread(storage.sync_sources, configured, _now())
+    await asyncio.to_thread(storage.sync_sources, configured, clock())
     health = {h.source_id: h for h in await asyncio.to_thread(storage.source_health)}
-    chosen = select_sources(configured, health, _now(), only=only, force=force)
+    chosen = select_sources(configured, health, clock(), only=only, force=force)
     if on_start:
         on_start(len(chosen))
     writer = asyncio.Lock()
@@ -109,16 +123,17 @@ async def update(
         max_redirects=fetch.max_redirects,
     ) as fetcher:
         gate = asyncio.Semaphore(fetch.concurrency)
+        hosts = HostGate(fetch.per_host, fetch.host_spacing)
 
         async def one(source: Source) -> SourceReport:
             state = health[source.id]
-            async with gate:
+            async with gate, hosts.open(state.url):
                 result = await fetcher.fetch(
                     state.url, Validators(etag=state.etag, last_modified=state.last_modified)
                 )
             async with writer:
                 report = await asyncio.to_thread(
-                    ingest, storage, rules, source, state, result, policy
+                    ingest, storage, rules, source, state, result, policy, clock()
                 )
             if on_source_done:
                 on_source_done(report)
@@ -146,9 +161,10 @@ def ingest(
     state: SourceHealth,
     result: FetchResult,
     policy: schedule.Policy = schedule.DEFAULT_POLICY,
+    now: datetime | None = None,
 ) -> SourceReport:
     """Everything after the fetch for one source: parse, normalize, tag, store, record."""
-    now = _now()
+    now = now or utc_now()
     if isinstance(result, Failed):
         return _record_failure(storage, state, result, now, policy)
     if isinstance(result, NotModified):
@@ -162,6 +178,27 @@ def ingest(
             last_modified=result.validators.last_modified,
             size=None,
             elapsed=result.elapsed,
+            policy=policy,
+        )
+        counts = storage.record_update(health, (), now)
+        return SourceReport(source.id, SourceStatus.NOT_MODIFIED, counts)
+
+    body_hash = hashlib.sha256(result.body).hexdigest()
+    if body_hash == state.body_hash:
+        # Same bytes as the last body parsed: a server without validators that did not
+        # change. Nothing to parse; it counts as not modified.
+        unchanged = NotModified(result.url, result.validators, result.elapsed, result.hints)
+        health = schedule.after_success(
+            state,
+            source,
+            unchanged,
+            now=now,
+            hints=result.hints,
+            etag=result.validators.etag,
+            last_modified=result.validators.last_modified,
+            size=len(result.body),
+            elapsed=result.elapsed,
+            moved_to=result.moved_to,
             policy=policy,
         )
         counts = storage.record_update(health, (), now)
@@ -186,6 +223,7 @@ def ingest(
         size=len(result.body),
         elapsed=result.elapsed,
         moved_to=result.moved_to,
+        body_hash=body_hash,
         policy=policy,
     )
     if result.moved_to:
@@ -218,7 +256,3 @@ def _record_failure(
     return SourceReport(
         state.source_id, health.status, error_kind=failure.kind, error=failure.message
     )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

@@ -3,6 +3,7 @@
 Routes (NAME is a file in tests/data/):
   /feeds/NAME            the file, explicit Content-Type, ETag + Last-Modified, 304 on match
   /gzip/NAME             the file gzip-encoded (Content-Encoding: gzip)
+  /br/NAME               the file brotli-encoded (Content-Encoding: br)
   /wrong-type/NAME       the file served as text/plain
   /no-type/NAME          the file with no Content-Type at all
   /redirect/CODE/NAME    a CODE redirect to /feeds/NAME
@@ -31,6 +32,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import brotli
+
 DATA = Path(__file__).parent / "data"
 LAST_MODIFIED = "Mon, 15 Jan 2024 10:00:00 GMT"
 TYPES = {
@@ -48,6 +51,7 @@ class Recorded:
 
     path: str
     headers: dict[str, str]
+    started: float = 0.0  # time.monotonic() when the request arrived
 
 
 @dataclass
@@ -78,9 +82,8 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             pass  # keep test output clean
 
         def do_GET(self) -> None:
-            server.requests.append(
-                Recorded(self.path, {k.lower(): v for k, v in self.headers.items()})
-            )
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            server.requests.append(Recorded(self.path, headers, time.monotonic()))
             # The client may give up (timeouts, size limits): expected in these tests.
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self._route()
@@ -93,6 +96,9 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             elif kind == "gzip":
                 body = (DATA / rest[0]).read_bytes()
                 self._send(200, gzip.compress(body), _type(rest[0]), {"Content-Encoding": "gzip"})
+            elif kind == "br":
+                body = brotli.compress((DATA / rest[0]).read_bytes())
+                self._send(200, body, _type(rest[0]), {"Content-Encoding": "br"})
             elif kind == "wrong-type":
                 self._send(200, (DATA / rest[0]).read_bytes(), "text/plain")
             elif kind == "no-type":

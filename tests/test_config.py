@@ -126,3 +126,8 @@ def test_durations_are_read_in_human_units(text: object, expected: timedelta) ->
 def test_bad_durations_are_refused(text: object) -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration(text)
+
+
+def test_the_all_topic_slug_is_reserved(tmp_path: Path) -> None:
+    (problem,) = problems_of("topics:\n  - {slug: all, title: Everything}\n", tmp_path)
+    assert problem.endswith(":2: topics[0].slug: 'all' is reserved (/feeds/all.rss is every topic)")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from pathlib import Path
 
 import pytest
 
 from feeds.errors import ErrorKind
-from feeds.fetch import Fetcher, read_file
+from feeds.fetch import Fetcher, HostGate, read_file
 from feeds.models import Failed, Fetched, FetchResult, NotModified, Validators
 from tests.httpserver import DATA, LAST_MODIFIED, FeedServer
 
@@ -138,3 +139,30 @@ def test_missing_local_file_is_a_file_error(tmp_path: Path) -> None:
     result = read_file((tmp_path / "missing.xml").as_uri(), Validators(), 1_000_000)
     assert isinstance(result, Failed)
     assert result.kind is ErrorKind.FILE
+
+
+def test_fetch_asks_for_and_decodes_brotli(server: FeedServer) -> None:
+    result = fetch(server.url("/br/atom10.xml"))
+    assert isinstance(result, Fetched)
+    assert result.body == (DATA / "atom10.xml").read_bytes()
+    (request,) = server.requests_to("/br/atom10.xml")
+    assert "br" in request.headers["accept-encoding"]
+
+
+def test_requests_to_one_host_are_spread_out(server: FeedServer) -> None:
+    async def run() -> None:
+        gate = HostGate(per_host=2, spacing=0.2)
+        async with Fetcher(user_agent="feeds-tests", timeout=5.0) as fetcher:
+
+            async def one(name: str) -> None:
+                url = server.url(f"/feeds/{name}")
+                async with gate.open(url):
+                    await fetcher.fetch(url)
+
+            await asyncio.gather(*(one(n) for n in ("rss20.xml", "atom10.xml", "rss10.rdf")))
+
+    asyncio.run(run())
+    starts = sorted(r.started for r in server.requests)
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert len(gaps) == 2
+    assert all(gap >= 0.18 for gap in gaps)  # a lower bound: a slow machine only widens it

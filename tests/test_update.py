@@ -40,12 +40,26 @@ def test_update_twice_stores_nothing_twice(
 def test_update_without_validators_stores_nothing_twice(
     server: FeedServer, storage: Storage, make_settings: MakeSettings
 ) -> None:
-    # /no-type/ sends no ETag or Last-Modified, so the second fetch is a full 200.
+    # /no-type/ sends no ETag or Last-Modified, so the second fetch is a full 200; the
+    # body is the same bytes, so it is not even parsed again.
     settings = make_settings(config(("atom", server.url("/no-type/atom10.xml"))))
     run(settings, storage)
-    second = run(settings, storage, force=True).to_json()
-    assert (second["new"], second["updated"], second["unchanged"]) == (0, 0, 3)
+    (report,) = run(settings, storage, force=True).sources
+    assert report.status is SourceStatus.NOT_MODIFIED
+    assert (report.counts.new, report.counts.updated) == (0, 0)
     assert storage.count_articles() == 3
+
+
+def test_a_changed_body_without_validators_is_parsed_again(
+    server: FeedServer, storage: Storage, make_settings: MakeSettings
+) -> None:
+    settings = make_settings(
+        config(("feed", server.put("feed.xml", (DATA / "rss20.xml").read_bytes())))
+    )
+    run(settings, storage)
+    server.put("feed.xml", (DATA / "atom10.xml").read_bytes())
+    (report,) = run(settings, storage, force=True).sources
+    assert (report.status, report.counts.new) == (SourceStatus.OK, 3)
 
 
 def test_304_stores_nothing_and_the_validators_were_sent(

@@ -432,6 +432,7 @@ def _health_row(health: SourceHealth) -> dict[str, Any]:
         "next_check_at": health.next_check_at,
         "last_bytes": health.last_bytes,
         "last_duration_ms": health.last_duration_ms,
+        "body_hash": health.body_hash,
     }
 
 
@@ -453,4 +454,5 @@ def _health(row: RowMapping) -> SourceHealth:
         next_check_at=row["next_check_at"],
         last_bytes=row["last_bytes"],
         last_duration_ms=row["last_duration_ms"],
+        body_hash=row["body_hash"],
     )

@@ -75,6 +75,7 @@ sources = Table(
     Column("last_bytes", Integer),
     Column("last_duration_ms", Integer),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("body_hash", String(64)),  # sha256 of the last body parsed successfully
 )
 
 articles = Table(
