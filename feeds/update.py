@@ -31,6 +31,7 @@ from feeds.fetch import Fetcher, HostGate
 from feeds.models import (
     Article,
     Failed,
+    Fetched,
     FetchResult,
     NotModified,
     ParsedFeed,
@@ -168,41 +169,13 @@ def ingest(
     if isinstance(result, Failed):
         return _record_failure(storage, state, result, now, policy)
     if isinstance(result, NotModified):
-        health = schedule.after_success(
-            state,
-            source,
-            result,
-            now=now,
-            hints=result.hints,
-            etag=result.validators.etag,
-            last_modified=result.validators.last_modified,
-            size=None,
-            elapsed=result.elapsed,
-            policy=policy,
-        )
-        counts = storage.record_update(health, (), now)
-        return SourceReport(source.id, SourceStatus.NOT_MODIFIED, counts)
-
+        return _record_success(storage, state, source, result, result, now, policy)
     body_hash = hashlib.sha256(result.body).hexdigest()
     if body_hash == state.body_hash:
         # Same bytes as the last body parsed: a server without validators that did not
         # change. Nothing to parse; it counts as not modified.
         unchanged = NotModified(result.url, result.validators, result.elapsed, result.hints)
-        health = schedule.after_success(
-            state,
-            source,
-            unchanged,
-            now=now,
-            hints=result.hints,
-            etag=result.validators.etag,
-            last_modified=result.validators.last_modified,
-            size=len(result.body),
-            elapsed=result.elapsed,
-            moved_to=result.moved_to,
-            policy=policy,
-        )
-        counts = storage.record_update(health, (), now)
-        return SourceReport(source.id, SourceStatus.NOT_MODIFIED, counts)
+        return _record_success(storage, state, source, unchanged, result, now, policy)
 
     parsed = parse_feed(result)
     if isinstance(parsed, Failed):
@@ -212,24 +185,45 @@ def ingest(
         replace(a, topics=tag(article_input(a, source.topics), rules))
         for a in _articles(storage, source, parsed, now)
     )
+    return _record_success(
+        storage, state, source, parsed, result, now, policy, articles=articles, body_hash=body_hash
+    )
+
+
+def _record_success(
+    storage: Storage,
+    state: SourceHealth,
+    source: Source,
+    outcome: ParsedFeed | NotModified,
+    response: Fetched | NotModified,
+    now: datetime,
+    policy: schedule.Policy,
+    *,
+    articles: tuple[Article, ...] = (),
+    body_hash: str | None = None,
+) -> SourceReport:
+    """Store a successful check: its articles and the source's new health, together."""
+    fetched = response if isinstance(response, Fetched) else None
     health = schedule.after_success(
         state,
         source,
-        parsed,
+        outcome,
         now=now,
-        hints=result.hints,
-        etag=result.validators.etag,
-        last_modified=result.validators.last_modified,
-        size=len(result.body),
-        elapsed=result.elapsed,
-        moved_to=result.moved_to,
+        hints=response.hints,
+        etag=response.validators.etag,
+        last_modified=response.validators.last_modified,
+        size=len(fetched.body) if fetched else None,
+        elapsed=response.elapsed,
+        moved_to=fetched.moved_to if fetched else None,
         body_hash=body_hash,
         policy=policy,
     )
-    if result.moved_to:
-        log.warning("%s: moved permanently from %s to %s", source.id, state.url, result.moved_to)
+    if fetched and fetched.moved_to:
+        log.warning("%s: moved permanently from %s to %s", source.id, state.url, fetched.moved_to)
     counts = storage.record_update(health, articles, now)
-    return SourceReport(source.id, SourceStatus.OK, counts, warnings=parsed.warnings)
+    if isinstance(outcome, ParsedFeed):
+        return SourceReport(source.id, SourceStatus.OK, counts, warnings=outcome.warnings)
+    return SourceReport(source.id, SourceStatus.NOT_MODIFIED, counts)
 
 
 def _articles(

@@ -15,12 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +26,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.servers import opener, serving
 
 REPO = Path(__file__).parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -61,14 +57,7 @@ FEED_TYPES = {
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 PHONE = (390, 844)  # CSS pixels, a current phone in portrait
 
-# Fetch the feeds directly, never through a proxy from the environment.
-_fetcher = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+_fetcher = opener
 
 
 @pytest.fixture(scope="module")
@@ -88,55 +77,9 @@ def browser_installed() -> None:
 @pytest.fixture(scope="module")
 def base_url(browser_installed: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A ``feeds serve`` process over the bundled samples, ready; SIGTERM afterwards."""
-    tmp = tmp_path_factory.mktemp("serve")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    samples = REPO / "feeds" / "samples"
-    config = tmp / "config.yaml"
-    config.write_text(
-        f"site: {{title: Test Feeds, base_url: '{base}'}}\n"
-        "database: sqlite:///feeds.db\n"
-        "sources:\n"
-        f"  - {{id: wire, name: Wire, url: '{samples / 'health-wire.rss'}'}}\n"
-        f"  - {{id: digest, name: Digest, url: '{samples / 'research-digest.atom'}'}}\n"
-        f"  - {{id: clinic, name: Clinic, url: '{samples / 'clinic-notes.rdf'}'}}\n"
-        f"  - {{id: europe, name: Europe, url: '{samples / 'europe-health.rss'}'}}\n"
-        "topics:\n"
-        "  - {slug: lupus, title: Lupus, terms: [lupus, systemic lupus erythematosus]}\n"
-        "  - {slug: car-t, title: CAR-T cell therapy,"
-        " terms: [CAR-T, CAR T cell, chimeric antigen receptor]}\n",
-        encoding="utf-8",
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDS_")}
-    log = tmp / "serve.log"  # a file, not a pipe: nothing blocks the server if nobody reads
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "feeds", "serve", "--config", str(config), "--port", str(port)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with _fetcher.open(f"{base}/readyz", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError as error:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    text = log.read_text(errors="replace")
-                    pytest.fail(f"feeds serve is not ready ({error}):\n{text}", pytrace=False)
-                time.sleep(0.2)
-        yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    assert process.returncode == 0, log.read_text(errors="replace")
+    with serving(tmp_path_factory.mktemp("serve")) as served:
+        yield served.base
+    assert served.process.returncode == 0, served.output()
 
 
 @pytest.fixture(scope="module")
