@@ -29,7 +29,6 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.servers import opener, serving
 
-REPO = Path(__file__).parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM_FLAGS = (
