@@ -26,6 +26,7 @@ import contextlib
 import email.utils
 import gzip
 import hashlib
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -196,10 +197,18 @@ def _type(name: str) -> str:
     return TYPES.get(Path(name).suffix, "application/octet-stream")
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up on purpose (size limits, timeouts) are not errors here."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 def start() -> tuple[FeedServer, ThreadingHTTPServer]:
     """Start the server on a free loopback port in a daemon thread."""
     handle = FeedServer(port=0)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(handle))
+    httpd = _QuietServer(("127.0.0.1", 0), _handler(handle))
     httpd.daemon_threads = True
     handle.port = httpd.server_address[1]
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
