@@ -16,6 +16,7 @@ Routes (NAME is a file in tests/data/):
   /big/N                 N bytes of XML comment (no Content-Length: chunked)
   /bomb/N                gzip of N zero bytes (a small body that inflates to N)
   /empty                 200 with an empty body
+  /reset/NAME            headers and half the file, then a TCP reset (RST)
   /custom/PATH           bytes set by the test with ``server.put(PATH, body)``
 Every request's path and headers are recorded in ``server.requests``.
 """
@@ -26,6 +27,8 @@ import contextlib
 import email.utils
 import gzip
 import hashlib
+import socket
+import struct
 import sys
 import threading
 import time
@@ -132,6 +135,20 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             elif kind == "bomb":
                 body = gzip.compress(b"\0" * int(rest[0]))
                 self._send(200, body, "application/xml", {"Content-Encoding": "gzip"})
+            elif kind == "reset":
+                body = (DATA / rest[0]).read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Type", _type(rest[0]))
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                # SO_LINGER with a zero timeout turns close() into a reset, not a clean FIN.
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                self.connection.close()
+                self.close_connection = True
             elif kind == "empty":
                 self._send(200, b"", "application/xml")
             elif kind == "custom":
