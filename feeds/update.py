@@ -220,7 +220,9 @@ def _record_success(
     )
     if fetched and fetched.moved_to:
         log.warning("%s: moved permanently from %s to %s", source.id, state.url, fetched.moved_to)
-    counts = storage.record_update(health, articles, now)
+    counts = storage.record_update(
+        health, articles, now, fetched_bytes=len(fetched.body) if fetched else 0
+    )
     if isinstance(outcome, ParsedFeed):
         return SourceReport(source.id, SourceStatus.OK, counts, warnings=outcome.warnings)
     return SourceReport(source.id, SourceStatus.NOT_MODIFIED, counts)
@@ -246,7 +248,7 @@ def _record_failure(
     policy: schedule.Policy,
 ) -> SourceReport:
     health = schedule.after_failure(state, failure, now=now, rand=random.random(), policy=policy)
-    storage.record_update(health, (), now)
+    storage.record_update(health, (), now, fetched_bytes=0)
     return SourceReport(
         state.source_id, health.status, error_kind=failure.kind, error=failure.message
     )

@@ -62,4 +62,8 @@ def test_every_fault_is_reported_with_its_kind_and_next_check(
         # Backoff carries ±10 % jitter; header-driven delays are exact to the second.
         assert abs(delay - timedelta(seconds=wait)) <= timedelta(seconds=wait * 0.1 + 5), sid
     assert rows["moved"]["url"] == server.url("/feeds/atom10.xml")
+    metrics = runner.invoke(cli, ["get", "--config", str(config), "/metrics"]).stdout
+    assert 'feeds_fetch_errors_total{kind="too_large"} 2.0' in metrics
+    assert 'feeds_fetches_total{outcome="gone"} 1.0' in metrics
+    assert 'feeds_sources{status="failing"} 10.0' in metrics
     assert "links to" in rows["page"]["error"]  # the advertised feed is offered as a hint

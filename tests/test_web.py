@@ -214,6 +214,10 @@ def test_operations_endpoints(client: TestClient, loaded: tuple[Settings, Storag
     assert 'feeds_http_requests_total{route="/feeds/{slug}.{format}",status="200"}' in metrics
     assert "feeds_render_cache_total" in metrics
     assert "feeds_articles " in metrics
+    assert 'feeds_fetches_total{outcome="ok"} 4.0' in metrics  # the four sample sources
+    assert "feeds_fetched_bytes_total" in metrics
+    assert 'feeds_sources{status="ok"} 4.0' in metrics
+    assert 'feeds_last_fetch_seconds_bucket{le="+Inf"}' in metrics
     not_ready = TestClient(create_app(*loaded, ready=False))
     assert not_ready.get("/readyz").status_code == 503
 

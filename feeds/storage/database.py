@@ -28,6 +28,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
 )
 from sqlalchemy.exc import SQLAlchemyError
@@ -187,9 +188,17 @@ class Storage:
 
     @_translated
     def record_update(
-        self, health: SourceHealth, batch: Sequence[Article], now: datetime
+        self,
+        health: SourceHealth,
+        batch: Sequence[Article],
+        now: datetime,
+        *,
+        fetched_bytes: int | None = None,
     ) -> StoreCounts:
         """Upsert a source's articles and save its health in one transaction.
+
+        With ``fetched_bytes`` (the bytes a fetch brought; 0 for a 304 or a failure) the
+        write also counts the fetch in the deployment's fetch counters.
 
         An article is inserted when its id is new, rewritten when its content hash changed
         (keeping its first-seen time), and left alone otherwise.
@@ -225,6 +234,12 @@ class Storage:
             _bump(connection, "sources_version")
             if written:
                 _bump(connection, "data_version")
+            if fetched_bytes is not None:  # this write records a fetch: count it
+                _bump(connection, f"fetches:{health.status.value}")
+                if health.error_kind is not None:
+                    _bump(connection, f"errors:{health.error_kind.value}")
+                if fetched_bytes:
+                    _bump(connection, "fetched_bytes", fetched_bytes)
         return StoreCounts(
             new=len(new), updated=len(changed), unchanged=len(batch) - len(new) - len(changed)
         )
@@ -290,6 +305,19 @@ class Storage:
             query = query.where(articles.c.published_at >= since)
         with self.engine.connect() as connection:
             return {source: int(count) for source, count in connection.execute(query)}
+
+    @_translated
+    def counters(self) -> dict[str, int]:
+        """The fetch counters (``fetches:OUTCOME``, ``errors:KIND``, ``fetched_bytes``)."""
+        query = select(meta.c.key, meta.c.value).where(
+            or_(
+                meta.c.key.like("fetches:%"),
+                meta.c.key.like("errors:%"),
+                meta.c.key == "fetched_bytes",
+            )
+        )
+        with self.engine.connect() as connection:
+            return {row.key: int(row.value) for row in connection.execute(query)}
 
     @_translated
     def topic_counts(self) -> dict[str, int]:
@@ -362,12 +390,12 @@ class Storage:
             return mesh.search(connection, folded_text, limit)
 
 
-def _bump(connection: Any, key: str) -> None:
-    """Increment a version counter in ``meta`` (inside the caller's transaction)."""
+def _bump(connection: Any, key: str, by: int = 1) -> None:
+    """Increment a counter in ``meta`` (inside the caller's transaction)."""
     connection.execute(
         meta.update()
         .where(meta.c.key == key)
-        .values(value=cast(cast(meta.c.value, Integer) + 1, Text))
+        .values(value=cast(cast(meta.c.value, Integer) + by, Text))
     )
 
 

@@ -66,6 +66,7 @@ class AppState:
 def create_app(settings: Settings, storage: Storage, *, ready: bool = True) -> Starlette:
     """The web application over ``storage``; ``ready=False`` until a first update is done."""
     metrics = Metrics()
+    metrics.watch(storage)
     state = AppState(
         settings=settings,
         storage=storage,

@@ -1,15 +1,29 @@
 """Prometheus metrics for ``/metrics``, in a registry per application (no global state).
 
-Requests by route and status, a latency histogram, render-cache hits and misses; fetch
-outcomes and stored articles are read from the database when scraped.
+Requests by route and status, a latency histogram and render-cache lookups are counted by
+this process. What the updater does may happen in another process, so it is read from the
+database at scrape time (``StorageCollector``): fetches by outcome and error kind and bytes
+fetched (counters the updater keeps in the database, in each fetch's own transaction),
+sources by status, the duration of each source's last fetch, articles stored.
 """
 
 from __future__ import annotations
 
+import collections
 import time
+from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeHistogramMetricFamily,
+    GaugeMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from feeds.storage import Storage
 
 
 class Metrics:
@@ -30,16 +44,60 @@ class Metrics:
         self.cache = Counter(
             "feeds_render_cache", "Render cache lookups", ["result"], registry=self.registry
         )
-        self.articles = Gauge("feeds_articles", "Articles stored", registry=self.registry)
-        self.sources = Gauge(
-            "feeds_sources",
-            "Sources by status of their last fetch",
-            ["status"],
-            registry=self.registry,
-        )
+
+    def watch(self, storage: Storage) -> None:
+        """Also report what the database knows (see ``StorageCollector``)."""
+        self.registry.register(StorageCollector(storage))
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+FETCH_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+class StorageCollector(Collector):
+    """Metrics read from the database when scraped, whichever process did the work."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+
+    def collect(self) -> Iterator[Metric]:
+        counters = self._storage.counters()
+        fetches = CounterMetricFamily("feeds_fetches", "Fetches by outcome", labels=["outcome"])
+        errors = CounterMetricFamily(
+            "feeds_fetch_errors", "Failed fetches by kind", labels=["kind"]
+        )
+        for key, value in sorted(counters.items()):
+            group, _, label = key.partition(":")
+            if group == "fetches":
+                fetches.add_metric([label], value)
+            elif group == "errors":
+                errors.add_metric([label], value)
+        yield fetches
+        yield errors
+        yield CounterMetricFamily(
+            "feeds_fetched_bytes",
+            "Bytes fetched, after decompression",
+            value=counters.get("fetched_bytes", 0),
+        )
+        health = self._storage.source_health()
+        by_status = GaugeMetricFamily("feeds_sources", "Sources by status", labels=["status"])
+        statuses = collections.Counter(str(h.shown_status) for h in health)
+        for status, count in sorted(statuses.items()):
+            by_status.add_metric([status], count)
+        yield by_status
+        durations = [h.last_duration_ms / 1000 for h in health if h.last_duration_ms is not None]
+        buckets = [(str(b), sum(d <= b for d in durations)) for b in FETCH_SECONDS]
+        yield GaugeHistogramMetricFamily(
+            "feeds_last_fetch_seconds",
+            "Duration of each source's last fetch",
+            buckets=[*buckets, ("+Inf", len(durations))],
+            gsum_value=sum(durations),
+        )
+        yield GaugeMetricFamily(
+            "feeds_articles", "Articles stored", value=self._storage.count_articles()
+        )
 
 
 class MetricsMiddleware:

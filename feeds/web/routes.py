@@ -267,18 +267,8 @@ async def readyz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     state = state_of(request)
-
-    def refresh() -> None:
-        state.metrics.articles.set(state.storage.count_articles())
-        counts: dict[str, int] = {}
-        for health in state.storage.source_health():
-            status = str(health.shown_status)
-            counts[status] = counts.get(status, 0) + 1
-        for status, count in counts.items():
-            state.metrics.sources.labels(status).set(count)
-
-    await run_in_threadpool(refresh)
-    return Response(state.metrics.exposition(), media_type="text/plain; version=0.0.4")
+    body = await run_in_threadpool(state.metrics.exposition)  # reads the database
+    return Response(body, media_type="text/plain; version=0.0.4")
 
 
 ROUTES = [
