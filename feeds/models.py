@@ -57,6 +57,7 @@ class SourceHealth:
     last_bytes: int | None  # size of the last body received (decompressed)
     last_duration_ms: int | None  # wall time of the last fetch
     body_hash: str | None = None  # sha256 of the last body parsed, to skip an unchanged one
+    config_url: str | None = None  # the configured URL, when a permanent redirect moved us
 
     @property
     def shown_status(self) -> SourceStatus:
@@ -71,6 +72,7 @@ class SourceHealth:
             "id": self.source_id,
             "name": self.name,
             "url": self.url,
+            "moved_from": self.config_url if self.config_url != self.url else None,
             "status": str(self.shown_status),
             "last_fetch": _iso(self.last_fetch_at),
             "last_success": _iso(self.last_success_at),

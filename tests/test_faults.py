@@ -62,6 +62,8 @@ def test_every_fault_is_reported_with_its_kind_and_next_check(
         # Backoff carries ±10 % jitter; header-driven delays are exact to the second.
         assert abs(delay - timedelta(seconds=wait)) <= timedelta(seconds=wait * 0.1 + 5), sid
     assert rows["moved"]["url"] == server.url("/feeds/atom10.xml")
+    assert rows["moved"]["moved_from"] == server.url("/redirect/301/atom10.xml")
+    assert rows["error"]["moved_from"] is None
     metrics = runner.invoke(cli, ["get", "--config", str(config), "/metrics"]).stdout
     assert 'feeds_fetch_errors_total{kind="too_large"} 2.0' in metrics
     assert 'feeds_fetches_total{outcome="gone"} 1.0' in metrics

@@ -483,4 +483,5 @@ def _health(row: RowMapping) -> SourceHealth:
         last_bytes=row["last_bytes"],
         last_duration_ms=row["last_duration_ms"],
         body_hash=row["body_hash"],
+        config_url=row["config_url"],
     )
