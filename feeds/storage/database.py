@@ -21,7 +21,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Engine,
     Integer,
-    RowMapping,
     Text,
     bindparam,
     cast,
@@ -33,18 +32,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from feeds.errors import ErrorKind, StorageError
+from feeds.errors import StorageError
 from feeds.models import (
     Article,
     ArticleQuery,
-    Enclosure,
     SourceHealth,
     SourceStatus,
     StoreCounts,
     TopicTag,
 )
 from feeds.models import Source as SourceModel
-from feeds.storage import mesh, queries, topics
+from feeds.storage import mesh, queries, rows, topics
 from feeds.storage.engine import make_engine
 from feeds.storage.mesh import MeshHit
 from feeds.storage.schema import articles, meta, sources
@@ -170,7 +168,7 @@ class Storage:
         if ids is not None:
             query = query.where(sources.c.id.in_(list(ids)))
         with self.engine.connect() as connection:
-            return tuple(_health(row) for row in connection.execute(query).mappings())
+            return tuple(rows.health(row) for row in connection.execute(query).mappings())
 
     # --- articles -------------------------------------------------------------------------
 
@@ -210,9 +208,9 @@ class Storage:
                     articles.c.id.in_(chunk)
                 )
                 known.update({row.id: row.content_hash for row in connection.execute(query)})
-            new = [_article_row(a, now) for a in batch if a.id not in known]
+            new = [rows.article_row(a, now) for a in batch if a.id not in known]
             changed = [
-                _article_row(a, now) | {"b_id": a.id}
+                rows.article_row(a, now) | {"b_id": a.id}
                 for a in batch
                 if a.id in known and known[a.id] != a.content_hash
             ]
@@ -229,7 +227,9 @@ class Storage:
                 )
             topics.replace(connection, {a.id: a.topics for a in batch if a.id in written})
             connection.execute(
-                sources.update().where(sources.c.id == health.source_id).values(_health_row(health))
+                sources.update()
+                .where(sources.c.id == health.source_id)
+                .values(rows.health_row(health))
             )
             _bump(connection, "sources_version")
             if written:
@@ -264,7 +264,7 @@ class Storage:
         if source_id is not None:
             query = query.where(articles.c.source_id == source_id)
         with self.engine.connect() as connection:
-            found = [_article(row) for row in connection.execute(query).mappings()]
+            found = [rows.article(row) for row in connection.execute(query).mappings()]
             tags = topics.for_articles(connection, [a.id for a in found])
         return tuple(replace(a, topics=tags.get(a.id, ())) for a in found)
 
@@ -276,7 +276,7 @@ class Storage:
             select(articles).where(articles.c.id > after_id).order_by(articles.c.id).limit(limit)
         )
         with self.engine.connect() as connection:
-            found = [_article(row) for row in connection.execute(query).mappings()]
+            found = [rows.article(row) for row in connection.execute(query).mappings()]
             tags = topics.for_articles(connection, [a.id for a in found])
         return tuple(replace(a, topics=tags.get(a.id, ())) for a in found)
 
@@ -293,7 +293,7 @@ class Storage:
         """The articles ``query`` selects, with their topics, newest first."""
         statement = queries.article_select(query, self.engine.dialect.name)
         with self.engine.connect() as connection:
-            found = [_article(row) for row in connection.execute(statement).mappings()]
+            found = [rows.article(row) for row in connection.execute(statement).mappings()]
             tags = topics.for_articles(connection, [a.id for a in found])
         return tuple(replace(a, topics=tags.get(a.id, ())) for a in found)
 
@@ -333,8 +333,8 @@ class Storage:
             query = select(meta.c.key, meta.c.value).where(
                 meta.c.key.in_(("data_version", "sources_version"))
             )
-            rows = {row.key: row.value for row in connection.execute(query)}
-        return int(rows.get("data_version", 0)), int(rows.get("sources_version", 0))
+            values = {row.key: row.value for row in connection.execute(query)}
+        return int(values.get("data_version", 0)), int(values.get("sources_version", 0))
 
     # --- MeSH vocabulary ------------------------------------------------------------------
 
@@ -402,86 +402,3 @@ def _bump(connection: Any, key: str, by: int = 1) -> None:
 def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
     for start in range(0, len(ids), _CHUNK):
         yield list(ids[start : start + _CHUNK])
-
-
-def _article_row(article: Article, now: datetime) -> dict[str, Any]:
-    return {
-        "id": article.id,
-        "source_id": article.source_id,
-        "entry_id": article.entry_id,
-        "url": article.url,
-        "title": article.title,
-        "summary": article.summary,
-        "content_html": article.content_html,
-        "published_at": article.published,
-        "updated_at": article.updated,
-        "first_seen_at": article.first_seen,
-        "changed_at": now,
-        "authors": list(article.authors),
-        "categories": list(article.categories),
-        "enclosures": [[e.url, e.type, e.length] for e in article.enclosures],
-        "dois": list(article.dois),
-        "content_hash": article.content_hash,
-    }
-
-
-def _article(row: RowMapping) -> Article:
-    return Article(
-        id=row["id"],
-        source_id=row["source_id"],
-        entry_id=row["entry_id"],
-        url=row["url"],
-        title=row["title"],
-        summary=row["summary"],
-        content_html=row["content_html"],
-        published=row["published_at"],
-        updated=row["updated_at"],
-        first_seen=row["first_seen_at"],
-        authors=tuple(row["authors"]),
-        categories=tuple(row["categories"]),
-        enclosures=tuple(Enclosure(url, kind, length) for url, kind, length in row["enclosures"]),
-        dois=tuple(row["dois"]),
-        content_hash=row["content_hash"],
-    )
-
-
-def _health_row(health: SourceHealth) -> dict[str, Any]:
-    return {
-        "url": health.url,
-        "status": health.status.value,
-        "etag": health.etag,
-        "last_modified": health.last_modified,
-        "last_fetch_at": health.last_fetch_at,
-        "last_success_at": health.last_success_at,
-        "error_kind": health.error_kind.value if health.error_kind else None,
-        "error_message": health.error_message,
-        "error_count": health.error_count,
-        "failing_since": health.failing_since,
-        "next_check_at": health.next_check_at,
-        "last_bytes": health.last_bytes,
-        "last_duration_ms": health.last_duration_ms,
-        "body_hash": health.body_hash,
-    }
-
-
-def _health(row: RowMapping) -> SourceHealth:
-    return SourceHealth(
-        source_id=row["id"],
-        name=row["name"],
-        url=row["url"],
-        enabled=row["enabled"],
-        status=SourceStatus(row["status"]),
-        etag=row["etag"],
-        last_modified=row["last_modified"],
-        last_fetch_at=row["last_fetch_at"],
-        last_success_at=row["last_success_at"],
-        error_kind=ErrorKind(row["error_kind"]) if row["error_kind"] else None,
-        error_message=row["error_message"],
-        error_count=row["error_count"],
-        failing_since=row["failing_since"],
-        next_check_at=row["next_check_at"],
-        last_bytes=row["last_bytes"],
-        last_duration_ms=row["last_duration_ms"],
-        body_hash=row["body_hash"],
-        config_url=row["config_url"],
-    )
