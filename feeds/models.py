@@ -58,6 +58,7 @@ class SourceHealth:
     last_duration_ms: int | None  # wall time of the last fetch
     body_hash: str | None = None  # sha256 of the last body parsed, to skip an unchanged one
     config_url: str | None = None  # the configured URL, when a permanent redirect moved us
+    refresh_minutes: float | None = None  # the feed's <ttl> / sy:updatePeriod, kept over 304s
 
     @property
     def shown_status(self) -> SourceStatus:

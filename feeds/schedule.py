@@ -3,9 +3,12 @@
 Nothing here does I/O or reads the clock or a random generator; callers pass ``now`` and,
 for jitter, a number in [0, 1). The update orchestrator calls these and stores the result.
 
-After a success the next check honours, in this order of precedence (the first present
-wins): Cache-Control max-age; Expires; RSS ``<ttl>``; ``sy:updatePeriod`` /
-``sy:updateFrequency``; the source's configured interval. After a failure: Retry-After
+After a success the next check honours the freshness the publisher declares, in this order
+of precedence (the first present wins): Cache-Control max-age; Expires; RSS ``<ttl>`` or
+``sy:updatePeriod`` / ``sy:updateFrequency`` (remembered across 304s, since a 304 carries
+no feed). A declared freshness can lengthen the source's configured interval (asking
+before the content can have changed is pointless, RFC 9111 §4.2) but never shorten it: a
+short max-age must not make us poll more often than we chose to. After a failure: Retry-After
 (429/503), else exponential backoff from ``backoff_base`` doubling per consecutive error,
 with ±``jitter`` so that sources that failed together do not retry together; from the
 ``failing_after``-th consecutive error on, the cap. Every delay is floored at
@@ -53,20 +56,23 @@ def is_due(health: SourceHealth, now: datetime) -> bool:
 def success_delay(
     interval: timedelta,
     hints: CacheHints,
-    ttl_minutes: float | None = None,
-    update_minutes: float | None = None,
+    refresh_minutes: float | None = None,
     policy: Policy = DEFAULT_POLICY,
 ) -> timedelta:
     """How long to wait after a successful check (see the module docstring)."""
     for seconds in (
         hints.max_age,
         hints.expires_in,
-        ttl_minutes * 60 if ttl_minutes else None,
-        update_minutes * 60 if update_minutes else None,
+        refresh_minutes * 60 if refresh_minutes else None,
     ):
         if seconds is not None:
-            return _bounded(timedelta(seconds=max(seconds, 0)), policy)
+            return _bounded(max(timedelta(seconds=seconds), interval), policy)
     return _bounded(interval, policy)
+
+
+def refresh_minutes(feed: ParsedFeed) -> float | None:
+    """The refresh period a feed declares: RSS ``<ttl>``, else ``sy:updatePeriod``."""
+    return feed.ttl_minutes or feed.update_minutes
 
 
 def failure_delay(
@@ -103,13 +109,8 @@ def after_success(
 ) -> SourceHealth:
     """The health of a source whose fetch brought a feed or a 304: errors reset."""
     feed = outcome if isinstance(outcome, ParsedFeed) else None
-    delay = success_delay(
-        source.interval,
-        hints,
-        feed.ttl_minutes if feed else None,
-        feed.update_minutes if feed else None,
-        policy,
-    )
+    refresh = refresh_minutes(feed) if feed else health.refresh_minutes
+    delay = success_delay(source.interval, hints, refresh, policy)
     return replace(
         health,
         url=moved_to or health.url,
@@ -126,6 +127,7 @@ def after_success(
         last_bytes=size if size is not None else health.last_bytes,
         last_duration_ms=round(elapsed * 1000),
         body_hash=body_hash or health.body_hash,
+        refresh_minutes=refresh,
     )
 
 

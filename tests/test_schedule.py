@@ -13,6 +13,7 @@ from feeds.models import (
     CacheHints,
     Failed,
     NotModified,
+    ParsedFeed,
     Source,
     SourceHealth,
     SourceStatus,
@@ -37,24 +38,40 @@ def hints(**values: float | None) -> CacheHints:
 
 
 @pytest.mark.parametrize(
-    ("given", "ttl", "update", "expected"),
+    ("given", "refresh", "expected"),
     [
-        (hints(), None, None, HOUR),  # the configured interval
-        (hints(), 120, None, timedelta(hours=2)),  # RSS <ttl> minutes
-        (hints(), None, 1440, timedelta(days=1)),  # sy:updatePeriod daily
-        (hints(), 120, 1440, timedelta(hours=2)),  # <ttl> before sy:
-        (hints(expires_in=3 * 3600), 120, None, timedelta(hours=3)),  # Expires before <ttl>
-        (hints(max_age=1800, expires_in=10800), 120, None, timedelta(minutes=30)),  # max-age first
-        (hints(max_age=0), None, None, timedelta(minutes=5)),  # floored
-        (hints(max_age=30), None, None, timedelta(minutes=5)),  # floored
-        (hints(max_age=7 * 86400), None, None, timedelta(hours=24)),  # capped
-        (hints(expires_in=-60), None, None, timedelta(minutes=5)),  # already expired: floor
+        (hints(), None, HOUR),  # the configured interval
+        (hints(), 120, timedelta(hours=2)),  # the feed's <ttl> / sy: period, in minutes
+        (hints(expires_in=3 * 3600), 120, timedelta(hours=3)),  # Expires before <ttl>
+        (hints(max_age=7200, expires_in=10800), 240, timedelta(hours=2)),  # max-age first
+        (hints(max_age=600), None, HOUR),  # a short max-age never shortens our interval
+        (hints(), 10, HOUR),  # nor does a short <ttl>
+        (hints(max_age=7 * 86400), None, timedelta(hours=24)),  # capped
+        (hints(expires_in=-60), None, HOUR),  # already expired: the interval
     ],
 )
 def test_success_delay_follows_the_precedence_and_is_bounded(
-    given: CacheHints, ttl: int | None, update: float | None, expected: timedelta
+    given: CacheHints, refresh: float | None, expected: timedelta
 ) -> None:
-    assert success_delay(HOUR, given, ttl, update, POLICY) == expected
+    assert success_delay(HOUR, given, refresh, POLICY) == expected
+
+
+def test_the_feed_refresh_period_is_remembered_across_304s() -> None:
+    source = Source(id="s", name="S", url="https://s.example/feed", interval=HOUR)
+    feed = ParsedFeed(
+        url=source.url, title="S", link=None, version="rss20", entries=(), ttl_minutes=180
+    )
+    parsed = after_success(
+        health(), source, feed, now=NOW, hints=hints(), etag='"1"', last_modified=None,
+        size=10, elapsed=0.1,
+    )  # fmt: skip
+    assert parsed.next_check_at == NOW + timedelta(hours=3)
+    not_modified = NotModified(url=source.url, validators=Validators(etag='"1"'), elapsed=0.1)
+    later = after_success(
+        parsed, source, not_modified, now=NOW + timedelta(hours=3), hints=hints(), etag='"1"',
+        last_modified=None, size=None, elapsed=0.1,
+    )  # fmt: skip
+    assert later.next_check_at == NOW + timedelta(hours=6)
 
 
 @pytest.mark.parametrize(

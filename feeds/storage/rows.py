@@ -68,6 +68,7 @@ def health_row(health: SourceHealth) -> dict[str, Any]:
         "last_bytes": health.last_bytes,
         "last_duration_ms": health.last_duration_ms,
         "body_hash": health.body_hash,
+        "refresh_minutes": health.refresh_minutes,
     }
 
 
@@ -91,4 +92,5 @@ def health(row: RowMapping) -> SourceHealth:
         last_duration_ms=row["last_duration_ms"],
         body_hash=row["body_hash"],
         config_url=row["config_url"],
+        refresh_minutes=row["refresh_minutes"],
     )

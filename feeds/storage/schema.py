@@ -76,6 +76,7 @@ sources = Table(
     Column("last_duration_ms", Integer),
     Column("created_at", UTCDateTime, nullable=False),
     Column("body_hash", String(64)),  # sha256 of the last body parsed successfully
+    Column("refresh_minutes", Float),  # the feed's own <ttl> / sy:updatePeriod, if any
 )
 
 articles = Table(
