@@ -54,10 +54,7 @@ import contextlib
 import gzip
 import hashlib
 import http.client
-import os
-import platform
 import random
-import subprocess
 import sys
 import tempfile
 import threading
@@ -73,6 +70,7 @@ from typing import Any, BinaryIO, cast
 from xml.sax.saxutils import escape
 
 import feedparser
+from report import machine, revision, verdict
 
 from feeds.config import Settings
 from feeds.models import SourceStatus
@@ -711,47 +709,6 @@ def freshness(day: Day, site: FeedSite, settings_floor: timedelta) -> Freshness:
 
 
 # --- report -------------------------------------------------------------------------------
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.partition(":")[2].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (
-        f"Python {platform.python_version()} ({platform.python_implementation()}), "
-        f"{platform.system()} {platform.machine()}, {cpu}, "
-        f"{os.cpu_count()} CPUs ({usable} usable)"
-    )
-
-
-def revision() -> str:
-    """The git commit benchmarked, and which paths under ``feeds/`` differ from it."""
-
-    def git(*args: str) -> str:
-        run = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
-        return run.stdout.rstrip("\n")
-
-    try:
-        commit = git("rev-parse", "--short", "HEAD")
-        changed = [line[3:] for line in git("status", "--porcelain", "--", "feeds").splitlines()]
-    except OSError:
-        return "unknown (no git)"
-    if not commit:
-        return "unknown (not a git checkout)"
-    if not changed:
-        return commit
-    shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
-    return f"{commit}, with uncommitted changes in {shown}"
-
-
-def verdict(met: bool) -> str:
-    return "PASS" if met else "MISS"
 
 
 def minutes(delay: timedelta) -> str:

@@ -31,12 +31,10 @@ gate).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gzip
 import http.client
 import json
 import os
-import platform
 import re
 import shutil
 import signal
@@ -52,6 +50,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+try:
+    from report import machine, revision, verdict  # run as a script: python bench/serve.py
+except ModuleNotFoundError:  # imported as bench.serve by uvicorn, for the baseline app
+    from bench.report import machine, revision, verdict
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -483,21 +485,6 @@ def write_response(folder: Path, key: str, answer: Answer) -> Path:
 # --- report -------------------------------------------------------------------------------
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.partition(":")[2].strip()
-                break
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (
-        f"Python {platform.python_version()} ({platform.python_implementation()}), "
-        f"{platform.system()} {platform.release()} {platform.machine()}, {cpu}, "
-        f"{os.cpu_count()} CPUs ({usable} usable)"
-    )
-
-
 def versions() -> str:
     names = ("uvicorn", "starlette", "uvloop", "httptools")
     found = []
@@ -509,30 +496,6 @@ def versions() -> str:
     wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
     match = re.search(r"wrk (\S+)", wrk)
     return ", ".join([*found, f"wrk {match.group(1) if match else '?'}"])
-
-
-def revision() -> str:
-    """The git commit benchmarked, and which paths under ``feeds/`` differ from it."""
-
-    def git(*args: str) -> str:
-        run = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
-        return run.stdout.rstrip("\n")  # not strip(): porcelain lines start with a space
-
-    try:
-        commit = git("rev-parse", "--short", "HEAD")
-        changed = [line[3:] for line in git("status", "--porcelain", "--", "feeds").splitlines()]
-    except OSError:
-        return "unknown (no git)"
-    if not commit:
-        return "unknown (not a git checkout)"
-    if not changed:
-        return commit
-    shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
-    return f"{commit}, with uncommitted changes in {shown}"
-
-
-def verdict(met: bool) -> str:
-    return "PASS" if met else "MISS"
 
 
 def show_run(run: Run) -> str:

@@ -30,11 +30,8 @@ passes take the best of 3 repeats, because shared machines are noisy.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import re
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -51,6 +48,8 @@ from feeds.tagging.rules import CompiledRules, compile_rules
 from feeds.tagging.text import fold
 
 T = TypeVar("T")
+
+from report import machine, revision, verdict  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config.yaml"
@@ -346,47 +345,6 @@ def regex_seconds_per_pair(
 
 
 # --- report -------------------------------------------------------------------------------
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.partition(":")[2].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (
-        f"Python {platform.python_version()} ({platform.python_implementation()}), "
-        f"{platform.system()} {platform.machine()}, {cpu}, "
-        f"{os.cpu_count()} CPUs ({usable} usable)"
-    )
-
-
-def revision() -> str:
-    """The git commit benchmarked, and which paths under ``feeds/`` differ from it."""
-
-    def git(*args: str) -> str:
-        run = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
-        return run.stdout.rstrip("\n")  # not strip(): porcelain lines start with a space
-
-    try:
-        commit = git("rev-parse", "--short", "HEAD")
-        changed = [line[3:] for line in git("status", "--porcelain", "--", "feeds").splitlines()]
-    except OSError:
-        return "unknown (no git)"
-    if not commit:
-        return "unknown (not a git checkout)"
-    if not changed:
-        return commit
-    shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
-    return f"{commit}, with uncommitted changes in {shown}"
-
-
-def verdict(met: bool) -> str:
-    return "PASS" if met else "MISS"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
