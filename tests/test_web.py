@@ -302,3 +302,19 @@ def test_failing_sources_feed_has_one_item_per_failure_episode(
     assert entries()["Broken Feed is failing (empty)"] != first["Broken Feed is failing (empty)"]
     assert client.get("/sources/failing.rss").status_code == 200
     assert client.get("/sources/failing.rss?x=1").status_code == 400
+
+
+def test_only_one_request_rereads_an_expired_data_version() -> None:
+    reads: list[int] = []
+
+    def read() -> tuple[int, int]:
+        reads.append(1)
+        return (len(reads), 0)
+
+    version = DataVersion(read, ttl=0)
+    assert version.cached() == (None, True)  # nothing read yet: whoever asks must read
+    assert version.current() == (1, 0)
+    assert version.cached() == ((1, 0), True)  # expired: this caller re-reads
+    assert version.cached() == ((1, 0), False)  # others keep the last value meanwhile
+    assert version.current() == (2, 0)
+    assert version.cached() == ((2, 0), True)

@@ -39,6 +39,7 @@ class AppState:
     templates: Jinja2Templates
     metrics: Metrics
     ready: threading.Event = field(default_factory=threading.Event)
+    topic_slugs: frozenset[str] = frozenset()  # for 404s without rebuilding a set per request
     _site: tuple[tuple[int, int], Site] | None = None
     _site_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -74,6 +75,7 @@ def create_app(settings: Settings, storage: Storage, *, ready: bool = True) -> S
         version=DataVersion(storage.versions),
         templates=Jinja2Templates(directory=str(TEMPLATES)),
         metrics=metrics,
+        topic_slugs=frozenset(t.slug for t in settings.topics),
     )
     if ready:
         state.ready.set()

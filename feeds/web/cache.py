@@ -6,9 +6,9 @@ are keyed by a request key (path + normalized query) and remember the data versi
 were rendered at; a lookup with a newer version is a miss, so a write is visible at once.
 The cache is an LRU bounded by the bytes it holds.
 
-``DataVersion`` reads the storage's version counters at most once per ``ttl`` seconds, so a
-hot feed costs one cheap read a second at most, and a change elsewhere (another process)
-is seen within that time.
+``DataVersion`` reads the storage's version counters at most once per ``ttl`` seconds, by
+one request at a time, so a hot feed costs one cheap read a second at most, and a change
+elsewhere (another process) is seen within about that time.
 """
 
 from __future__ import annotations
@@ -115,22 +115,35 @@ class DataVersion:
         self._ttl = ttl
         self._value: tuple[int, int] | None = None
         self._read_at = 0.0
+        self._refreshing = False
         self._lock = threading.Lock()
 
-    def fresh(self) -> tuple[int, int] | None:
-        """The value if it was read less than ``ttl`` ago (no I/O), else None."""
-        value = self._value
-        if value is not None and time.monotonic() - self._read_at < self._ttl:
-            return value
-        return None
+    def cached(self) -> tuple[tuple[int, int] | None, bool]:
+        """The last value read (no I/O), and whether the caller should re-read it now.
+
+        Only one caller at a time is told to re-read: when the value expires under load the
+        others keep using it until that read lands, instead of all queueing for the
+        database at once (stale-while-revalidate; the staleness is one read's duration).
+        """
+        with self._lock:
+            if self._value is None:
+                return None, True
+            if time.monotonic() - self._read_at < self._ttl or self._refreshing:
+                return self._value, False
+            self._refreshing = True
+            return self._value, True
 
     def current(self) -> tuple[int, int]:
-        now = time.monotonic()
+        """Read the versions from the database now."""
+        try:
+            value = self._read()
+        finally:
+            with self._lock:
+                self._refreshing = False
         with self._lock:
-            if self._value is None or now - self._read_at >= self._ttl:
-                self._value = self._read()
-                self._read_at = now
-            return self._value
+            self._value = value
+            self._read_at = time.monotonic()
+        return value
 
     def invalidate(self) -> None:
         """Forget the cached value (after a write in this process)."""

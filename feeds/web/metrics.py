@@ -41,9 +41,12 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=self.registry,
         )
-        self.cache = Counter(
+        cache = Counter(
             "feeds_render_cache", "Render cache lookups", ["result"], registry=self.registry
         )
+        # Bound once: a labels() lookup per request is a measurable share of a cache hit.
+        self.cache_hits = cache.labels("hit")
+        self.cache_misses = cache.labels("miss")
 
     def watch(self, storage: Storage) -> None:
         """Also report what the database knows (see ``StorageCollector``)."""

@@ -26,14 +26,15 @@ def state_of(request: Request) -> AppState:
 async def cached(request: Request, build: Builder) -> Response:
     """Serve the request from the render cache, building the body on a miss."""
     state = state_of(request)
-    key = f"{request.url.path}?{request.url.query}"
-    # The version is re-read from the database at most once a second; only then is a
-    # thread-pool hop worth paying.
-    version = state.version.fresh()
-    if version is None:
+    # From the raw scope: building request.url costs more than the whole cache lookup.
+    key = f"{request.scope['path']}?{request.scope['query_string'].decode('latin-1')}"
+    # The version is re-read from the database at most once a second, by one request;
+    # only that one pays a thread-pool hop.
+    version, reread = state.version.cached()
+    if reread or version is None:
         version = await run_in_threadpool(state.version.current)
     entry = state.cache.get(key, version)
-    state.metrics.cache.labels("hit" if entry else "miss").inc()
+    (state.metrics.cache_hits if entry else state.metrics.cache_misses).inc()
     if entry is None:
         entry = await run_in_threadpool(build, state, version)
         state.cache.put(key, entry)

@@ -46,7 +46,7 @@ async def topic_feed(request: Request) -> Response:
     if fmt not in FORMATS:
         raise HTTPException(404, f"unknown feed format {fmt!r}; use .rss, .atom or .json")
     state = state_of(request)
-    if slug != "all" and slug not in {t.slug for t in state.settings.topics}:
+    if slug != "all" and slug not in state.topic_slugs:
         raise HTTPException(404, f"unknown topic {slug!r}")
 
     def build(state: AppState, version: tuple[int, int]) -> CachedBody:
@@ -119,7 +119,7 @@ def split_digest(items: list[tuple[str, str]]) -> tuple[str | None, list[tuple[s
 async def digest_page(request: Request) -> Response:
     slug = request.path_params["slug"]
     state = state_of(request)
-    if slug != "all" and slug not in {t.slug for t in state.settings.topics}:
+    if slug != "all" and slug not in state.topic_slugs:
         raise HTTPException(404, f"unknown topic {slug!r}")
 
     def build(state: AppState, version: tuple[int, int]) -> CachedBody:
@@ -272,12 +272,12 @@ async def metrics(request: Request) -> Response:
 
 
 ROUTES = [
+    # feeds (first: the hottest route, and the router tries routes in order)
+    Route("/feeds/{slug}.{format}", topic_feed, name="feed"),
     # pages (HTML)
     Route("/", pages.index, name="index"),
     Route("/topics/{slug}", pages.topic_page, name="topic"),
     Route("/sources", pages.sources_page, name="sources"),
-    # feeds
-    Route("/feeds/{slug}.{format}", topic_feed, name="feed"),
     Route("/opml", opml, name="opml"),
     Route("/digests/{slug}.html", digest_page, name="digest"),
     # API
