@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feeds.identifiers import find_dois, find_studies, from_key, parse_study
 from feeds.models import STUDY_DOMAINS, StudyId
@@ -222,3 +224,40 @@ def test_studies_are_collected_across_texts_in_order_without_repeats() -> None:
 def test_find_dois_leaves_out_ids_of_other_schemes() -> None:
     text = "NCT04381936 https://doi.org/10.1056/NEJMoa2021436 arXiv:1706.03762"
     assert find_dois([text]) == ("10.1056/nejmoa2021436",)
+
+
+# --- properties over arbitrary input (the parser reads untrusted text and URL paths) ------
+
+# Text made of the pieces identifiers are built from, so that near-misses are common.
+PIECES = st.sampled_from(
+    ["10.", "1038", "/", "s4159", "-", "NCT", "PMC", "PMID:", " ", "0", "12345678", ".", ")",
+     "(", "arXiv:", "2301", "ISRCTN", "2023", "https://doi.org/", "%2F", "&amp;", "v2", "x"]
+)  # fmt: skip
+TEXTS = st.one_of(st.text(max_size=200), st.lists(PIECES, max_size=30).map("".join))
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXTS)
+def test_any_text_gives_only_canonical_ids_that_read_back(text: str) -> None:
+    for study in find_studies([text]):
+        assert from_key(study.key) == study
+        assert parse_study(study.key) == study
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXTS)
+def test_parse_study_never_fails_on_any_input(text: str) -> None:
+    study = parse_study(text)
+    assert study is None or from_key(study.key) == study
+
+
+@given(
+    digits=st.from_regex(r"\A\d{8}\Z"),
+    before=st.sampled_from(["", " ", "(", "; ", "/study/", "\n"]),
+    after=st.sampled_from(["", " ", ")", ".", ", ", "/", "?x=1"]),
+)
+def test_a_registration_number_is_found_whatever_punctuation_surrounds_it(
+    digits: str, before: str, after: str
+) -> None:
+    found = find_studies([f"{before}NCT{digits}{after}", f"{before}ISRCTN{digits}{after}"])
+    assert [s.key for s in found] == [f"nct:NCT{digits}", f"isrctn:ISRCTN{digits}"]
