@@ -8,6 +8,7 @@ are preprints. The DOI tests below pin the trailing-punctuation rules case by ca
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -261,3 +262,20 @@ def test_a_registration_number_is_found_whatever_punctuation_surrounds_it(
 ) -> None:
     found = find_studies([f"{before}NCT{digits}{after}", f"{before}ISRCTN{digits}{after}"])
     assert [s.key for s in found] == [f"nct:NCT{digits}", f"isrctn:ISRCTN{digits}"]
+
+
+def test_hostile_runs_of_brackets_cost_linear_time() -> None:
+    """A feed can hold any text: trimming must not be quadratic in a run of ")"."""
+
+    def best_of_three(size: int) -> float:
+        text = "(" * size + "10.1000/a" + ")" * size
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            assert [s.key for s in find_studies([text])] == ["doi:10.1000/a"]
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    small, large = best_of_three(10_000), best_of_three(100_000)
+    print(f"10x the text took {large / small:.1f}x the time (linear: about 10x)")
+    assert large / small < 40  # quadratic would be about 100x

@@ -33,7 +33,10 @@ _PUBLISHER = (
         "10.1038/",
     ),
     (
-        re.compile(r"(?i)\bthelancet\.com/[\w/-]*?/PII(S\d{4}-\d{3}[\dX]\(\d\d\)\d{5}-[\dX])"),
+        # The path is bounded so that a text full of "thelancet.com/" cannot make it quadratic.
+        re.compile(
+            r"(?i)\bthelancet\.com/[\w/-]{0,200}?/PII(S\d{4}-\d{3}[\dX]\(\d\d\)\d{5}-[\dX])"
+        ),
         "10.1016/",
     ),
 )
@@ -108,12 +111,14 @@ def trim(candidate: str) -> str:
     """
     for stop in ("?", "#", "&"):
         candidate = candidate.split(stop, 1)[0]
-    while candidate:
-        last = candidate[-1]
-        if last in _TRAILING or (
-            last in _PAIRS and candidate.count(_PAIRS[last]) < candidate.count(last)
-        ):
-            candidate = candidate[:-1]
-        else:
+    # Counted once and updated as brackets are cut, so a run of ")" stays linear.
+    count = {c: candidate.count(c) for c in (*_PAIRS, *_PAIRS.values())}
+    end = len(candidate)
+    while end:
+        last = candidate[end - 1]
+        if last in _PAIRS and count[_PAIRS[last]] < count[last]:
+            count[last] -= 1
+        elif last not in _TRAILING:
             break
-    return candidate
+        end -= 1
+    return candidate[:end]

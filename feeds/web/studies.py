@@ -83,9 +83,8 @@ async def study(request: Request) -> Response:
 
 
 async def _page(request: Request, found: StudyId) -> Response:
-    if request.query_params:
-        raise BadRequest("this page takes no parameters; filter its feeds instead")
-
+    # Like the topic pages, the page takes no parameters and ignores any (a shared link's
+    # tracking parameters must not break it); its feeds take the filters.
     def build(state: AppState, version: tuple[int, int]) -> CachedBody:
         site = state.site()
         articles = state.storage.query_articles(

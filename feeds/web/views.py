@@ -69,7 +69,7 @@ def feed_heading(site: Site, query: ArticleQuery) -> str:
 
 
 def study_heading(keys: Sequence[str]) -> str:
-    """How the studies of a ``study=`` filter are named: "DOI 10.1038/…", "NCT01234567"."""
+    """How the studies of a ``study=`` filter are named: "DOI 10.1038/…", "PMID 36109639"."""
     studies = [from_key(key) for key in keys]
     return " or ".join(s.label if s else key for s, key in zip(studies, keys, strict=True))
 
