@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Final
+from urllib.parse import quote
 
 from feeds.errors import ErrorKind
 
@@ -230,6 +232,72 @@ class TopicTag:
     matches: tuple[Match, ...]  # the evidence, in text order
 
 
+# Where each study-identifier scheme resolves: the canonical URL of an id is this prefix
+# followed by its value, so the prefix doubles as the RSS <category domain> (docs/design.md,
+# "Identifiers of studies").
+STUDY_DOMAINS: Final = {
+    "doi": "https://doi.org/",
+    "pmid": "https://pubmed.ncbi.nlm.nih.gov/",
+    "pmcid": "https://pmc.ncbi.nlm.nih.gov/articles/",
+    "nct": "https://clinicaltrials.gov/study/",
+    "euct": "https://euclinicaltrials.eu/ctis-public/view/",
+    "eudract": "https://www.clinicaltrialsregister.eu/ctr-search/search?query=",
+    "isrctn": "https://www.isrctn.com/",
+    "arxiv": "https://arxiv.org/abs/",
+}
+STUDY_LABELS: Final = {
+    "doi": "DOI ",
+    "pmid": "PMID ",
+    "pmcid": "PMCID ",
+    "nct": "ClinicalTrials.gov ",
+    "euct": "EU CT ",
+    "eudract": "EudraCT ",
+    "isrctn": "",
+    "arxiv": "arXiv:",
+}
+# Characters a value may keep literally in a URL path: "/" and the punctuation common in
+# DOIs, so a link reads like the id; "%", "#", "?", space, quotes and "<>" are escaped (DOI
+# Handbook §2.5.2.4).
+URL_SAFE: Final = "/:;()[]!$&'*+,=@"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class StudyId:
+    """An identifier of a study (paper, preprint or trial registration), in canonical form.
+
+    ``feeds.identifiers`` finds, validates and builds these; nothing else should.
+    """
+
+    scheme: str  # one of STUDY_DOMAINS: doi, pmid, pmcid, nct, euct, eudract, isrctn, arxiv
+    value: str  # canonical value: "10.1038/s41591-022-02017-5", "36109639", "NCT01234567"
+    preprint: bool = False  # a preprint (arXiv, medRxiv/bioRxiv and other preprint DOIs)
+
+    @property
+    def key(self) -> str:
+        """The one string form stored and matched: "doi:10.1038/…", "pmid:36109639"."""
+        return f"{self.scheme}:{self.value}"
+
+    @property
+    def domain(self) -> str:
+        """The resolver prefix of the scheme (RSS category domain)."""
+        return STUDY_DOMAINS[self.scheme]
+
+    @property
+    def url(self) -> str:
+        """Where the study can be read: the resolver prefix followed by the value."""
+        return self.domain + quote(self.value, safe=URL_SAFE)
+
+    @property
+    def label(self) -> str:
+        """The id as people write it: "DOI 10.1038/…", "PMID 36109639", "ISRCTN12345678"."""
+        return STUDY_LABELS[self.scheme] + self.value
+
+    @property
+    def quoted_key(self) -> str:
+        """``key`` escaped for a URL path (``/studies/{quoted_key}``)."""
+        return quote(self.key, safe=URL_SAFE)
+
+
 @dataclass(frozen=True, slots=True)
 class Article:
     """A normalized entry, ready to store. Its ``id`` never changes for the same entry."""
@@ -247,9 +315,10 @@ class Article:
     authors: tuple[str, ...] = ()  # author names
     categories: tuple[str, ...] = ()  # the source's own categories
     enclosures: tuple[Enclosure, ...] = ()  # attached media
-    dois: tuple[str, ...] = ()  # DOIs found in links and text, lower-case
+    dois: tuple[str, ...] = ()  # DOIs found in links and text, lower-case (doi studies' values)
     content_hash: str = ""  # digest of the stored fields, to tell an edit from a re-fetch
     topics: tuple[TopicTag, ...] = ()  # what the tag stage found; not part of content_hash
+    studies: tuple[StudyId, ...] = ()  # every study id found in links and text, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,3 +384,4 @@ class ArticleQuery:
     min_score: float | None = None  # topic tags at least this confident
     limit: int = 50  # page size
     before: tuple[datetime, str] | None = None  # cursor: after this (published, id) position
+    studies: tuple[str, ...] = ()  # only articles citing one of these StudyId keys

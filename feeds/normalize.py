@@ -9,6 +9,8 @@
   first-seen (not "now") keeps the value the same on every later fetch.
 - HTML: sanitized with nh3 against an allowlist; relative URLs made absolute. Titles,
   summaries, authors and categories are plain text with markup removed, not escaped.
+- Studies: identifiers (DOIs, PMIDs, trial numbers, …) from every link and text of the
+  entry, by ``feeds.identifiers``; ``dois`` repeats the DOIs among them.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 import nh3
 from w3lib.url import canonicalize_url, url_query_cleaner
 
-from feeds.identifiers import find_dois
+from feeds.identifiers import find_studies
 from feeds.models import Article, ParsedEntry, ParsedFeed, Source
 
 SUMMARY_MAX = 500
@@ -87,6 +89,9 @@ def normalize_entry(
     title = plain_text(entry.title) or truncate(summary, TITLE_FALLBACK_MAX) or url or "Untitled"
     published = entry.published or entry.updated or first_seen
     updated = entry.updated
+    studies = find_studies(
+        (entry.link or "", *entry.links, entry.title, entry.summary_html, entry.content_html)
+    )
     article = Article(
         id=article_id(source.id, entry.entry_id),
         source_id=source.id,
@@ -105,9 +110,8 @@ def normalize_entry(
             for e in entry.enclosures
             if (u := canonical_url(e.url, base, keep_query=True)) is not None
         ),
-        dois=find_dois(
-            (entry.link or "", *entry.links, entry.title, entry.summary_html, entry.content_html)
-        ),
+        dois=tuple(s.value for s in studies if s.scheme == "doi"),
+        studies=studies,
     )
     return replace(article, content_hash=content_hash(article))
 
@@ -119,7 +123,7 @@ def article_id(source_id: str, entry_id: str) -> str:
 
 def content_hash(article: Article) -> str:
     """A digest of everything stored about an article except when it was first seen."""
-    payload = [
+    payload: list[object] = [
         article.url,
         article.title,
         article.summary,
@@ -131,6 +135,11 @@ def content_hash(article: Article) -> str:
         [(e.url, e.type, e.length) for e in article.enclosures],
         article.dois,
     ]
+    # Ids of the other schemes join the digest only when there are some, so the hash of an
+    # article stored before they were extracted stays the same (no mass "updated").
+    others = [s.key for s in article.studies if s.scheme != "doi"]
+    if others:
+        payload.append(others)
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
 
 

@@ -522,6 +522,15 @@ def test_json_feed_extension_carries_source_topics_mesh_and_dois() -> None:
             {"ui": "D059467", "heading": "Receptors, Chimeric Antigen"},
         ],
         "dois": list(FULL_ITEM.dois),
+        "studies": [
+            {
+                "id": f"doi:{doi}",
+                "scheme": "doi",
+                "url": f"https://doi.org/{doi}",
+                "preprint": False,
+            }
+            for doi in FULL_ITEM.dois
+        ],
     }
     assert bare["_feeds"]["source"]["site_url"] is None
     assert (bare["_feeds"]["mesh"], bare["_feeds"]["dois"]) == ([], [])

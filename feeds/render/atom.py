@@ -9,7 +9,8 @@ view itself (not from what feedgen happened to write):
   uppercase ``T`` and ``Z``, so every ``updated``/``published`` is rewritten;
 - entry links: feedgen drops ``rel``/``type``/``length`` on entry links, turning enclosures
   and related links into alternates; all entry links are rewritten, the absolute
-  ``rel="alternate"`` first (DESIGN.md §2), then ``rel="related"`` DOI links, then
+  ``rel="alternate"`` first (DESIGN.md §2), then ``rel="related"`` study links (DOI,
+  PubMed, ClinicalTrials.gov, …: ``StudyId.url``), then
   ``rel="enclosure"`` links, all at the top of the entry;
 - ``atom:source``: feedgen writes only a title and an untyped link; it is rewritten with
   ``id``, ``title``, ``updated`` and ``link rel="self"`` (RFC 4287 §4.2.11).
@@ -22,7 +23,6 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Final
-from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
 
@@ -31,22 +31,11 @@ from feeds.render.view import FeedItem, FeedView
 
 MEDIA_TYPE: Final = "application/atom+xml; charset=utf-8"
 ATOM_NS: Final = "http://www.w3.org/2005/Atom"
-DOI_RESOLVER: Final = "https://doi.org/"
-
-# Characters a DOI may contain that cannot stand literally in a URL path (DOI Handbook
-# §2.5.2.4 lists "%", '"', "#", "?", space, "<", ">" and others); "/" and the punctuation
-# common in DOIs stay as they are so the link reads like the DOI.
-_DOI_SAFE = "/:;()[]!$&'*+,=@"
 
 
 def rfc3339(moment: datetime) -> str:
     """``moment`` as RFC 3339, UTC, to the second, with ``T`` and ``Z``: 2024-01-02T03:04:05Z."""
     return utc_seconds(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def doi_url(doi: str) -> str:
-    """The resolver URL of ``doi``."""
-    return DOI_RESOLVER + quote(doi, safe=_DOI_SAFE)
 
 
 def render_atom(view: FeedView) -> bytes:
@@ -147,7 +136,11 @@ def _fix_links(element: ET.Element, item: FeedItem) -> None:
     links: list[dict[str, str]] = []
     if item.url:
         links.append({"rel": "alternate", "href": xml_text(item.url)})
-    links += [{"rel": "related", "href": xml_text(doi_url(doi))} for doi in item.dois]
+    # Every cited study as a related link (RFC 4287 §4.2.7.2), its id as the title.
+    links += [
+        {"rel": "related", "href": xml_text(study.url), "title": xml_text(study.label)}
+        for study in item.cited
+    ]
     for enclosure in item.enclosures:
         attributes = {"rel": "enclosure", "href": xml_text(enclosure.url)}
         # feedparser reads a link without a type as text/html; say what is known instead.

@@ -4,7 +4,8 @@ Every item has a string ``id``, ``content_html`` (or ``content_text`` when the a
 HTML), RFC 3339 dates in UTC with ``Z``, an ``authors`` array (empty when the article names
 no one) and a ``_feeds`` object: JSON Feed's extension mechanism ("custom objects" whose
 keys start with ``_``, which readers that do not know them must ignore) carrying what the
-core format has no field for: the source, the topics, the MeSH descriptors and the DOIs.
+core format has no field for: the source, the topics, the MeSH descriptors, the DOIs and
+the cited studies (``{id, scheme, url, preprint}``).
 
 It does not choose or clean items; keys are written in a fixed order so that the same view
 always gives the same bytes.
@@ -92,5 +93,9 @@ def _item(item: FeedItem) -> JSON:
         "topics": [{"slug": c.term, "title": c.label} for c in topics],
         "mesh": [{"ui": c.term, "heading": c.label} for c in mesh],
         "dois": list(item.dois),
+        "studies": [
+            {"id": s.key, "scheme": s.scheme, "url": s.url, "preprint": s.preprint}
+            for s in item.cited
+        ],
     }
     return result

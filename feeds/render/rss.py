@@ -6,7 +6,8 @@ What it writes, per DESIGN.md §2 and the RSS 2.0 specification (rssboard.org):
 - per item: ``<guid isPermaLink="false">`` = the item's stable id, absolute ``<link>``,
   ``<pubDate>`` in RFC 822 with a numeric zone (``+0000``), ``<description>`` = sanitized HTML,
   one ``dc:creator`` per author, one ``<category domain="scheme">term</category>`` per topic,
-  MeSH descriptor and DOI, ``<source url="...">`` attribution and at most one enclosure.
+  MeSH descriptor and cited study (domain ``https://doi.org/``, PubMed, ClinicalTrials.gov…),
+  ``<source url="...">`` attribution and at most one enclosure.
 
 What it does not do: choose, order or clean items (the view arrives ready), or write any
 XML by hand (feedgen builds the tree; this module only works around its quirks, listed where
@@ -25,7 +26,6 @@ from feedgen.feed import FeedGenerator
 from feeds.render.view import FeedItem, FeedView
 
 MEDIA_TYPE: Final = "application/rss+xml; charset=utf-8"
-DOI_DOMAIN: Final = "https://doi.org/"
 # RSS 2.0 requires url, length and type on <enclosure>; the RSS Best Practices Profile
 # (rssboard.org/rss-profile §enclosure) says to use 0 when the length is unknown.
 UNKNOWN_MEDIA_TYPE: Final = "application/octet-stream"
@@ -105,7 +105,9 @@ def _add_item(fg: FeedGenerator, item: FeedItem) -> None:
     # feedgen writes a category's label (not its term) as the element text when one is
     # given; RSS readers compare terms, so only term + domain are passed.
     categories = [{"term": xml_text(c.term), "scheme": xml_text(c.scheme)} for c in item.categories]
-    categories += [{"term": xml_text(doi), "scheme": DOI_DOMAIN} for doi in item.dois]
+    # A study is a category in its resolver's domain (https://doi.org/, PubMed, …): the
+    # domain followed by the term is the study's URL.
+    categories += [{"term": xml_text(s.value), "scheme": s.domain} for s in item.cited]
     if categories:
         entry.category(categories)
     if item.enclosures:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from feeds.models import Enclosure
+from feeds.models import Enclosure, StudyId
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,15 @@ class FeedItem:
     dois: tuple[str, ...]  # DOIs (lower-case, without https://doi.org/)
     enclosures: tuple[Enclosure, ...]  # attached media
     source: SourceRef  # where the article came from
+    studies: tuple[StudyId, ...] = ()  # identifiers of the studies it cites, in order
+
+    @property
+    def cited(self) -> tuple[StudyId, ...]:
+        """Every study the item cites: ``studies``, then any DOI of ``dois`` not among them
+        (a view built from DOIs alone still links them)."""
+        keys = {s.key for s in self.studies}
+        extra = tuple(StudyId("doi", d) for d in self.dois if f"doi:{d}" not in keys)
+        return self.studies + extra
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ from feeds.models import (
     TopicTag,
 )
 from feeds.models import Source as SourceModel
-from feeds.storage import mesh, queries, rows, topics
+from feeds.storage import mesh, queries, rows, studies, topics
 from feeds.storage.engine import make_engine
 from feeds.storage.mesh import MeshHit
 from feeds.storage.schema import articles, meta, sources
@@ -226,6 +226,7 @@ class Storage:
                     changed,
                 )
             topics.replace(connection, {a.id: a.topics for a in batch if a.id in written})
+            studies.replace(connection, {a.id: a.studies for a in batch if a.id in written})
             connection.execute(
                 sources.update()
                 .where(sources.c.id == health.source_id)
@@ -265,8 +266,7 @@ class Storage:
             query = query.where(articles.c.source_id == source_id)
         with self.engine.connect() as connection:
             found = [rows.article(row) for row in connection.execute(query).mappings()]
-            tags = topics.for_articles(connection, [a.id for a in found])
-        return tuple(replace(a, topics=tags.get(a.id, ())) for a in found)
+            return _with_tags(connection, found)
 
     @_translated
     def articles_after(self, after_id: str, limit: int) -> tuple[Article, ...]:
@@ -277,8 +277,7 @@ class Storage:
         )
         with self.engine.connect() as connection:
             found = [rows.article(row) for row in connection.execute(query).mappings()]
-            tags = topics.for_articles(connection, [a.id for a in found])
-        return tuple(replace(a, topics=tags.get(a.id, ())) for a in found)
+            return _with_tags(connection, found)
 
     @_translated
     def replace_topics(self, tags: Mapping[str, Sequence[TopicTag]]) -> None:
@@ -294,8 +293,7 @@ class Storage:
         statement = queries.article_select(query, self.engine.dialect.name)
         with self.engine.connect() as connection:
             found = [rows.article(row) for row in connection.execute(statement).mappings()]
-            tags = topics.for_articles(connection, [a.id for a in found])
-        return tuple(replace(a, topics=tags.get(a.id, ())) for a in found)
+            return _with_tags(connection, found)
 
     @_translated
     def counts_by_source(self, since: datetime | None = None) -> dict[str, int]:
@@ -388,6 +386,14 @@ class Storage:
         """Descriptors whose heading or entry term contains the (folded) text."""
         with self.engine.connect() as connection:
             return mesh.search(connection, folded_text, limit)
+
+
+def _with_tags(connection: Any, found: Sequence[Article]) -> tuple[Article, ...]:
+    """``found`` with each article's stored topics and study ids."""
+    ids = [a.id for a in found]
+    tags = topics.for_articles(connection, ids)
+    cited = studies.for_articles(connection, ids)
+    return tuple(replace(a, topics=tags.get(a.id, ()), studies=cited.get(a.id, ())) for a in found)
 
 
 def _bump(connection: Any, key: str, by: int = 1) -> None:

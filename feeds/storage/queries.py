@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 
 from feeds.models import ArticleQuery
-from feeds.storage import search
+from feeds.storage import search, studies
 from feeds.storage.schema import article_topics, articles
 
 
@@ -30,6 +30,8 @@ def article_select(query: ArticleQuery, dialect: str) -> Select[Any]:
         conditions.append(~_tagged(query.exclude, None))
     if query.sources:
         conditions.append(articles.c.source_id.in_(query.sources))
+    if query.studies:
+        conditions.append(studies.citing(query.studies))
     if query.since is not None:
         conditions.append(articles.c.published_at >= query.since)
     if query.until is not None:

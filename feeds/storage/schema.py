@@ -114,6 +114,17 @@ article_topics = Table(
     Index("ix_article_topics_topic", "topic", "article_id"),
 )
 
+article_studies = Table(
+    "article_studies",
+    metadata,
+    Column(
+        "article_id", String(32), ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("study", Text, primary_key=True),  # StudyId.key: "doi:10.1038/…", "nct:NCT…"
+    Column("position", Integer, nullable=False),  # order of first appearance in the article
+    Index("ix_article_studies_study", "study", "article_id"),
+)
+
 mesh_descriptors = Table(
     "mesh_descriptors",
     metadata,

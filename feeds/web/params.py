@@ -7,6 +7,8 @@ The same parameters apply to every feed format and to the API:
     exclude=a,b     leave out articles in any of these topics
     q=words         full-text: every word in the title or summary
     source=id,id    only these sources
+    study=ID        only articles citing this study: a DOI, PMID, PMCID, NCT, EU CT,
+                    EudraCT, ISRCTN or arXiv id, as a key (doi:10.…) or as written (PMID:…)
     since=, until=  ISO 8601 date (2024-03-01) or date-time (2024-03-01T12:00:00Z);
                     a date-only until= includes that whole day (UTC)
     min_score=N     only topic tags at least this confident (see the tagging docs)
@@ -26,12 +28,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
+from feeds.identifiers import parse_study
 from feeds.models import ArticleQuery
 
 LIMIT_MAX = 200
 Q_MAX = 200
 FEED_PARAMS = frozenset(
-    {"topics", "match", "exclude", "q", "source", "since", "until", "min_score", "limit"}
+    {"topics", "match", "exclude", "q", "source", "study", "since", "until", "min_score", "limit"}
 )
 API_PARAMS = FEED_PARAMS | {"cursor"}
 
@@ -93,6 +96,7 @@ def parse_query(
         min_score=_number(values, "min_score"),
         limit=_limit(values, default_limit),
         before=_cursor(values.get("cursor")),
+        studies=_study(values.get("study")),
     )
 
 
@@ -119,6 +123,19 @@ def _cursor(value: str | None) -> tuple[datetime, str] | None:
     if published.tzinfo is None or not article_id:
         raise BadRequest("cursor: not a cursor from a previous page")
     return published.astimezone(UTC), article_id
+
+
+def _study(raw: str | None) -> tuple[str, ...]:
+    """One study id (ids may contain commas, so one per request): its canonical key."""
+    if not raw:
+        return ()
+    study = parse_study(raw)
+    if study is None:
+        raise BadRequest(
+            f"study: not a study identifier ({_show(raw)}); give a DOI, PMID, PMCID, NCT, "
+            "EU CT, EudraCT, ISRCTN or arXiv id"
+        )
+    return (study.key,)
 
 
 def _names(values: dict[str, str], key: str, known: Collection[str], what: str) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from starlette.routing import Route
 from feeds.models import Article, SourceHealth
 from feeds.render.opml import OpmlOutline, render_opml
 from feeds.render.registry import render
-from feeds.web import pages
+from feeds.web import pages, studies
 from feeds.web.cache import CachedBody, make_entry
 from feeds.web.digests import DIGEST_ARTICLES, PERIODS, digest_feed, group_by_period
 from feeds.web.params import API_PARAMS, BadRequest, Known, encode_cursor, normalized, parse_query
@@ -185,6 +185,10 @@ def article_json(
         "updated": article.updated.isoformat().replace("+00:00", "Z") if article.updated else None,
         "authors": list(article.authors),
         "dois": list(article.dois),
+        "studies": [
+            {"id": s.key, "scheme": s.scheme, "url": s.url, "preprint": s.preprint}
+            for s in article.studies
+        ],
         "source": {
             "id": article.source_id,
             "name": health.name if health else article.source_id,
@@ -274,6 +278,8 @@ async def metrics(request: Request) -> Response:
 ROUTES = [
     # feeds (first: the hottest route, and the router tries routes in order)
     Route("/feeds/{slug}.{format}", topic_feed, name="feed"),
+    # one study's articles: /studies/{id} (HTML) and /studies/{id}.rss|.atom|.json
+    Route("/studies/{study:path}", studies.study, name="study"),
     # pages (HTML)
     Route("/", pages.index, name="index"),
     Route("/topics/{slug}", pages.topic_page, name="topic"),

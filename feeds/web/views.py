@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from feeds import __version__
+from feeds.identifiers import from_key
 from feeds.models import Article, ArticleQuery, SourceHealth
 from feeds.render.view import Category, FeedItem, FeedView, SourceRef
 
@@ -47,7 +48,10 @@ def feed_heading(site: Site, query: ArticleQuery) -> str:
     """The feed's title without the site's name."""
     names = [site.topics.get(t, t) for t in query.topics]
     joiner = " + " if query.match_all else " or "
-    parts = [joiner.join(names) if names else "All topics"]
+    about = study_heading(query.studies)
+    parts = [joiner.join(names) if names else about or "All topics"]
+    if names and about:
+        parts.append(f"about {about}")
     if query.text:
         parts.append(f"matching '{query.text}'")
     if query.exclude:
@@ -64,8 +68,16 @@ def feed_heading(site: Site, query: ArticleQuery) -> str:
     return ", ".join(parts)
 
 
+def study_heading(keys: Sequence[str]) -> str:
+    """How the studies of a ``study=`` filter are named: "DOI 10.1038/…", "PMID 36109639"."""
+    studies = [from_key(key) for key in keys]
+    return " or ".join(s.label if s else key for s, key in zip(studies, keys, strict=True))
+
+
 def feed_subtitle(site: Site, query: ArticleQuery) -> str:
     """One sentence on what the feed holds."""
+    if query.studies and not query.topics:
+        return f"Every article about {study_heading(query.studies)}, from every source."
     if len(query.topics) == 1 and not query.exclude and not query.text:
         topic = site.topics.get(query.topics[0], query.topics[0])
         return f"Health news about {topic}, from many sources."
@@ -119,6 +131,7 @@ def feed_item(site: Site, article: Article) -> FeedItem:
         authors=article.authors,
         categories=tuple(categories),
         dois=article.dois,
+        studies=article.studies,
         enclosures=article.enclosures,
         source=SourceRef(
             id=article.source_id,
