@@ -9,7 +9,7 @@ import pytest
 
 from feeds.config import Settings, parse_settings
 from feeds.storage import Storage
-from tests import httpserver
+from tests import databases, httpserver
 
 
 @pytest.fixture(scope="session")
@@ -53,6 +53,35 @@ def make_settings(tmp_path: Path) -> MakeSettings:
 def storage(tmp_path: Path) -> Iterator[Storage]:
     """A migrated SQLite database in tmp_path."""
     store = Storage.open(f"sqlite:///{tmp_path / 'feeds.db'}")
+    store.migrate()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def sqlite_storage(tmp_path: Path) -> Iterator[Storage]:
+    """A migrated SQLite database in tmp_path (for SQLite-only behaviour)."""
+    store = Storage.open(f"sqlite:///{tmp_path / 'feeds.db'}")
+    store.migrate()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL to a fresh schema in the PostgreSQL test database (see tests/databases.py)."""
+    with databases.postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    """A migrated database on each backend: the storage contract runs on both."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'feeds.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    store = Storage.open(url)
     store.migrate()
     yield store
     store.close()

@@ -1,4 +1,4 @@
-"""The storage interface on SQLite."""
+"""The storage interface, on SQLite and on PostgreSQL (the storage contract)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from feeds.models import Article, Source, SourceStatus
@@ -13,6 +14,12 @@ from feeds.normalize import article_id
 from feeds.storage import Storage
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def storage(backend_storage: Storage) -> Storage:
+    """Every test here runs on SQLite and on PostgreSQL: part of the storage contract."""
+    return backend_storage
 
 
 def source(source_id: str = "s", url: str = "https://s.example/feed") -> Source:
@@ -43,8 +50,8 @@ def test_migrate_is_idempotent_and_reaches_head(storage: Storage) -> None:
     assert storage.revision() == Storage.head_revision()
 
 
-def test_sqlite_runs_in_wal_mode(storage: Storage) -> None:
-    with storage.engine.connect() as connection:
+def test_sqlite_runs_in_wal_mode(sqlite_storage: Storage) -> None:
+    with sqlite_storage.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
 
 

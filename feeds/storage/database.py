@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -30,6 +30,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from feeds.errors import StorageError
@@ -37,12 +38,11 @@ from feeds.models import (
     Article,
     ArticleQuery,
     SourceHealth,
-    SourceStatus,
     StoreCounts,
     TopicTag,
 )
 from feeds.models import Source as SourceModel
-from feeds.storage import mesh, queries, rows, topics
+from feeds.storage import claims, mesh, queries, rows, sync, topics, upsert
 from feeds.storage.engine import make_engine
 from feeds.storage.mesh import MeshHit
 from feeds.storage.schema import articles, meta, sources
@@ -52,6 +52,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATE_LOCK = 0x66656564  # pg_advisory_xact_lock key for migrations ("feed")
 _CHUNK = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
 
 
@@ -79,7 +80,7 @@ class Storage:
         try:
             return cls(make_engine(url))
         except (SQLAlchemyError, OSError) as exc:
-            raise StorageError(f"cannot open {url}: {exc}") from exc
+            raise StorageError(f"cannot open {_shown(url)}: {exc}") from exc
 
     def close(self) -> None:
         """Release every pooled connection."""
@@ -90,11 +91,24 @@ class Storage:
     @_translated
     def migrate(self) -> str | None:
         """Bring the schema to the newest revision; return that revision."""
+        head = self.head_revision()
+        if self.revision() == head:
+            return head  # the common case: every process start, nothing to do
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        try:
+            with self.engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    # Several processes starting at once on a new database: one migrates,
+                    # the others wait here, then find the schema at head (transaction lock).
+                    connection.execute(select(func.pg_advisory_xact_lock(_MIGRATE_LOCK)))
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except SQLAlchemyError:
+            # SQLite has no such lock: a process that lost the race to create the schema
+            # finds it made by the winner; anything else is a real error.
+            if self.revision() != head:
+                raise
         return self.revision()
 
     @_translated
@@ -118,48 +132,25 @@ class Storage:
         ``enabled``; sources no longer configured are kept (their articles stay) but disabled.
         A changed configured URL starts afresh: the old validators belong to the old URL."""
         with self.engine.begin() as connection:
-            existing = {
-                row.id: row
-                for row in connection.execute(select(sources.c.id, sources.c.config_url))
-            }
-            for source in configured:
-                row = existing.get(source.id)
-                if row is None:
-                    connection.execute(
-                        sources.insert().values(
-                            id=source.id,
-                            name=source.name,
-                            config_url=source.url,
-                            url=source.url,
-                            enabled=source.enabled,
-                            status=SourceStatus.NEW.value,
-                            error_count=0,
-                            created_at=now,
-                        )
-                    )
-                    continue
-                values: dict[str, Any] = {"name": source.name, "enabled": source.enabled}
-                if row.config_url != source.url:  # a new feed: forget the old one's state
-                    values |= {
-                        "config_url": source.url,
-                        "url": source.url,
-                        "status": SourceStatus.NEW.value,
-                        "etag": None,
-                        "last_modified": None,
-                        "next_check_at": None,
-                        "error_count": 0,
-                        "error_kind": None,
-                        "error_message": None,
-                        "failing_since": None,
-                    }
-                connection.execute(
-                    sources.update().where(sources.c.id == source.id).values(**values)
-                )
-            gone = set(existing) - {s.id for s in configured}
-            if gone:
-                connection.execute(
-                    sources.update().where(sources.c.id.in_(gone)).values(enabled=False)
-                )
+            sync.sync(connection, configured, now)
+
+    # --- claiming (workers) ---------------------------------------------------------------
+
+    @_translated
+    def claim_sources(
+        self, worker: str, now: datetime, lease: timedelta, limit: int = 1
+    ) -> tuple[SourceHealth, ...]:
+        """Lease up to ``limit`` due sources to ``worker`` until ``now + lease``; the
+        health of those it got (none: nothing is due, or others hold it all). Storing the
+        source's outcome (``record_update``) ends the lease. See ``feeds.storage.claims``."""
+        with self.engine.begin() as connection:
+            return claims.claim(connection, worker, now, lease, limit)
+
+    @_translated
+    def release_sources(self, worker: str, ids: Sequence[str]) -> None:
+        """End ``worker``'s leases on ``ids`` without recording a fetch."""
+        with self.engine.begin() as connection:
+            claims.release(connection, worker, list(ids))
 
     @_translated
     def source_health(self, ids: Sequence[str] | None = None) -> tuple[SourceHealth, ...]:
@@ -214,8 +205,8 @@ class Storage:
                 for a in batch
                 if a.id in known and known[a.id] != a.content_hash
             ]
-            if new:
-                connection.execute(articles.insert(), new)
+            if new:  # a worker whose lease ran out may race the next one: skip, not fail
+                connection.execute(upsert.insert_new(connection, articles), new)
             written = {row["id"] for row in new} | {row["id"] for row in changed}
             if changed:
                 # first_seen_at is never rewritten: an edit keeps the first sighting.
@@ -229,7 +220,7 @@ class Storage:
             connection.execute(
                 sources.update()
                 .where(sources.c.id == health.source_id)
-                .values(rows.health_row(health))
+                .values(rows.health_row(health) | {"leased_until": None, "leased_by": None})
             )
             _bump(connection, "sources_version")
             if written:
@@ -397,6 +388,14 @@ def _bump(connection: Any, key: str, by: int = 1) -> None:
         .where(meta.c.key == key)
         .values(value=cast(cast(meta.c.value, Integer) + by, Text))
     )
+
+
+def _shown(url: str) -> str:
+    """``url`` with any password masked, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except SQLAlchemyError:
+        return url
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
