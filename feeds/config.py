@@ -29,6 +29,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -109,6 +110,16 @@ class FetchSettings(_Frozen):
     max_interval: Duration = timedelta(hours=24)  # cap of every delay, backoff included
     backoff_base: Duration = timedelta(minutes=10)  # delay after a first failure, then doubled
     failing_after: int = Field(10, ge=1, le=1000)  # failures before checking only at the cap
+    lease: Duration = timedelta(minutes=10)  # a claimed source is this worker's for this long
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_fetch(self) -> FetchSettings:
+        # A lease that can run out while its fetch is still allowed to run would let a
+        # second worker fetch the same source (storage.claims).
+        lease = self.lease.total_seconds()
+        if lease <= self.deadline:
+            raise ValueError(f"lease ({lease:g} s) must outlast deadline ({self.deadline:g} s)")
+        return self
 
 
 class WebSettings(_Frozen):
