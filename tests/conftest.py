@@ -75,13 +75,17 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def backend_storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    """A migrated database on each backend: the storage contract runs on both."""
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each backend: the storage contract runs on both."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'feeds.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    store = Storage.open(url)
+        return f"sqlite:///{tmp_path / 'feeds.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def backend_storage(backend_url: str) -> Iterator[Storage]:
+    """A migrated database on each backend: the storage contract runs on both."""
+    store = Storage.open(backend_url)
     store.migrate()
     yield store
     store.close()

@@ -96,19 +96,18 @@ class Storage:
             return head  # the common case: every process start, nothing to do
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        try:
-            with self.engine.begin() as connection:
-                if connection.dialect.name == "postgresql":
-                    # Several processes starting at once on a new database: one migrates,
-                    # the others wait here, then find the schema at head (transaction lock).
-                    connection.execute(select(func.pg_advisory_xact_lock(_MIGRATE_LOCK)))
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
-        except SQLAlchemyError:
-            # SQLite has no such lock: a process that lost the race to create the schema
-            # finds it made by the winner; anything else is a real error.
-            if self.revision() != head:
-                raise
+        with self.engine.connect() as connection:
+            # Several processes starting at once on a new database: one migrates, the
+            # others wait for its lock and then find the schema at head (Alembic re-reads
+            # the version under the lock). SQLite: a write transaction from the start
+            # (the driver would otherwise run DDL outside any transaction).
+            if connection.dialect.name == "postgresql":
+                connection.execute(select(func.pg_advisory_xact_lock(_MIGRATE_LOCK)))
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            connection.commit()
         return self.revision()
 
     @_translated

@@ -70,6 +70,7 @@ def downgrade() -> None:
         op.execute("DROP INDEX IF EXISTS ix_articles_search")
         op.execute("DROP FUNCTION IF EXISTS feeds_search_text(text, text)")
     op.drop_index("ix_sources_next_check", "sources")
-    with op.batch_alter_table("sources") as batch:
-        batch.drop_column("leased_by")
-        batch.drop_column("leased_until")
+    # Plain DROP COLUMN (SQLite >= 3.35): a batch copy of ``sources`` would have to drop the
+    # table that articles reference, which foreign keys forbid once articles exist.
+    op.execute("ALTER TABLE sources DROP COLUMN leased_by")
+    op.execute("ALTER TABLE sources DROP COLUMN leased_until")
