@@ -25,6 +25,7 @@ def server(_server_process: httpserver.FeedServer) -> httpserver.FeedServer:
     """The loopback feed server, with this test's request log only."""
     _server_process.requests.clear()
     _server_process.custom.clear()
+    _server_process.released.set()
     return _server_process
 
 
