@@ -11,7 +11,9 @@ from sqlalchemy import text
 
 from feeds.models import Article, Source, SourceStatus
 from feeds.normalize import article_id
+from feeds.errors import StorageError
 from feeds.storage import Storage
+from feeds.storage.engine import normalized_url
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -107,3 +109,13 @@ def test_database_folder_is_created(tmp_path: Path) -> None:
     finally:
         store.close()
     assert (tmp_path / "nested" / "dir" / "feeds.db").exists()
+
+
+def test_postgresql_urls_use_psycopg_3_and_other_databases_are_refused() -> None:
+    assert normalized_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+    assert normalized_url("postgres://u:secret@h/db").drivername == "postgresql+psycopg"
+    assert normalized_url("postgresql+psycopg://u@h/db").drivername == "postgresql+psycopg"
+    with pytest.raises(StorageError, match=r"^storage: unsupported database 'mysql\+pymysql'"):
+        Storage.open("mysql+pymysql://u@h/db")
+    with pytest.raises(StorageError, match="unsupported database 'postgresql\\+psycopg2'"):
+        Storage.open("postgresql+psycopg2://u@h/db")
