@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from feeds.errors import StorageError
 from feeds.models import Article, Source, SourceStatus
 from feeds.normalize import article_id
-from feeds.errors import StorageError
 from feeds.storage import Storage
 from feeds.storage.engine import normalized_url
 

@@ -30,7 +30,6 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from feeds.errors import StorageError
@@ -43,7 +42,7 @@ from feeds.models import (
 )
 from feeds.models import Source as SourceModel
 from feeds.storage import claims, mesh, queries, rows, sync, topics, upsert
-from feeds.storage.engine import make_engine
+from feeds.storage.engine import make_engine, shown_url
 from feeds.storage.mesh import MeshHit
 from feeds.storage.schema import articles, meta, sources
 from feeds.tagging.mesh import Descriptor
@@ -80,7 +79,7 @@ class Storage:
         try:
             return cls(make_engine(url))
         except (SQLAlchemyError, OSError) as exc:
-            raise StorageError(f"cannot open {_shown(url)}: {exc}") from exc
+            raise StorageError(f"cannot open {shown_url(url)}: {exc}") from exc
 
     def close(self) -> None:
         """Release every pooled connection."""
@@ -387,14 +386,6 @@ def _bump(connection: Any, key: str, by: int = 1) -> None:
         .where(meta.c.key == key)
         .values(value=cast(cast(meta.c.value, Integer) + by, Text))
     )
-
-
-def _shown(url: str) -> str:
-    """``url`` with any password masked, for messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except SQLAlchemyError:
-        return url
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from feeds.errors import StorageError
 
@@ -34,6 +35,14 @@ def make_engine(url: str) -> Engine:
         return engine
     # pre-ping: a replica or worker outlives database restarts and idle-connection reaping.
     return create_engine(parsed, pool_pre_ping=True)
+
+
+def shown_url(url: str) -> str:
+    """``url`` with any password masked, for messages and listings."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 def normalized_url(url: str) -> URL:
