@@ -29,9 +29,9 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from feeds import schedule
 from feeds.config import Settings
@@ -158,33 +158,55 @@ async def update(
         if on_start:  # an estimate for progress: other processes may take some
             health_now = await asyncio.to_thread(storage.source_health)
             on_start(sum(1 for h in health_now if schedule.is_due(h, clock())))
-        by_id = {s.id: s for s in configured}
         me = worker or worker_name()
-        seen: set[str] = set()
-
-        async def slot() -> list[SourceReport]:
-            """Claim one due source, fetch and store it, repeat until none is left."""
-            done: list[SourceReport] = []
-            while True:
-                claimed = await asyncio.to_thread(
-                    storage.claim_sources, me, clock(), fetch.lease, 1
-                )
-                if not claimed:
-                    return done
-                state = claimed[0]
-                source = by_id.get(state.source_id)
-                if state.source_id in seen or source is None:
-                    # Due again within this pass (a clock that stands still), or not in
-                    # this process's config: hand it back and let this slot end.
-                    await asyncio.to_thread(storage.release_sources, me, [state.source_id])
-                    return done
-                seen.add(state.source_id)
-                done.append(await one(source, state))
-
-        slots = await asyncio.gather(*(slot() for _ in range(fetch.concurrency)))
+        claim = Claim(storage, me, fetch.lease, clock, {s.id: s for s in configured})
+        slots = await asyncio.gather(*(claim.each(one) for _ in range(fetch.concurrency)))
     order = {s.id: n for n, s in enumerate(configured)}
     reports = sorted((r for done in slots for r in done), key=lambda r: order[r.source_id])
     return UpdateSummary(sources=tuple(reports))
+
+
+class Claim:
+    """One pass's claiming: each fetch slot takes one due source at a time (a lease,
+    ``storage.claim_sources``) and works on it, until no due source is left unclaimed."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        worker: str,
+        lease: timedelta,
+        clock: Clock,
+        configured: dict[str, Source],
+    ) -> None:
+        self._storage = storage
+        self._worker = worker
+        self._lease = lease
+        self._clock = clock
+        self._configured = configured
+        self._seen: set[str] = set()
+
+    async def each(
+        self, work: Callable[[Source, SourceHealth], Awaitable[SourceReport]]
+    ) -> list[SourceReport]:
+        """Claim a source, ``work`` on it, repeat; the reports of this slot."""
+        done: list[SourceReport] = []
+        while True:
+            claimed = await asyncio.to_thread(
+                self._storage.claim_sources, self._worker, self._clock(), self._lease, 1
+            )
+            if not claimed:
+                return done
+            state = claimed[0]
+            source = self._configured.get(state.source_id)
+            if state.source_id in self._seen or source is None:
+                # Due again within this pass (a clock that stands still), or not in this
+                # process's config: hand it back and let this slot end.
+                await asyncio.to_thread(
+                    self._storage.release_sources, self._worker, [state.source_id]
+                )
+                return done
+            self._seen.add(state.source_id)
+            done.append(await work(source, state))
 
 
 def worker_name() -> str:
