@@ -114,11 +114,19 @@ class FetchSettings(_Frozen):
 
     @model_validator(mode="after")
     def _lease_outlasts_a_fetch(self) -> FetchSettings:
-        # A lease that can run out while its fetch is still allowed to run would let a
-        # second worker fetch the same source (storage.claims).
+        # A lease that can run out before its fetch ends would let a second worker fetch the
+        # same source (storage.claims). A claimed source may first wait for this process's
+        # other fetches to its host (per_host at a time, host_spacing apart), then run for
+        # up to deadline: the lease must cover that worst case.
+        rounds = -(-self.concurrency // self.per_host)  # ceil
+        longest = rounds * self.deadline + self.concurrency * self.host_spacing
         lease = self.lease.total_seconds()
-        if lease <= self.deadline:
-            raise ValueError(f"lease ({lease:g} s) must outlast deadline ({self.deadline:g} s)")
+        if lease <= longest:
+            raise ValueError(
+                f"lease ({lease:g} s) must outlast the longest a claimed fetch can take "
+                f"({longest:g} s: ceil(concurrency / per_host) × deadline + concurrency × "
+                "host_spacing)"
+            )
         return self
 
 
