@@ -152,7 +152,7 @@ def test_search_follows_edited_articles(storage: Storage) -> None:
 
 def test_postgresql_search_uses_its_gin_index(storage: Storage) -> None:
     if storage.engine.dialect.name != "postgresql":
-        pytest.skip("the GIN expression index exists on PostgreSQL only")
+        pytest.skip("the GIN index exists on PostgreSQL only")
     stored(storage, story("1", "Lupus"))
     from feeds.storage.queries import article_select
 

@@ -14,8 +14,11 @@ not IMMUTABLE (its dictionary could change), so it cannot appear in an index exp
 the usual answer is an IMMUTABLE wrapper with the dictionary named by schema. Every run of
 non-alphanumerics becomes a space before the ``simple`` parser sees the text, so
 ``covid-19``, ``3.5`` or ``who.int`` are split into words exactly as FTS5 splits them
-(PostgreSQL's parser would otherwise keep hosts and decimals as single tokens). The GIN
-index is on the expression; no column to keep in sync, and SQLite is untouched.
+(PostgreSQL's parser would otherwise keep hosts and decimals as single tokens). The
+tsvector is a STORED generated column, ``search_vector``, with a GIN index: the database
+keeps it in sync with title and summary, and a query that walks the date index instead of
+the GIN index (a common word, newest first) tests each row's stored vector rather than
+unaccenting and parsing its text again (about 70 µs a row). SQLite is untouched.
 """
 
 from collections.abc import Sequence
@@ -60,14 +63,20 @@ def _postgresql_search() -> None:
         "  '[^[:alnum:]]+', ' ', 'g') $$"
     )
     op.execute(
-        "CREATE INDEX ix_articles_search ON articles USING gin "
-        "(to_tsvector('simple', feeds_search_text(title, summary)))"
+        "ALTER TABLE articles ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+        "(to_tsvector('simple', feeds_search_text(title, summary))) STORED"
     )
+    op.execute("CREATE INDEX ix_articles_search ON articles USING gin (search_vector)")
+    # Fine word statistics: with the default (100) a rare word is guessed at 0.5 % of the
+    # rows, so "newest first" walks the date index through every row looking for it
+    # (0.3 s at 200k articles) instead of asking the GIN index (7 ms).
+    op.execute("ALTER TABLE articles ALTER COLUMN search_vector SET STATISTICS 1000")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_articles_search")
+        op.execute("ALTER TABLE articles DROP COLUMN IF EXISTS search_vector")
         op.execute("DROP FUNCTION IF EXISTS feeds_search_text(text, text)")
     op.drop_index("ix_sources_next_check", "sources")
     # Plain DROP COLUMN (SQLite >= 3.35): a batch copy of ``sources`` would have to drop the
