@@ -75,7 +75,7 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database on each backend: the storage contract runs on both."""
     if request.param == "sqlite":

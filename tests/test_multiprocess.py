@@ -100,9 +100,12 @@ def fetch_counts(server: FeedServer) -> Counter[str]:
     return Counter(r.path for r in server.requests if r.path.startswith("/held/"))
 
 
-def stopped(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
+def stopped(*processes: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to all at once, then wait for each (killed if it takes too long)."""
+    running = [p for p in processes if p.poll() is None]
+    for process in running:
         process.send_signal(signal.SIGTERM)
+    for process in running:
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -114,8 +117,7 @@ def stopped(process: subprocess.Popen[bytes]) -> None:
 def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
     yield started
-    for process in started:
-        stopped(process)
+    stopped(*started)
 
 
 def checked_since(store: Storage, since: datetime) -> int:
@@ -180,8 +182,7 @@ def test_workers_and_replicas_share_one_postgresql_database(
         assert b"Lupus story 3 of feed 7" in after[0][1]
 
         # Cycle 2: every source due again with one new story each; a worker dies mid-fetch.
-        for process in processes[:3]:
-            stopped(process)
+        stopped(*processes[:3])
         server.requests.clear()
         for n in range(FEEDS):
             server.put(f"f{n}.xml", rss(n, ITEMS + 2))
