@@ -28,6 +28,7 @@ from feeds.errors import ConfigError, StorageError
 from feeds.models import SourceReport, SourceStatus, TopicTag, UpdateSummary
 from feeds.retag import retag
 from feeds.storage import Storage
+from feeds.storage.engine import shown_url
 from feeds.tagging.matcher import TagInput, tag
 from feeds.tagging.mesh import MeshFormatError
 from feeds.tagging.text import fold
@@ -119,7 +120,7 @@ def check(config_path: Path | None) -> None:
     click.echo(
         f"{path}: OK: {len(settings.sources)} sources ({enabled} enabled), "
         f"{len(settings.topics)} topics, {mesh.imported} MeSH descriptors, "
-        f"database {settings.database}"
+        f"database {shown_url(settings.database)}"
     )
 
 
@@ -129,7 +130,7 @@ def migrate(config_path: Path | None) -> None:
     """Create or upgrade the database schema."""
     settings = _settings(config_path)
     with _storage(settings) as storage:
-        click.echo(f"database {settings.database} is at revision {storage.revision()}")
+        click.echo(f"database {shown_url(settings.database)} is at revision {storage.revision()}")
 
 
 @cli.command("update")

@@ -29,6 +29,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -109,6 +110,24 @@ class FetchSettings(_Frozen):
     max_interval: Duration = timedelta(hours=24)  # cap of every delay, backoff included
     backoff_base: Duration = timedelta(minutes=10)  # delay after a first failure, then doubled
     failing_after: int = Field(10, ge=1, le=1000)  # failures before checking only at the cap
+    lease: Duration = timedelta(minutes=10)  # a claimed source is this worker's for this long
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_fetch(self) -> FetchSettings:
+        # A lease that can run out before its fetch ends would let a second worker fetch the
+        # same source (storage.claims). A claimed source may first wait for this process's
+        # other fetches to its host (per_host at a time, host_spacing apart), then run for
+        # up to deadline: the lease must cover that worst case.
+        rounds = -(-self.concurrency // self.per_host)  # ceil
+        longest = rounds * self.deadline + self.concurrency * self.host_spacing
+        lease = self.lease.total_seconds()
+        if lease <= longest:
+            raise ValueError(
+                f"lease ({lease:g} s) must outlast the longest a claimed fetch can take "
+                f"({longest:g} s: ceil(concurrency / per_host) × deadline + concurrency × "
+                "host_spacing)"
+            )
+        return self
 
 
 class WebSettings(_Frozen):

@@ -1,6 +1,6 @@
 """The update pipeline, the one orchestrator of feeds. For each source that is due:
 
-    load due sources        storage.source_health + schedule.is_due
+    claim due sources       storage.claim_sources (a lease: see feeds.storage.claims)
     conditional GET         fetch.Fetcher.fetch            -> Fetched | NotModified | Failed
     not modified?           record the check and stop
     parse                   parse.parse_feed               -> ParsedFeed | Failed
@@ -12,6 +12,12 @@
 Fetches run concurrently (``fetch.concurrency``); everything after the fetch runs in a
 worker thread, one source at a time, so the database has a single writer. A failing source
 is recorded and the run goes on; only configuration and database errors stop it.
+
+Every process that updates due sources (``feeds update``, ``feeds worker``, ``feeds serve``'s
+updater) claims them one at a time per fetch slot, under a lease of ``fetch.lease``: any
+number of processes, on any number of machines, share the sources without fetching one
+twice, and a source whose worker died is taken again when its lease runs out. Sources named
+with ``--source`` or forced with ``--all`` are fetched as asked, without a claim.
 """
 
 from __future__ import annotations
@@ -19,10 +25,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import random
-from collections.abc import Callable, Sequence
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from feeds import schedule
 from feeds.config import Settings
@@ -98,8 +107,11 @@ async def update(
     on_source_done: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
     clock: Clock = utc_now,
+    worker: str | None = None,
 ) -> UpdateSummary:
     """Run one update pass and report what happened to each source.
+
+    ``worker`` names this process's leases (default: host, pid and a random part).
 
     ``clock`` gives "now" for every decision (due, next check, first seen); benchmarks and
     tests inject one to simulate days of updates without waiting.
@@ -108,12 +120,8 @@ async def update(
     rules = await asyncio.to_thread(load_rules, settings, storage)
     policy = policy_of(settings)
     await asyncio.to_thread(storage.sync_sources, configured, clock())
-    health = {h.source_id: h for h in await asyncio.to_thread(storage.source_health)}
-    chosen = select_sources(configured, health, clock(), only=only, force=force)
-    if on_start:
-        on_start(len(chosen))
-    writer = asyncio.Lock()
     fetch = settings.fetch
+    writer = asyncio.Lock()
 
     async with Fetcher(
         user_agent=settings.user_agent,
@@ -126,8 +134,7 @@ async def update(
         gate = asyncio.Semaphore(fetch.concurrency)
         hosts = HostGate(fetch.per_host, fetch.host_spacing)
 
-        async def one(source: Source) -> SourceReport:
-            state = health[source.id]
+        async def one(source: Source, state: SourceHealth) -> SourceReport:
             async with gate, hosts.open(state.url):
                 result = await fetcher.fetch(
                     state.url, Validators(etag=state.etag, last_modified=state.last_modified)
@@ -140,8 +147,72 @@ async def update(
                 on_source_done(report)
             return report
 
-        reports = await asyncio.gather(*(one(s) for s in chosen))
+        if only or force:  # the user says what to fetch: now, whoever else holds it
+            health = {h.source_id: h for h in await asyncio.to_thread(storage.source_health)}
+            chosen = select_sources(configured, health, clock(), only=only, force=force)
+            if on_start:
+                on_start(len(chosen))
+            reports = await asyncio.gather(*(one(s, health[s.id]) for s in chosen))
+            return UpdateSummary(sources=tuple(reports))
+
+        if on_start:  # an estimate for progress: other processes may take some
+            health_now = await asyncio.to_thread(storage.source_health)
+            on_start(sum(1 for h in health_now if schedule.is_due(h, clock())))
+        me = worker or worker_name()
+        claim = Claim(storage, me, fetch.lease, clock, {s.id: s for s in configured})
+        slots = await asyncio.gather(*(claim.each(one) for _ in range(fetch.concurrency)))
+    order = {s.id: n for n, s in enumerate(configured)}
+    reports = sorted((r for done in slots for r in done), key=lambda r: order[r.source_id])
     return UpdateSummary(sources=tuple(reports))
+
+
+class Claim:
+    """One pass's claiming: each fetch slot takes one due source at a time (a lease,
+    ``storage.claim_sources``) and works on it, until no due source is left unclaimed."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        worker: str,
+        lease: timedelta,
+        clock: Clock,
+        configured: dict[str, Source],
+    ) -> None:
+        self._storage = storage
+        self._worker = worker
+        self._lease = lease
+        self._clock = clock
+        self._configured = configured
+        self._seen: set[str] = set()
+
+    async def each(
+        self, work: Callable[[Source, SourceHealth], Awaitable[SourceReport]]
+    ) -> list[SourceReport]:
+        """Claim a source, ``work`` on it, repeat; the reports of this slot."""
+        done: list[SourceReport] = []
+        while True:
+            claimed = await asyncio.to_thread(
+                self._storage.claim_sources, self._worker, self._clock(), self._lease, 1
+            )
+            if not claimed:
+                return done
+            state = claimed[0]
+            source = self._configured.get(state.source_id)
+            if state.source_id in self._seen or source is None:
+                # Due again within this pass (a clock that stands still), or not in this
+                # process's config: hand it back and let this slot end.
+                await asyncio.to_thread(
+                    self._storage.release_sources, self._worker, [state.source_id]
+                )
+                return done
+            self._seen.add(state.source_id)
+            done.append(await work(source, state))
+
+
+def worker_name() -> str:
+    """A name for this process's leases: host and pid (for people), plus a random part
+    (so a recycled pid never inherits a dead worker's leases)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def policy_of(settings: Settings) -> schedule.Policy:

@@ -23,10 +23,11 @@ IDLE_MAX = timedelta(seconds=60)  # re-read the schedule at least this often (co
 
 
 def idle_time(health: list[SourceHealth] | tuple[SourceHealth, ...], now: datetime) -> timedelta:
-    """How long to sleep before the next source falls due (between 1 s and ``IDLE_MAX``)."""
-    upcoming = [
-        h.next_check_at for h in health if h.enabled and not h.gone and h.next_check_at is not None
-    ]
+    """How long to sleep before the next source falls due (between 1 s and ``IDLE_MAX``).
+
+    A source that was never checked (no ``next_check_at``) is due now: another worker holds
+    it, or its worker died and the lease runs out soon, so look again in a second."""
+    upcoming = [h.next_check_at or now for h in health if h.enabled and not h.gone]
     wait = min(upcoming, default=now + IDLE_MAX) - now
     return max(timedelta(seconds=1), min(wait, IDLE_MAX))
 

@@ -9,7 +9,7 @@ import pytest
 
 from feeds.config import Settings, parse_settings
 from feeds.storage import Storage
-from tests import httpserver
+from tests import databases, httpserver
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +25,7 @@ def server(_server_process: httpserver.FeedServer) -> httpserver.FeedServer:
     """The loopback feed server, with this test's request log only."""
     _server_process.requests.clear()
     _server_process.custom.clear()
+    _server_process.released.set()
     return _server_process
 
 
@@ -53,6 +54,39 @@ def make_settings(tmp_path: Path) -> MakeSettings:
 def storage(tmp_path: Path) -> Iterator[Storage]:
     """A migrated SQLite database in tmp_path."""
     store = Storage.open(f"sqlite:///{tmp_path / 'feeds.db'}")
+    store.migrate()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def sqlite_storage(tmp_path: Path) -> Iterator[Storage]:
+    """A migrated SQLite database in tmp_path (for SQLite-only behaviour)."""
+    store = Storage.open(f"sqlite:///{tmp_path / 'feeds.db'}")
+    store.migrate()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL to a fresh schema in the PostgreSQL test database (see tests/databases.py)."""
+    with databases.postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each backend: the storage contract runs on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'feeds.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def backend_storage(backend_url: str) -> Iterator[Storage]:
+    """A migrated database on each backend: the storage contract runs on both."""
+    store = Storage.open(backend_url)
     store.migrate()
     yield store
     store.close()

@@ -18,6 +18,8 @@ Routes (NAME is a file in tests/data/):
   /empty                 200 with an empty body
   /reset/NAME            headers and half the file, then a TCP reset (RST)
   /custom/PATH           bytes set by the test with ``server.put(PATH, body)``
+  /held/PATH             the same bytes, but only once ``server.released`` is set (until then
+                         the request hangs: a fetch a test can catch in flight)
 Every request's path and headers are recorded in ``server.requests``.
 """
 
@@ -65,6 +67,7 @@ class FeedServer:
     port: int
     requests: list[Recorded] = field(default_factory=list)
     custom: dict[str, bytes] = field(default_factory=dict)
+    released: threading.Event = field(default_factory=threading.Event)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -153,6 +156,9 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self._send(200, b"", "application/xml")
             elif kind == "custom":
                 self._send(200, server.custom["/".join(rest)], "application/xml")
+            elif kind == "held":
+                server.released.wait(60)
+                self._send(200, server.custom["/".join(rest)], "application/xml")
             else:
                 self._send(404, b"not found", "text/plain")
 
@@ -225,6 +231,7 @@ class _QuietServer(ThreadingHTTPServer):
 def start() -> tuple[FeedServer, ThreadingHTTPServer]:
     """Start the server on a free loopback port in a daemon thread."""
     handle = FeedServer(port=0)
+    handle.released.set()
     httpd = _QuietServer(("127.0.0.1", 0), _handler(handle))
     httpd.daemon_threads = True
     handle.port = httpd.server_address[1]

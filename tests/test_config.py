@@ -131,3 +131,14 @@ def test_bad_durations_are_refused(text: object) -> None:
 def test_the_all_topic_slug_is_reserved(tmp_path: Path) -> None:
     (problem,) = problems_of("topics:\n  - {slug: all, title: Everything}\n", tmp_path)
     assert problem.endswith(":2: topics[0].slug: 'all' is reserved (/feeds/all.rss is every topic)")
+
+
+def test_a_lease_that_a_fetch_could_outlast_is_refused_with_its_line(tmp_path: Path) -> None:
+    text = "fetch:\n  deadline: 60\n  concurrency: 8\n  per_host: 2\n  lease: 3m\n"
+    (problem,) = problems_of(text, tmp_path)
+    assert problem.endswith(
+        ":1: fetch: lease (180 s) must outlast the longest a claimed fetch can take (244 s: "
+        "ceil(concurrency / per_host) × deadline + concurrency × host_spacing)"
+    )
+    ok = parse_settings(text.replace("3m", "5m"), tmp_path / "config.yaml")
+    assert ok.fetch.lease == timedelta(minutes=5)

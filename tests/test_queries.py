@@ -13,6 +13,12 @@ from feeds.storage import Storage
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
 
+@pytest.fixture
+def storage(backend_storage: Storage) -> Storage:
+    """Every test here runs on SQLite and on PostgreSQL: part of the storage contract."""
+    return backend_storage
+
+
 def tagged(*slugs: str, score: float = 3.0) -> tuple[TopicTag, ...]:
     return tuple(TopicTag(s, score, (Match(s, s, "term", "title", 0, 1),)) for s in slugs)
 

@@ -1,4 +1,4 @@
-"""The storage interface on SQLite."""
+"""The storage interface, on SQLite and on PostgreSQL (the storage contract)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,22 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
+from feeds.errors import StorageError
 from feeds.models import Article, Source, SourceStatus
 from feeds.normalize import article_id
 from feeds.storage import Storage
+from feeds.storage.engine import normalized_url
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def storage(backend_storage: Storage) -> Storage:
+    """Every test here runs on SQLite and on PostgreSQL: part of the storage contract."""
+    return backend_storage
 
 
 def source(source_id: str = "s", url: str = "https://s.example/feed") -> Source:
@@ -43,8 +52,8 @@ def test_migrate_is_idempotent_and_reaches_head(storage: Storage) -> None:
     assert storage.revision() == Storage.head_revision()
 
 
-def test_sqlite_runs_in_wal_mode(storage: Storage) -> None:
-    with storage.engine.connect() as connection:
+def test_sqlite_runs_in_wal_mode(sqlite_storage: Storage) -> None:
+    with sqlite_storage.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
 
 
@@ -100,3 +109,13 @@ def test_database_folder_is_created(tmp_path: Path) -> None:
     finally:
         store.close()
     assert (tmp_path / "nested" / "dir" / "feeds.db").exists()
+
+
+def test_postgresql_urls_use_psycopg_3_and_other_databases_are_refused() -> None:
+    assert normalized_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+    assert normalized_url("postgres://u:secret@h/db").drivername == "postgresql+psycopg"
+    assert normalized_url("postgresql+psycopg://u@h/db").drivername == "postgresql+psycopg"
+    with pytest.raises(StorageError, match=r"^storage: unsupported database 'mysql\+pymysql'"):
+        Storage.open("mysql+pymysql://u@h/db")
+    with pytest.raises(StorageError, match="unsupported database 'postgresql\\+psycopg2'"):
+        Storage.open("postgresql+psycopg2://u@h/db")

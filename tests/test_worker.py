@@ -80,3 +80,4 @@ def test_idle_time_sleeps_until_the_next_due_source_within_bounds() -> None:
     assert idle_time([state(NOW + timedelta(hours=3))], NOW) == IDLE_MAX
     gone = state(NOW + timedelta(seconds=5), status=SourceStatus.GONE)
     assert idle_time([gone], NOW) == IDLE_MAX
+    assert idle_time([state(None)], NOW) == timedelta(seconds=1)  # held by another worker

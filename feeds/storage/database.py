@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -37,13 +37,12 @@ from feeds.models import (
     Article,
     ArticleQuery,
     SourceHealth,
-    SourceStatus,
     StoreCounts,
     TopicTag,
 )
 from feeds.models import Source as SourceModel
-from feeds.storage import mesh, queries, rows, studies, topics
-from feeds.storage.engine import make_engine
+from feeds.storage import claims, mesh, queries, rows, studies, sync, topics, upsert
+from feeds.storage.engine import make_engine, shown_url
 from feeds.storage.mesh import MeshHit
 from feeds.storage.schema import articles, meta, sources
 from feeds.tagging.mesh import Descriptor
@@ -52,6 +51,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATE_LOCK = 0x66656564  # pg_advisory_xact_lock key for migrations ("feed")
 _CHUNK = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
 
 
@@ -79,7 +79,7 @@ class Storage:
         try:
             return cls(make_engine(url))
         except (SQLAlchemyError, OSError) as exc:
-            raise StorageError(f"cannot open {url}: {exc}") from exc
+            raise StorageError(f"cannot open {shown_url(url)}: {exc}") from exc
 
     def close(self) -> None:
         """Release every pooled connection."""
@@ -90,11 +90,23 @@ class Storage:
     @_translated
     def migrate(self) -> str | None:
         """Bring the schema to the newest revision; return that revision."""
+        head = self.head_revision()
+        if self.revision() == head:
+            return head  # the common case: every process start, nothing to do
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
+        with self.engine.connect() as connection:
+            # Several processes starting at once on a new database: one migrates, the
+            # others wait for its lock and then find the schema at head (Alembic re-reads
+            # the version under the lock). SQLite: a write transaction from the start
+            # (the driver would otherwise run DDL outside any transaction).
+            if connection.dialect.name == "postgresql":
+                connection.execute(select(func.pg_advisory_xact_lock(_MIGRATE_LOCK)))
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+            connection.commit()
         return self.revision()
 
     @_translated
@@ -118,48 +130,25 @@ class Storage:
         ``enabled``; sources no longer configured are kept (their articles stay) but disabled.
         A changed configured URL starts afresh: the old validators belong to the old URL."""
         with self.engine.begin() as connection:
-            existing = {
-                row.id: row
-                for row in connection.execute(select(sources.c.id, sources.c.config_url))
-            }
-            for source in configured:
-                row = existing.get(source.id)
-                if row is None:
-                    connection.execute(
-                        sources.insert().values(
-                            id=source.id,
-                            name=source.name,
-                            config_url=source.url,
-                            url=source.url,
-                            enabled=source.enabled,
-                            status=SourceStatus.NEW.value,
-                            error_count=0,
-                            created_at=now,
-                        )
-                    )
-                    continue
-                values: dict[str, Any] = {"name": source.name, "enabled": source.enabled}
-                if row.config_url != source.url:  # a new feed: forget the old one's state
-                    values |= {
-                        "config_url": source.url,
-                        "url": source.url,
-                        "status": SourceStatus.NEW.value,
-                        "etag": None,
-                        "last_modified": None,
-                        "next_check_at": None,
-                        "error_count": 0,
-                        "error_kind": None,
-                        "error_message": None,
-                        "failing_since": None,
-                    }
-                connection.execute(
-                    sources.update().where(sources.c.id == source.id).values(**values)
-                )
-            gone = set(existing) - {s.id for s in configured}
-            if gone:
-                connection.execute(
-                    sources.update().where(sources.c.id.in_(gone)).values(enabled=False)
-                )
+            sync.sync(connection, configured, now)
+
+    # --- claiming (workers) ---------------------------------------------------------------
+
+    @_translated
+    def claim_sources(
+        self, worker: str, now: datetime, lease: timedelta, limit: int = 1
+    ) -> tuple[SourceHealth, ...]:
+        """Lease up to ``limit`` due sources to ``worker`` until ``now + lease``; the
+        health of those it got (none: nothing is due, or others hold it all). Storing the
+        source's outcome (``record_update``) ends the lease. See ``feeds.storage.claims``."""
+        with self.engine.begin() as connection:
+            return claims.claim(connection, worker, now, lease, limit)
+
+    @_translated
+    def release_sources(self, worker: str, ids: Sequence[str]) -> None:
+        """End ``worker``'s leases on ``ids`` without recording a fetch."""
+        with self.engine.begin() as connection:
+            claims.release(connection, worker, list(ids))
 
     @_translated
     def source_health(self, ids: Sequence[str] | None = None) -> tuple[SourceHealth, ...]:
@@ -214,8 +203,8 @@ class Storage:
                 for a in batch
                 if a.id in known and known[a.id] != a.content_hash
             ]
-            if new:
-                connection.execute(articles.insert(), new)
+            if new:  # a worker whose lease ran out may race the next one: skip, not fail
+                connection.execute(upsert.insert_new(connection, articles), new)
             written = {row["id"] for row in new} | {row["id"] for row in changed}
             if changed:
                 # first_seen_at is never rewritten: an edit keeps the first sighting.
@@ -230,7 +219,7 @@ class Storage:
             connection.execute(
                 sources.update()
                 .where(sources.c.id == health.source_id)
-                .values(rows.health_row(health))
+                .values(rows.health_row(health) | {"leased_until": None, "leased_by": None})
             )
             _bump(connection, "sources_version")
             if written:

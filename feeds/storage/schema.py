@@ -77,6 +77,9 @@ sources = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("body_hash", String(64)),  # sha256 of the last body parsed successfully
     Column("refresh_minutes", Float),  # the feed's own <ttl> / sy:updatePeriod, if any
+    Column("leased_until", UTCDateTime),  # a worker's claim holds until then (storage.claims)
+    Column("leased_by", String(128)),  # which worker holds that claim
+    Index("ix_sources_next_check", "next_check_at"),
 )
 
 articles = Table(

@@ -1,0 +1,72 @@
+"""Row claiming: a worker takes due sources under a lease, so many workers share them.
+
+What it does: ``claim`` picks up to N sources that are due (the SQL twin of
+``feeds.schedule.is_due``: enabled, not gone, ``next_check_at`` unset or past) and not held
+by a live lease, and marks them ``leased_until = now + lease``, ``leased_by = worker`` — in
+ONE statement, ``UPDATE … WHERE id IN (SELECT … LIMIT N) RETURNING *``:
+
+- PostgreSQL: the sub-select says ``FOR UPDATE SKIP LOCKED``, so concurrent claims never
+  wait for each other and never take the same row; a row another claim updated meanwhile is
+  re-checked against the WHERE clause (READ COMMITTED), so a fresh lease is never taken.
+- SQLite: a data-changing statement takes the database's write lock before it reads
+  anything, so the statement is a short write transaction (BEGIN IMMEDIATE semantics); the
+  busy timeout (``engine``) makes other processes wait for it rather than fail.
+
+``Storage.record_update`` clears the lease when it stores the fetch's outcome (and a new
+``next_check_at``), so the source is no longer due. A worker that dies keeps its lease
+until ``leased_until``; then the source is due and unleased again and another worker takes
+it. ``now`` comes from the caller's clock (workers' clocks are assumed in step, as for
+every schedule decision).
+
+What it does not do: decide the next check (``feeds.schedule``) or fetch anything.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, and_, or_, select, true, update
+
+from feeds.models import SourceHealth, SourceStatus
+from feeds.storage import rows
+from feeds.storage.schema import sources
+
+
+def claim(
+    connection: Connection, worker: str, now: datetime, lease: timedelta, limit: int
+) -> tuple[SourceHealth, ...]:
+    """Lease up to ``limit`` due, unleased sources to ``worker``; their health, due first."""
+    candidates = (
+        select(sources.c.id)
+        .where(
+            sources.c.enabled == true(),
+            sources.c.status != SourceStatus.GONE.value,
+            or_(sources.c.next_check_at.is_(None), sources.c.next_check_at <= now),
+            or_(sources.c.leased_until.is_(None), sources.c.leased_until <= now),
+        )
+        .order_by(sources.c.next_check_at.asc().nulls_first(), sources.c.id)
+        .limit(limit)
+    )
+    if connection.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    statement = (
+        update(sources)
+        .where(sources.c.id.in_(candidates.scalar_subquery()))
+        .values(leased_until=now + lease, leased_by=worker)
+        .returning(*sources.c)
+    )
+    claimed = [rows.health(row) for row in connection.execute(statement).mappings()]
+    return tuple(sorted(claimed, key=_due_order))
+
+
+def release(connection: Connection, worker: str, ids: list[str]) -> None:
+    """Give back leases ``worker`` holds on ``ids`` (work it will not do after all)."""
+    connection.execute(
+        update(sources)
+        .where(and_(sources.c.id.in_(ids), sources.c.leased_by == worker))
+        .values(leased_until=None, leased_by=None)
+    )
+
+
+def _due_order(health: SourceHealth) -> tuple[bool, datetime | None, str]:
+    return (health.next_check_at is not None, health.next_check_at, health.source_id)
