@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
+import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
@@ -49,6 +50,12 @@ def entry(entry_id: str, summary: str, links: tuple[str, ...] = ()) -> ParsedEnt
 
 def normalized(entry_id: str, summary: str, links: tuple[str, ...] = ()) -> Article:
     return normalize_entry(entry(entry_id, summary, links), SOURCE, FEED, now=NOW, first_seen=NOW)
+
+
+@pytest.fixture
+def storage(backend_storage: Storage) -> Storage:
+    """Studies are part of the storage contract: these tests run on SQLite and PostgreSQL."""
+    return backend_storage
 
 
 def store(storage: Storage, *batch: Article) -> None:
