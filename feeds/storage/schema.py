@@ -77,6 +77,7 @@ sources = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("body_hash", String(64)),  # sha256 of the last body parsed successfully
     Column("refresh_minutes", Float),  # the feed's own <ttl> / sy:updatePeriod, if any
+    Column("paused", Boolean, nullable=False, default=False),  # disabled via the admin API
 )
 
 articles = Table(
