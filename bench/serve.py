@@ -50,14 +50,15 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-try:
-    from report import machine, revision, verdict  # run as a script: python bench/serve.py
-except ModuleNotFoundError:  # imported as bench.serve by uvicorn, for the baseline app
-    from bench.report import machine, revision, verdict
+# Run as a script (python bench/serve.py) or imported as bench.serve by uvicorn (the
+# baseline app): either way the repository root is on sys.path, so report is bench.report.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from bench.report import machine, revision, verdict
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config.yaml"
