@@ -78,10 +78,15 @@ def _configured(state: AppState, source_id: str) -> None:
 
 
 def _refresh(state: AppState, only: list[str], force: bool) -> Response:
-    if not state.refreshing.acquire(blocking=False):
+    if state.refreshing.locked():
         raise HTTPException(409, "admin: a refresh is already running; try again shortly")
 
     async def run() -> None:
+        # Taken here, not before answering: if the answer cannot be sent, this never runs,
+        # and a lock taken earlier would never be released.
+        if not state.refreshing.acquire(blocking=False):
+            log.info("admin refresh skipped: another one started meanwhile")
+            return
         try:
             summary = await update(state.settings, state.storage, only=only, force=force)
             log.info("admin refresh: %s", summary.to_json())
