@@ -203,3 +203,19 @@ def test_rate_limit_settings_are_validated(tmp_path: Path) -> None:
     assert "config.yaml:3" in message
     assert "per_minute" in message
     assert "bursts" in message
+
+
+def test_query_strings_a_page_ignores_do_not_cause_new_renders(
+    loaded: tuple[Settings, Storage],
+) -> None:
+    app = create_app(*loaded)
+    client = TestClient(app)
+    for path in ("/", "/topics/lupus", "/sources", "/opml"):
+        first = client.get(path)
+        for query in ("?utm_source=newsletter", "?x=1&x=2", "?" + "a" * 2000):
+            again = client.get(path + query)
+            assert again.status_code == 200
+            assert again.content == first.content
+    cache = app.state.feeds.cache
+    assert cache.misses == 4  # one render per page, whatever the query strings
+    assert len(cache) == 4

@@ -23,10 +23,14 @@ def state_of(request: Request) -> AppState:
     return state
 
 
-async def cached(request: Request, build: Builder) -> Response:
-    """Serve the request from the render cache, building the body on a miss."""
+async def cached(request: Request, build: Builder, *, takes_query: bool = True) -> Response:
+    """Serve the request from the render cache, building the body on a miss.
+
+    ``takes_query=False``: the body does not depend on the query string (a page reached with
+    ``?utm_source=…``), so one entry serves every query string; otherwise any client could
+    make us render anew, and fill the cache, just by varying an ignored parameter."""
     state = state_of(request)
-    key = cache_key(request.scope["path"], request.scope["query_string"])
+    key = cache_key(request.scope["path"], request.scope["query_string"] if takes_query else b"")
     # The version is re-read from the database at most once a second, by one request;
     # only that one pays a thread-pool hop.
     version, reread = state.version.cached()
