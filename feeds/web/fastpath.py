@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from feeds.web.cache import Answer
 from feeds.web.http import choose
 from feeds.web.respond import cache_key
 
@@ -56,39 +57,44 @@ class FastPath:
             and scope["method"] in ("GET", "HEAD")
         ):
             started = time.perf_counter()
-            state = self._state
-            version = state.version.fresh()
-            if version is not None:
-                accept = match = since = None
-                for name, value in scope["headers"]:
-                    # The first of repeated headers counts, as with Starlette's Headers.get.
-                    if name == b"accept-encoding":
-                        if accept is None:
-                            accept = value.decode("latin-1")
-                    elif name == b"if-none-match":
-                        if match is None:
-                            match = value.decode("latin-1")
-                    elif name == b"if-modified-since":
-                        if since is None:
-                            since = value.decode("latin-1")
-                    elif name == b"origin" and self._origin_matters:
-                        break
-                else:
-                    key = cache_key(scope["path"], scope["query_string"])
-                    entry = state.cache.get_hit(key, version)
-                    if entry is not None:
-                        state.metrics.cache_hits.inc()
-                        answer = choose(entry, accept, match, since)
-                        await send(
-                            {
-                                "type": "http.response.start",
-                                "status": answer.status,
-                                "headers": answer.headers,
-                            }
-                        )
-                        await send({"type": "http.response.body", "body": answer.body})
-                        state.metrics.observe(
-                            FEED_ROUTE, answer.status, time.perf_counter() - started
-                        )
-                        return
+            answer = self._answer(scope)
+            if answer is not None:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": answer.status,
+                        "headers": answer.headers,
+                    }
+                )
+                await send({"type": "http.response.body", "body": answer.body})
+                self._state.metrics.observe(
+                    FEED_ROUTE, answer.status, time.perf_counter() - started
+                )
+                return
         await self.app(scope, receive, send)
+
+    def _answer(self, scope: Scope) -> Answer | None:
+        """The prepared answer for a fresh cache hit, or None to let Starlette answer."""
+        state = self._state
+        version = state.version.fresh()
+        if version is None:
+            return None
+        accept = match = since = None
+        for name, value in scope["headers"]:
+            # The first of repeated headers counts, as with Starlette's Headers.get.
+            if name == b"accept-encoding":
+                if accept is None:
+                    accept = value.decode("latin-1")
+            elif name == b"if-none-match":
+                if match is None:
+                    match = value.decode("latin-1")
+            elif name == b"if-modified-since":
+                if since is None:
+                    since = value.decode("latin-1")
+            elif name == b"origin" and self._origin_matters:
+                return None
+        entry = state.cache.get_hit(cache_key(scope["path"], scope["query_string"]), version)
+        if entry is None:
+            return None
+        state.metrics.cache_hits.inc()
+        return choose(entry, accept, match, since)
