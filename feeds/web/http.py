@@ -89,6 +89,8 @@ def not_modified(
 ) -> bool:
     """Whether the client's validators show it has this body already."""
     if if_none_match is not None:
+        if if_none_match in (entry.etag, entry.gzip_etag):  # what a cache sends back: exact
+            return True
         if if_none_match.strip() == "*":
             return True
         tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
