@@ -4,6 +4,7 @@ restarts; without a configured token the routes do not exist."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from starlette.testclient import TestClient
 from feeds.config import Settings
 from feeds.storage import Storage
 from feeds.update import update
-from feeds.web.app import create_app
+from feeds.web.app import create_app, create_app_from_environment
 from tests.conftest import MakeSettings
 from tests.httpserver import FeedServer
 
@@ -141,3 +142,21 @@ def test_a_disabled_source_stays_disabled_across_config_syncs_and_restarts(
     server.requests.clear()
     asyncio.run(update(settings, storage, force=True))
     assert sorted(fetched(server)) == ["/feeds/atom10.xml", "/feeds/rss20.xml"]
+
+
+def test_the_server_factory_takes_the_token_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, storage: Storage
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database: sqlite:///{tmp_path / 'feeds.db'}\n", encoding="utf-8")
+    monkeypatch.setenv("FEEDS_CONFIG", str(config))
+    try:
+        for token, status in ((None, 404), ("", 404), (TOKEN, 202)):
+            if token is None:
+                monkeypatch.delenv("FEEDS_ADMIN_TOKEN", raising=False)
+            else:
+                monkeypatch.setenv("FEEDS_ADMIN_TOKEN", token)
+            client = TestClient(create_app_from_environment())
+            assert client.post("/admin/refresh", headers=AUTH).status_code == status, token
+    finally:
+        gc.unfreeze()  # the factory freezes what it built, for a server's lifetime
