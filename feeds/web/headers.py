@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,8 +134,3 @@ class HeaderMiddleware:
                 extra.append((b"vary", b"Origin"))
         if extra:
             message["headers"] = raw + extra  # a new list: cached answers' lists stay intact
-
-
-def origin_sensitive(policy: HeaderPolicy, headers: Sequence[tuple[bytes, bytes]]) -> bool:
-    """Whether a request's answer depends on its Origin header (explicit origins only)."""
-    return not policy.any_origin and any(name == b"origin" for name, _ in headers)
