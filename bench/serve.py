@@ -44,20 +44,21 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-try:
-    from report import machine, revision, verdict  # run as a script: python bench/serve.py
-except ModuleNotFoundError:  # imported as bench.serve by uvicorn, for the baseline app
-    from bench.report import machine, revision, verdict
+# Run as a script (python bench/serve.py) or imported as bench.serve by uvicorn (the
+# baseline app): either way the repository root is on sys.path, so report is bench.report.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from bench.report import machine, revision, verdict
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config.yaml"
@@ -236,6 +237,18 @@ class Answer:
     body: bytes
 
 
+def cpu_seconds(process: subprocess.Popen[bytes] | None) -> float:
+    """User + system CPU seconds a process has used so far (Linux ``/proc``; else 0)."""
+    if process is None:
+        return 0.0
+    try:
+        stat = Path(f"/proc/{process.pid}/stat").read_text(encoding="ascii")
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state is fields[0]
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def fetch(port: int, path: str, headers: Mapping[str, str] | None = None) -> Answer:
     """One GET on a fresh connection; the raw body (not decompressed)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -285,10 +298,17 @@ class Run:
     p99_ms: float
     max_ms: float
     errors: dict[str, int]
+    cpu_seconds: float = 0.0  # the server process's user + system CPU time during the run
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def cpu_us(self) -> float:
+        """Server CPU time per request, in µs: what the app costs, less disturbed than
+        requests/s by other jobs on a shared machine (it still counts cache misses)."""
+        return self.cpu_seconds / self.requests * 1e6 if self.requests else 0.0
 
     @property
     def bytes_per_request(self) -> float:
@@ -502,7 +522,8 @@ def show_run(run: Run) -> str:
     errors = ", ".join(f"{k} {v}" for k, v in run.errors.items()) or "no errors"
     return (
         f"{run.rps:8,.0f} req/s  p50 {run.p50_ms:6.2f} ms  p99 {run.p99_ms:6.2f} ms  "
-        f"max {run.max_ms:7.2f} ms  {run.bytes_per_request:7,.0f} B/req  {errors}"
+        f"max {run.max_ms:7.2f} ms  {run.bytes_per_request:7,.0f} B/req  "
+        f"CPU {run.cpu_us:5.1f} µs/req  {errors}"
     )
 
 
@@ -690,9 +711,11 @@ def run_scenario(
         for number in range(1, timing.runs + 1):
             for name, server in servers:
                 before = cache_counts(server.port) if server is real else None
+                cpu_before = cpu_seconds(server.process)
                 run = load.run(
                     f"{server.base}{scenario.path}", timing.seconds, scenario.headers, scenario.bust
                 )
+                run = replace(run, cpu_seconds=cpu_seconds(server.process) - cpu_before)
                 runs[name].append(run)
                 after = cache_counts(server.port) if server is real else None
                 line = f"   run {number} {name:8} {show_run(run)}"
@@ -750,6 +773,15 @@ def report(results: Sequence[Result]) -> None:
                 f"| {r.scenario.title}: feeds ÷ baseline req/s (information) | {r.ratio:.3f}× "
                 "| – | – |"
             )
+
+    # Information: server CPU per request, the lowest of the runs (the least disturbed).
+    print("\n| scenario | feeds CPU µs/req | baseline CPU µs/req | baseline ÷ feeds |")
+    print("| --- | ---: | ---: | ---: |")
+    for r in results:
+        real_cpu = min((run.cpu_us for run in r.real if run.cpu_us), default=0.0)
+        base_cpu = min((run.cpu_us for run in r.baseline if run.cpu_us), default=0.0)
+        shown = f"{base_cpu / real_cpu:.2f}×" if real_cpu and base_cpu else "–"
+        print(f"| {r.scenario.title} | {real_cpu:.1f} | {base_cpu:.1f} | {shown} |")
 
 
 if __name__ == "__main__":

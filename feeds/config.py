@@ -130,6 +130,15 @@ class FetchSettings(_Frozen):
         return self
 
 
+class RateLimitSettings(_Frozen):
+    """``web.rate_limit:`` — a token bucket per client address on ``/api/`` (429 when empty)."""
+
+    enabled: bool = True
+    per_minute: float = Field(120.0, gt=0, le=1_000_000)  # sustained requests per client
+    burst: int = Field(30, ge=1, le=100_000)  # requests a client may make at once
+    loopback: bool = False  # also limit clients on 127.0.0.0/8 and ::1 (local tools, tests)
+
+
 class WebSettings(_Frozen):
     """``web:`` — how feeds and pages are served."""
 
@@ -137,6 +146,8 @@ class WebSettings(_Frozen):
     cors_origins: tuple[str, ...] = ("*",)  # origins allowed to read feeds and the API
     cache_mb: int = Field(64, ge=1, le=4096)  # memory for rendered bodies (plain + gzip)
     page_size: int = Field(50, ge=1, le=200)  # items per feed when no limit= is given
+    max_query_length: int = Field(2048, ge=256, le=65536)  # bytes of query string, else 414
+    rate_limit: RateLimitSettings = RateLimitSettings()
 
 
 class SourceSettings(_Frozen):

@@ -92,7 +92,7 @@ def select_sources(
         if state is None:
             return source.enabled
         if force:
-            return source.enabled and not state.gone
+            return state.enabled and not state.gone  # state: config and operator agree
         return schedule.is_due(state, now)
 
     return tuple(s for s in configured if wanted(s))

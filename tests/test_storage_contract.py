@@ -30,6 +30,7 @@ from feeds.tagging.vocabulary import mesh_rows
 from feeds.update import update
 from feeds.web.app import create_app
 from tests.httpserver import DATA
+from tests.legacy import insert_source_0006
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -85,8 +86,8 @@ def test_every_migration_runs_and_an_older_database_keeps_its_rows(backend_url: 
         with store.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "0006")
-        store.sync_sources([source("a")], NOW)  # touches only columns 0006 has
         with store.engine.begin() as connection:
+            insert_source_0006(connection, "a", NOW)
             kept = story("1", "Kept through the upgrade")
             connection.execute(articles.insert(), [article_row(kept, NOW)])
         assert store.migrate() == Storage.head_revision()
@@ -212,6 +213,14 @@ def test_a_claim_leases_due_sources_once(storage: Storage) -> None:
     assert [h.source_id for h in first] == ["a", "b"]
     assert [h.source_id for h in second] == ["c"]
     assert third == ()
+
+
+def test_a_source_an_operator_paused_is_never_claimed(storage: Storage) -> None:
+    storage.sync_sources([source(s) for s in "ab"], NOW)
+    assert storage.set_paused("a", True)
+    assert [h.source_id for h in storage.claim_sources("w1", NOW, LEASE)] == ["b"]
+    assert storage.set_paused("a", False)
+    assert [h.source_id for h in storage.claim_sources("w2", NOW, LEASE)] == ["a"]
 
 
 def test_recording_the_outcome_ends_the_lease_and_sets_the_next_check(storage: Storage) -> None:

@@ -20,6 +20,7 @@ from feeds.normalize import article_id, content_hash, normalize_entry
 from feeds.render.registry import render
 from feeds.storage import Storage
 from feeds.storage.database import MIGRATIONS
+from tests.legacy import insert_source_0006
 from tests.render_fixtures import FULL_ITEM, sample_view
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -130,9 +131,9 @@ def test_migration_0007_fills_studies_from_stored_text_and_dois(tmp_path: Path) 
     with storage.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0006")
-    storage.sync_sources([SOURCE], NOW)
     stored_dois = ["10.1056/nejmoa2021436", "10.1101/2020.04.14.20062463v1"]
     with storage.engine.begin() as connection:
+        insert_source_0006(connection, "s", NOW)
         connection.execute(
             text(
                 "INSERT INTO articles (id, source_id, entry_id, url, title, summary,"

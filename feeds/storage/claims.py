@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, or_, select, true, update
+from sqlalchemy import Connection, and_, false, or_, select, true, update
 
 from feeds.models import SourceHealth, SourceStatus
 from feeds.storage import rows
@@ -40,6 +40,7 @@ def claim(
         select(sources.c.id)
         .where(
             sources.c.enabled == true(),
+            sources.c.paused == false(),  # disabled by an operator (admin API)
             sources.c.status != SourceStatus.GONE.value,
             or_(sources.c.next_check_at.is_(None), sources.c.next_check_at <= now),
             or_(sources.c.leased_until.is_(None), sources.c.leased_until <= now),

@@ -151,6 +151,17 @@ class Storage:
             claims.release(connection, worker, list(ids))
 
     @_translated
+    def set_paused(self, source_id: str, paused: bool) -> bool:
+        """Disable (``paused``) or re-enable a source for operators, apart from the config's
+        ``enabled`` so that ``sync_sources`` keeps it; False when there is no such source."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                sources.update().where(sources.c.id == source_id).values(paused=paused)
+            )
+            _bump(connection, "sources_version")
+        return result.rowcount > 0
+
+    @_translated
     def source_health(self, ids: Sequence[str] | None = None) -> tuple[SourceHealth, ...]:
         """Every source's health (or the named ones), ordered by id."""
         query = select(sources).order_by(sources.c.id)

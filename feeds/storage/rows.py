@@ -77,7 +77,7 @@ def health(row: RowMapping) -> SourceHealth:
         source_id=row["id"],
         name=row["name"],
         url=row["url"],
-        enabled=row["enabled"],
+        enabled=row["enabled"] and not row["paused"],  # paused: disabled by an operator
         status=SourceStatus(row["status"]),
         etag=row["etag"],
         last_modified=row["last_modified"],

@@ -79,6 +79,7 @@ sources = Table(
     Column("refresh_minutes", Float),  # the feed's own <ttl> / sy:updatePeriod, if any
     Column("leased_until", UTCDateTime),  # a worker's claim holds until then (storage.claims)
     Column("leased_by", String(128)),  # which worker holds that claim
+    Column("paused", Boolean, nullable=False, default=False),  # disabled via the admin API
     Index("ix_sources_next_check", "next_check_at"),
 )
 

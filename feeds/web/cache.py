@@ -1,7 +1,9 @@
 """The render cache: bodies rendered once per (request, data version), served from memory.
 
 An entry holds the identity body, its gzip form (compressed once, when stored: compressing
-per request costs far more than serving), a strong ETag for each, and Last-Modified. Entries
+per request costs far more than serving), a strong ETag for each, and Last-Modified; once
+``feeds.web.http.prepare`` has run, also the four complete answers it can give (identity or
+gzip, 200 or 304) as raw ASGI headers, so a hit builds no headers at all. Entries
 are keyed by a request key (path + normalized query) and remember the data version they
 were rendered at; a lookup with a newer version is a miss, so a write is visible at once.
 The cache is an LRU bounded by the bytes it holds.
@@ -19,11 +21,21 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
 
 GZIP_MIN_BYTES = 512  # below this, gzip framing costs more than it saves
+RawHeaders = list[tuple[bytes, bytes]]  # ASGI "http.response.start" headers
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One complete HTTP answer, as sent over ASGI (uvicorn adds Date and Server)."""
+
+    status: int  # 200 or 304
+    headers: RawHeaders  # lower-case names, Content-Length included; never mutate
+    body: bytes  # b"" for a 304
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +48,8 @@ class CachedBody:
     etag: str  # strong ETag of the identity body, quoted
     last_modified: str  # HTTP-date (RFC 9110 §5.6.7)
     version: tuple[int, int]  # data versions it was rendered at
+    # (identity 200, gzip 200, identity 304, gzip 304), filled by ``http.prepare``
+    answers: tuple[Answer, ...] = field(default=(), compare=False)
 
     @property
     def size(self) -> int:
@@ -80,6 +94,16 @@ class RenderCache:
             entry = self._entries.get(key)
             if entry is None or entry.version != version:
                 self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry
+
+    def get_hit(self, key: str, version: tuple[int, int]) -> CachedBody | None:
+        """Like ``get``, but a miss is not counted (the caller falls back to ``get``)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.version != version:
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
@@ -132,6 +156,14 @@ class DataVersion:
                 return self._value, False
             self._refreshing = True
             return self._value, True
+
+    def fresh(self) -> tuple[int, int] | None:
+        """The last value read if it is still fresh, else None; never claims the re-read
+        (the fast path uses it and leaves the re-read to the Starlette path)."""
+        value = self._value
+        if value is None or time.monotonic() - self._read_at >= self._ttl:
+            return None
+        return value
 
     def current(self) -> tuple[int, int]:
         """Read the versions from the database now."""

@@ -13,7 +13,7 @@ from feeds.errors import StorageError
 from feeds.web.params import BadRequest
 
 log = logging.getLogger("feeds.web")
-MACHINE_PREFIXES = ("/feeds/", "/api/", "/sources.json", "/studies/")
+MACHINE_PREFIXES = ("/feeds/", "/api/", "/sources.json", "/studies/", "/admin/")
 
 
 def error_response(request: Request, status: int, message: str) -> Response:
@@ -24,7 +24,10 @@ def error_response(request: Request, status: int, message: str) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return error_response(request, exc.status_code, str(exc.detail))
+    response = error_response(request, exc.status_code, str(exc.detail))
+    if exc.headers:  # Allow on a 405, WWW-Authenticate on a 401
+        response.headers.update(exc.headers)
+    return response
 
 
 async def _bad_request(request: Request, exc: Exception) -> Response:

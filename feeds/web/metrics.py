@@ -47,6 +47,17 @@ class Metrics:
         # Bound once: a labels() lookup per request is a measurable share of a cache hit.
         self.cache_hits = cache.labels("hit")
         self.cache_misses = cache.labels("miss")
+        # (route template, status) -> its two series; bounded by routes × statuses.
+        self._series: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
+
+    def observe(self, route: str, status: int, seconds: float) -> None:
+        """Count one request and its latency (the labelled series are looked up once)."""
+        series = self._series.get((route, status))
+        if series is None:
+            series = (self.requests.labels(route, str(status)), self.latency.labels(route))
+            self._series[(route, status)] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def watch(self, storage: Storage) -> None:
         """Also report what the database knows (see ``StorageCollector``)."""
@@ -126,9 +137,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, sending)
         finally:
-            route = _route_name(scope)
-            self.metrics.requests.labels(route, str(status)).inc()
-            self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+            self.metrics.observe(_route_name(scope), status, time.perf_counter() - started)
 
 
 def _route_name(scope: Scope) -> str:

@@ -40,7 +40,7 @@ async def index(request: Request) -> Response:
         total = state.storage.count_articles()
         return _page(state, "index.html", version, counts=counts, latest=latest, total=total)
 
-    return await cached(request, build)
+    return await cached(request, build, takes_query=False)
 
 
 async def topic_page(request: Request) -> Response:
@@ -56,7 +56,7 @@ async def topic_page(request: Request) -> Response:
         )
         return _page(state, "topic.html", version, topic=topic, articles=articles)
 
-    return await cached(request, build)
+    return await cached(request, build, takes_query=False)
 
 
 async def sources_page(request: Request) -> Response:
@@ -64,4 +64,4 @@ async def sources_page(request: Request) -> Response:
         health = state.storage.source_health()
         return _page(state, "sources.html", version, sources=health)
 
-    return await cached(request, build)
+    return await cached(request, build, takes_query=False)

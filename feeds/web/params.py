@@ -118,11 +118,11 @@ def _cursor(value: str | None) -> tuple[datetime, str] | None:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
         stamp, article_id = raw.split("|", 1)
         published = datetime.fromisoformat(stamp)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        if published.tzinfo is None or not article_id:
+            raise ValueError("naive")
+        return published.astimezone(UTC), article_id
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise BadRequest("cursor: not a cursor from a previous page") from None
-    if published.tzinfo is None or not article_id:
-        raise BadRequest("cursor: not a cursor from a previous page")
-    return published.astimezone(UTC), article_id
 
 
 def _study(raw: str | None) -> tuple[str, ...]:
@@ -161,9 +161,11 @@ def _instant(values: dict[str, str], key: str, *, end_of_day: bool) -> datetime 
             start = datetime.combine(day, time(), UTC)
             return start + timedelta(days=1) if end_of_day else start
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
-    except (ValueError, OverflowError):
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except ValueError:
         raise BadRequest(f"{key}: not an ISO 8601 date or date-time ({_show(raw)})") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # in UTC (or the day after) it falls outside the years 1-9999
+        raise BadRequest(f"{key}: outside the years 1 to 9999 in UTC ({_show(raw)})") from None
 
 
 def _number(values: dict[str, str], key: str) -> float | None:

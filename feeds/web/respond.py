@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from feeds.web.cache import CachedBody
-from feeds.web.http import cached_response
+from feeds.web.http import cached_response, prepare
 
 if TYPE_CHECKING:
     from feeds.web.app import AppState
@@ -23,11 +23,14 @@ def state_of(request: Request) -> AppState:
     return state
 
 
-async def cached(request: Request, build: Builder) -> Response:
-    """Serve the request from the render cache, building the body on a miss."""
+async def cached(request: Request, build: Builder, *, takes_query: bool = True) -> Response:
+    """Serve the request from the render cache, building the body on a miss.
+
+    ``takes_query=False``: the body does not depend on the query string (a page reached with
+    ``?utm_source=…``), so one entry serves every query string; otherwise any client could
+    make us render anew, and fill the cache, just by varying an ignored parameter."""
     state = state_of(request)
-    # From the raw scope: building request.url costs more than the whole cache lookup.
-    key = f"{request.scope['path']}?{request.scope['query_string'].decode('latin-1')}"
+    key = cache_key(request.scope["path"], request.scope["query_string"] if takes_query else b"")
     # The version is re-read from the database at most once a second, by one request;
     # only that one pays a thread-pool hop.
     version, reread = state.version.cached()
@@ -36,9 +39,22 @@ async def cached(request: Request, build: Builder) -> Response:
     entry = state.cache.get(key, version)
     (state.metrics.cache_hits if entry else state.metrics.cache_misses).inc()
     if entry is None:
-        entry = await run_in_threadpool(build, state, version)
+        built = await run_in_threadpool(build, state, version)
+        policy = state.header_policy
+        entry = prepare(
+            built,
+            int(state.settings.web.max_age.total_seconds()),
+            policy.vary(),
+            policy.for_response(request.scope["path"], built.media_type),
+        )
         state.cache.put(key, entry)
-    return cached_response(request, entry, int(state.settings.web.max_age.total_seconds()))
+    return cached_response(request, entry)
+
+
+def cache_key(path: str, query_string: bytes) -> str:
+    """The render cache's key: from the raw scope, as building ``request.url`` costs more
+    than the whole cache lookup. The fast path (``feeds.web.fastpath``) uses it too."""
+    return f"{path}?{query_string.decode('latin-1')}"
 
 
 def self_url(request: Request, state: AppState) -> str:

@@ -103,7 +103,7 @@ async def opml(request: Request) -> Response:
         rendered = render_opml(f"{state.settings.site.title}: topic feeds", outlines)
         return make_entry(rendered.body, rendered.media_type, datetime.now(UTC), version)
 
-    return await cached(request, build)
+    return await cached(request, build, takes_query=False)
 
 
 def split_digest(items: list[tuple[str, str]]) -> tuple[str | None, list[tuple[str, str]]]:
