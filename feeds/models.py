@@ -34,6 +34,7 @@ class Source:
     interval: timedelta  # how long to wait between two successful checks
     topics: tuple[str, ...] = ()  # topic slugs every article of this source gets
     enabled: bool = True  # disabled sources are kept but never fetched
+    allow_private: bool = False  # may connect to loopback/private/link-local addresses
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,13 @@ Bozo policy (feedparser flags a feed "bozo" when it had to bend the rules):
 
 Entries: the id is the guid / atom:id, else the link, else a hash of title + link. An entry
 with no title, link or text, or one whose fields cannot be read, is skipped with a warning;
-when every entry is skipped the feed is a ``parse`` failure.
+when every entry is skipped the feed is a ``parse`` failure. At most ``max_items`` entries
+are kept (``fetch.max_items``): the newest, in feed order.
+
+Hostile documents (``feeds.xmlguard``): a DTD declaring external, parameter, nested or long
+entities is a ``parse`` failure before feedparser runs; references to characters XML
+forbids become U+FFFD; and any exception feedparser raises on a body is a ``parse`` failure
+of that source, never the end of a run.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import calendar
 import hashlib
 import html
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -34,6 +40,9 @@ import feedparser
 
 from feeds.errors import ErrorKind
 from feeds.models import Enclosure, Failed, Fetched, ParsedEntry, ParsedFeed, ParseResult
+from feeds.xmlguard import entity_problem, neutralize_char_refs
+
+MAX_ITEMS = 1000  # entries kept from one document, the newest (fetch.max_items)
 
 _SURVIVABLE = (
     feedparser.CharacterEncodingOverride,
@@ -43,16 +52,24 @@ _SURVIVABLE = (
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 
 
-def parse_feed(fetched: Fetched) -> ParseResult:
+def parse_feed(fetched: Fetched, *, max_items: int = MAX_ITEMS) -> ParseResult:
     """Parse ``fetched.body`` into a ``ParsedFeed``, or say why it is not one."""
     if not fetched.body.strip():
         return Failed(ErrorKind.EMPTY, "parse: the body is empty")
+    if problem := entity_problem(fetched.body):
+        return Failed(ErrorKind.PARSE, f"parse: {problem}")
     headers = {"content-location": fetched.url}
     if fetched.content_type:
         headers["content-type"] = fetched.content_type
-    result = feedparser.parse(
-        fetched.body, response_headers=headers, sanitize_html=False, resolve_relative_uris=True
-    )
+    try:
+        result = feedparser.parse(
+            neutralize_char_refs(fetched.body),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=True,
+        )
+    except Exception as exc:  # a crash on one hostile body must fail that source only
+        return Failed(ErrorKind.PARSE, f"parse: the parser failed ({_describe(exc)})")
     version: str = result.get("version") or ""
     raw_entries: list[Any] = result.get("entries") or []
     problem = result.get("bozo_exception") if result.get("bozo") else None
@@ -78,6 +95,9 @@ def parse_feed(fetched: Fetched) -> ParseResult:
         entries.append(entry)
     if raw_entries and not entries:
         return Failed(ErrorKind.PARSE, f"parse: none of {len(raw_entries)} entries is readable")
+    if len(entries) > max_items:
+        warnings.append(f"parse: {len(entries)} entries, kept the {max_items} newest")
+        entries = newest(entries, max_items)
 
     feed: Mapping[str, Any] = result.get("feed") or {}
     return ParsedFeed(
@@ -90,6 +110,22 @@ def parse_feed(fetched: Fetched) -> ParseResult:
         update_minutes=_update_minutes(feed.get("sy_updateperiod"), feed.get("sy_updatefrequency")),
         warnings=tuple(warnings),
     )
+
+
+def newest(entries: Sequence[ParsedEntry], limit: int) -> list[ParsedEntry]:
+    """The ``limit`` newest entries (published, else updated), in their feed order. Pure.
+
+    Undated entries rank after dated ones, and entries of the same date by position, since
+    feeds list their newest entries first by convention.
+    """
+
+    def rank(position: int) -> tuple[bool, float, int]:
+        entry = entries[position]
+        moment = entry.published or entry.updated
+        return (moment is None, -moment.timestamp() if moment else 0.0, position)
+
+    kept = sorted(sorted(range(len(entries)), key=rank)[:limit])
+    return [entries[position] for position in kept]
 
 
 def _entry(raw: dict[str, Any], feed_url: str) -> ParsedEntry | None:
