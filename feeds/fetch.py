@@ -34,7 +34,7 @@ import httpx
 
 from feeds.errors import ErrorKind
 from feeds.models import CacheHints, Failed, Fetched, FetchResult, NotModified, Validators
-from feeds.netguard import BlockedAddress, GuardedBackend
+from feeds.netguard import BlockedAddress, GuardedBackend, Policy, blocked_reason
 
 NO_VALIDATORS = Validators()
 # What a web server would send for a local file, so the parser treats both alike.
@@ -64,7 +64,10 @@ class Fetcher:
         max_bytes: int = 10_000_000,
         concurrency: int = 8,
         max_redirects: int = 5,
+        address_policy: Policy = blocked_reason,
     ) -> None:
+        """``address_policy`` says which addresses are off limits to sources that do not
+        allow private ones (tests stand a loopback server in for the public internet)."""
         self._max_bytes = max_bytes
         self._deadline = deadline
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -75,7 +78,7 @@ class Fetcher:
                 timeout=httpx.Timeout(timeout),
                 # An explicit transport also means no proxy from the environment: behind a
                 # proxy the guard would check the proxy's address, not the feed's.
-                transport=_Transport(limits, guarded=guarded),
+                transport=_Transport(limits, address_policy if guarded else None),
                 follow_redirects=True,
                 max_redirects=max_redirects,
             )
@@ -189,11 +192,11 @@ class Fetcher:
 
 
 class _Transport(httpx.AsyncHTTPTransport):
-    """httpx's transport, with the connect-time address guard when ``guarded``."""
+    """httpx's transport, with the connect-time address guard when given a policy."""
 
-    def __init__(self, limits: httpx.Limits, *, guarded: bool) -> None:
+    def __init__(self, limits: httpx.Limits, policy: Policy | None) -> None:
         super().__init__(limits=limits)
-        if guarded:
+        if policy is not None:
             # httpx offers no public way to give its transport an httpcore network backend,
             # so the pool is rebuilt with httpx's own settings plus the guard. The blocked-
             # address tests fail loudly should a new httpx stop using ``_pool``.
@@ -202,7 +205,7 @@ class _Transport(httpx.AsyncHTTPTransport):
                 max_connections=limits.max_connections,
                 max_keepalive_connections=limits.max_keepalive_connections,
                 keepalive_expiry=limits.keepalive_expiry,
-                network_backend=GuardedBackend(),
+                network_backend=GuardedBackend(policy=policy),
             )
 
 

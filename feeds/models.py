@@ -191,6 +191,7 @@ class ParsedEntry:
     authors: tuple[str, ...]  # author names (or e-mails when no name is given)
     categories: tuple[str, ...]  # the feed's own category terms
     enclosures: tuple[Enclosure, ...]  # attached media
+    html_base: str | None = None  # base URI (xml:base, else the feed URL) of the HTML fields
 
 
 @dataclass(frozen=True, slots=True)

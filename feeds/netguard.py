@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import anyio
 import httpcore
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Policy = Callable[[IPAddress], str | None]  # why an address is off limits, or None
 # RFC 6052 §2.1: the well-known NAT64 prefix; the IPv4 address is the last 32 bits.
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
@@ -64,13 +65,15 @@ def blocked_reason(address: IPAddress) -> str | None:
     return None
 
 
-def check_addresses(host: str, addresses: Iterable[IPAddress]) -> None:
+def check_addresses(
+    host: str, addresses: Iterable[IPAddress], policy: Policy = blocked_reason
+) -> None:
     """Raise ``BlockedAddress`` when any of the addresses ``host`` resolved to is blocked.
 
     Every address, not just the first: the connection may fall back to any of them.
     """
     for address in addresses:
-        reason = blocked_reason(address)
+        reason = policy(address)
         if reason is not None:
             shown = host if host == str(address) else f"{host} ({address})"
             raise BlockedAddress(
@@ -82,8 +85,11 @@ def check_addresses(host: str, addresses: Iterable[IPAddress]) -> None:
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     """An httpcore network backend that connects only to public addresses."""
 
-    def __init__(self, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+    def __init__(
+        self, inner: httpcore.AsyncNetworkBackend | None = None, policy: Policy = blocked_reason
+    ) -> None:
         self._inner = inner or httpcore.AnyIOBackend()
+        self._policy = policy
 
     async def connect_tcp(
         self,
@@ -94,7 +100,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         addresses = await _resolve(host, port, timeout)
-        check_addresses(host, addresses)
+        check_addresses(host, addresses, self._policy)
         failure: httpcore.ConnectError | None = None
         for address in addresses:  # in the resolver's order, as a plain connect would try
             try:

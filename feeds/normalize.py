@@ -83,6 +83,9 @@ _SPACE = re.compile(r"\s+")
 # Characters outside XML 1.0's Char production (§2.2): C0 controls but tab/LF/CR,
 # surrogates (lone ones reach Python strings from broken encodings), U+FFFE and U+FFFF.
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_URL_NOISE = re.compile("[\t\n\r]")
+_URL_LEADING = "".join(map(chr, range(0x21))) + "\ufffd"  # C0 controls, space (and a lost one)
+_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]{0,126}/[A-Za-z0-9][\w.+-]{0,126}")
 _TAG_LIKE = re.compile(r"<[A-Za-z!/?][^<>]*>")
 _BLOCK_TAG = re.compile(
@@ -99,7 +102,7 @@ def normalize_entry(
     ``updated`` may legitimately be later than the first sighting (an edit), so it is only
     capped at ``now``.
     """
-    base = entry.link or feed.url
+    base = entry.html_base or entry.link or feed.url
     url = canonical_url(entry.link, feed.url) if entry.link else None
     text = plain_text(entry.summary_html) or plain_text(entry.content_html)
     summary = truncate(text, SUMMARY_MAX)
@@ -218,6 +221,8 @@ def sanitize_html(fragment: str, base: str | None) -> str:
 
     def absolutize(_tag: str, attribute: str, value: str) -> str | None:
         if attribute in URL_ATTRIBUTES:
+            if _hidden_scheme(value):
+                return None  # dropped, not joined to the base as if it were a path
             return urljoin(base or "", value.strip())
         return value
 
@@ -230,6 +235,18 @@ def sanitize_html(fragment: str, base: str | None) -> str:
         attribute_filter=absolutize,
         strip_comments=True,
     ).strip()
+
+
+def _hidden_scheme(value: str) -> bool:
+    """Whether a URL reads as a non-web scheme the way a browser parses it.
+
+    The WHATWG URL parser strips leading C0 controls and spaces and removes tabs and
+    newlines anywhere, so " \x0e jav\tascript:" is "javascript:". nh3 checks the scheme of
+    the value as written; this catches what only a browser's reading reveals.
+    """
+    squeezed = _URL_NOISE.sub("", value).lstrip(_URL_LEADING)
+    scheme = _URL_SCHEME.match(squeezed)
+    return scheme is not None and scheme.group(1).lower() not in URL_SCHEMES
 
 
 def plain_text(fragment: str) -> str:

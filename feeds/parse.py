@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
@@ -66,7 +66,10 @@ def parse_feed(fetched: Fetched, *, max_items: int = MAX_ITEMS) -> ParseResult:
             neutralize_char_refs(fetched.body),
             response_headers=headers,
             sanitize_html=False,
-            resolve_relative_uris=True,
+            # Off: feedparser's resolver joins an unparseable "jav&#x09;ascript:" URL to the
+            # base as if it were a path; normalize resolves against html_base with nh3,
+            # after its own scheme check, so such a URL is dropped instead.
+            resolve_relative_uris=False,
         )
     except Exception as exc:  # a crash on one hostile body must fail that source only
         return Failed(ErrorKind.PARSE, f"parse: the parser failed ({_describe(exc)})")
@@ -82,6 +85,11 @@ def parse_feed(fetched: Fetched, *, max_items: int = MAX_ITEMS) -> ParseResult:
     warnings: list[str] = []
     if problem is not None:
         warnings.append(f"parse: {_describe(problem)}")
+    if len(raw_entries) > max_items:
+        # Cut before converting: feedparser has read them all, but the rest of the pipeline
+        # (normalize, tag, store) works only on the ones kept.
+        warnings.append(f"parse: {len(raw_entries)} entries, kept the {max_items} newest")
+        raw_entries = newest(raw_entries, max_items)
     entries: list[ParsedEntry] = []
     for position, raw in enumerate(raw_entries, 1):
         try:
@@ -95,9 +103,6 @@ def parse_feed(fetched: Fetched, *, max_items: int = MAX_ITEMS) -> ParseResult:
         entries.append(entry)
     if raw_entries and not entries:
         return Failed(ErrorKind.PARSE, f"parse: none of {len(raw_entries)} entries is readable")
-    if len(entries) > max_items:
-        warnings.append(f"parse: {len(entries)} entries, kept the {max_items} newest")
-        entries = newest(entries, max_items)
 
     feed: Mapping[str, Any] = result.get("feed") or {}
     return ParsedFeed(
@@ -112,28 +117,34 @@ def parse_feed(fetched: Fetched, *, max_items: int = MAX_ITEMS) -> ParseResult:
     )
 
 
-def newest(entries: Sequence[ParsedEntry], limit: int) -> list[ParsedEntry]:
-    """The ``limit`` newest entries (published, else updated), in their feed order. Pure.
+def newest(raw_entries: Sequence[dict[str, Any]], limit: int) -> list[Any]:
+    """The ``limit`` newest of feedparser's entries (published, else updated), in feed order.
 
     Undated entries rank after dated ones, and entries of the same date by position, since
-    feeds list their newest entries first by convention.
+    feeds list their newest entries first by convention. Pure.
     """
 
     def rank(position: int) -> tuple[bool, float, int]:
-        entry = entries[position]
-        moment = entry.published or entry.updated
+        raw = raw_entries[position]
+        # dict.get, not FeedParserDict.get: see _entry (feedparser issue 310).
+        parsed = dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed")
+        moment = _date(parsed)
         return (moment is None, -moment.timestamp() if moment else 0.0, position)
 
-    kept = sorted(sorted(range(len(entries)), key=rank)[:limit])
-    return [entries[position] for position in kept]
+    kept = sorted(sorted(range(len(raw_entries)), key=rank)[:limit])
+    return [raw_entries[position] for position in kept]
 
 
 def _entry(raw: dict[str, Any], feed_url: str) -> ParsedEntry | None:
     title = _html(raw.get("title_detail"), raw.get("title"))
     link = _absolute(raw.get("link"), feed_url)
     summary = _html(raw.get("summary_detail"), raw.get("summary"))
-    contents = raw.get("content") or []
-    content = next((_html(c, c.get("value")) for c in contents if c.get("value")), "")
+    contents = [c for c in raw.get("content") or [] if c.get("value")]
+    content = _html(contents[0], contents[0].get("value")) if contents else ""
+    # The base URI in effect for the HTML that normalize keeps (content, else summary):
+    # xml:base, else the document's URL (RFC 3986 §5.1, XML Base).
+    detail = contents[0] if contents else raw.get("summary_detail") or {}
+    html_base = str(detail.get("base") or "") or None
     if not (title.strip() or link or summary.strip() or content.strip()):
         return None
     entry_id = str(raw.get("id") or "").strip() or link or _hash_id(title, link)
@@ -159,6 +170,7 @@ def _entry(raw: dict[str, Any], feed_url: str) -> ParsedEntry | None:
             if tag.get("term") or tag.get("label")
         ),
         enclosures=tuple(_enclosures(raw.get("enclosures") or [], feed_url)),
+        html_base=html_base,
     )
 
 
@@ -241,7 +253,12 @@ def _not_a_feed(fetched: Fetched) -> Failed:
     is_html = "<html" in head[:2000].lower() or "html" in (fetched.content_type or "")
     if is_html:
         finder.feed(head)
-        links = [urljoin(fetched.url, href) for href in finder.links]
+        # Only web links: the message is shown on pages and in the failing-sources feed.
+        links = [
+            link
+            for href in finder.links
+            if urlsplit(link := urljoin(fetched.url, href.strip())).scheme in ("http", "https")
+        ]
         if links:
             return Failed(
                 ErrorKind.NOT_A_FEED,
