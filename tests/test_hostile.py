@@ -13,7 +13,10 @@ of any payload survived, escaped or not".
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -272,3 +275,61 @@ def test_the_hazard_check_would_catch_what_it_looks_for() -> None:
     ]
     assert all(html_hazards(sample) for sample in samples)
     assert html_hazards('<p><a href="https://example.org/" rel="noopener">ok</a></p>') == []
+
+
+# --- memory -------------------------------------------------------------------------------
+
+# Runs the real CLI in a child process and reports the child's peak resident memory.
+PEAK_MEMORY = """
+import atexit, resource, sys
+from feeds.cli import main
+atexit.register(lambda: print("peak-kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                              file=sys.stderr))
+sys.argv = ["feeds", *sys.argv[1:]]
+main()
+"""
+TRANSPORT_BOMBS = {
+    "gzip-bomb": ("/bomb-stream/1073741824", "too_large"),
+    "declared-1gb": ("/declared/1000000000", "too_large"),
+    "endless": ("/endless", "too_large"),
+}
+
+
+def peak_update(folder: Path, sources: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """``feeds update --json`` over ``sources`` in a child process: (peak KiB, summary)."""
+    folder.mkdir()
+    lines = ["database: sqlite:///feeds.db", "fetch: {timeout: 5, deadline: 20}", "sources:"]
+    lines += [
+        f"  - {{id: {sid}, name: {sid}, url: '{url}', allow_private: true}}"
+        for sid, url in sources.items()
+    ]
+    (folder / "config.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDS_")}
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_MEMORY, "update", "--config", "config.yaml", "--json"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    peak = int(re.findall(r"peak-kib (\d+)", done.stderr)[-1])
+    return peak, json.loads(done.stdout)
+
+
+def test_transport_bombs_keep_the_update_within_max_bytes_of_memory(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    good = {"good": server.url("/feeds/rss20.xml")}
+    baseline, _ = peak_update(tmp_path / "baseline", good)
+    bombs = {sid: server.url(path) for sid, (path, _) in TRANSPORT_BOMBS.items()}
+    peak, summary = peak_update(tmp_path / "bombs", good | bombs)
+    kinds = {s["id"]: s["error_kind"] for s in summary["sources"]}
+    assert kinds == {"good": None} | {sid: kind for sid, (_, kind) in TRANSPORT_BOMBS.items()}
+    # Each bomb offers 1 GB; fetch.max_bytes (10 MB) caps what is held per fetch. Measured
+    # against a run of the same command without them, on the same machine.
+    grown_mib = (peak - baseline) / 1024
+    print(f"peak memory: {baseline / 1024:.0f} MiB without the bombs, +{grown_mib:.0f} MiB with")
+    assert grown_mib < 3 * 10 * 4  # three fetches of at most 10 MB, generous slack

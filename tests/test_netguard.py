@@ -137,3 +137,13 @@ def test_a_redirect_from_a_public_source_to_a_private_address_needs_allow_privat
         assert result.kind is ErrorKind.BLOCKED
         assert "127.0.0.2: a loopback address" in result.message
         assert internal_server.requests == []
+
+
+def test_a_name_that_does_not_resolve_is_still_a_dns_failure_when_guarded() -> None:
+    async def fetch() -> FetchResult:
+        async with Fetcher(user_agent="t", timeout=5.0) as fetcher:
+            return await fetcher.fetch("http://no-such-host.invalid/feed.xml")
+
+    result = asyncio.run(fetch())
+    assert isinstance(result, Failed)
+    assert result.kind is ErrorKind.DNS
