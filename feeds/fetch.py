@@ -121,7 +121,8 @@ class Fetcher:
                 f"fetch: no complete response within {self._deadline:g} s",
                 elapsed=time.monotonic() - started,
             )
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            # InvalidURL is not an HTTPError: a redirect to "javascript:..." raises it.
             kind, message = classify_error(exc)
             return Failed(kind, message, elapsed=time.monotonic() - started)
 
@@ -303,8 +304,10 @@ def _http_date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def classify_error(exc: httpx.HTTPError) -> tuple[ErrorKind, str]:
+def classify_error(exc: httpx.HTTPError | httpx.InvalidURL) -> tuple[ErrorKind, str]:
     """The one place that maps transport exceptions to error kinds and messages."""
+    if isinstance(exc, httpx.InvalidURL):
+        return ErrorKind.CONNECT, f"fetch: a redirect to an unusable URL ({_first_line(exc)})"
     if isinstance(exc, httpx.TimeoutException):
         return ErrorKind.TIMEOUT, f"fetch: timed out ({type(exc).__name__})"
     if isinstance(exc, httpx.TooManyRedirects):

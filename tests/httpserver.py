@@ -19,6 +19,7 @@ Routes (NAME is a file in tests/data/):
   /reset/NAME            headers and half the file, then a TCP reset (RST)
   /custom/PATH           bytes set by the test with ``server.put(PATH, body)``
   /goto/URL              a 302 redirect to URL (percent-encoded in the path)
+  /redirect-file/NAME    a 302 redirect to the URL written in hostile/NAME
   /declared/N            Content-Length: N (say 1 GB), then 64 KiB and a hang-up
   /endless               a chunked body that never ends (until the client hangs up)
   /endless-slow          the same, one small chunk every 0.1 s
@@ -170,6 +171,9 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self._send(200, server.custom["/".join(rest)], "application/xml")
             elif kind == "goto":
                 self._send(302, b"", None, {"Location": unquote("/".join(rest))})
+            elif kind == "redirect-file":
+                location = (DATA / "hostile" / rest[0]).read_text("utf-8").strip()
+                self._send(302, b"", None, {"Location": location})
             elif kind == "declared":
                 self.send_response(200)
                 self.send_header("Content-Type", "application/xml")
