@@ -333,3 +333,42 @@ def test_transport_bombs_keep_the_update_within_max_bytes_of_memory(
     grown_mib = (peak - baseline) / 1024
     print(f"peak memory: {baseline / 1024:.0f} MiB without the bombs, +{grown_mib:.0f} MiB with")
     assert grown_mib < 3 * 10 * 4  # three fetches of at most 10 MB, generous slack
+
+
+def test_fetch_max_items_from_the_config_caps_what_one_fetch_stores(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "database: sqlite:///feeds.db\nfetch: {max_items: 7}\nsources:\n"
+        f"  - {{id: flood, name: Flood, url: '{server.url('/flood/30')}', allow_private: true}}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["update", "--config", str(config), "--json"])
+    assert json.loads(result.output)["new"] == 7
+    storage = Storage.open(load_settings(config).database)
+    try:
+        titles = [a.title for a in storage.query_articles(ArticleQuery(limit=50))]
+    finally:
+        storage.close()
+    assert titles == [f"Bulletin {i}" for i in range(29, 22, -1)]  # the newest, newest first
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("fetch: {max_items: 0}", "config.yaml:1: fetch.max_items: Input should be greater"),
+        (
+            "sources:\n  - {id: a, name: A, url: 'http://a.example/f', allow_private: maybe}",
+            "config.yaml:2: sources[0].allow_private: Input should be a valid boolean",
+        ),
+    ],
+)
+def test_the_new_keys_are_checked_with_their_config_line(
+    tmp_path: Path, line: str, problem: str
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(line + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "--config", str(config)])
+    assert result.exit_code == 2
+    assert problem in result.output
