@@ -8,8 +8,10 @@
   a publisher's clock or typo, so it is clamped to the first-seen time; comparing with
   first-seen (not "now") keeps the value the same on every later fetch. A date before
   ``DATE_FLOOR`` (year 1, the Unix epoch of a null timestamp) is no date at all.
-- HTML: sanitized with nh3 against an allowlist; relative URLs made absolute. Titles,
-  summaries, authors and categories are plain text with markup removed, not escaped.
+- HTML: sanitized with nh3 against an allowlist; relative URLs made absolute against the
+  entry's ``html_base`` (xml:base, else the feed URL), and URLs that a browser would read as
+  a script scheme dropped. Titles, summaries, authors and categories are plain text with
+  markup removed, not escaped.
 - Hostile sizes and characters: every stored string is stripped of the characters XML 1.0
   cannot carry (NUL and other C0 controls, lone surrogates, U+FFFE/U+FFFF: XML 1.0 §2.2),
   which no output format could then write and PostgreSQL would refuse; titles, author
@@ -31,6 +33,7 @@ from w3lib.url import canonicalize_url, url_query_cleaner
 
 from feeds.identifiers import find_dois
 from feeds.models import Article, ParsedEntry, ParsedFeed, Source
+from feeds.xmlguard import xml_chars
 
 SUMMARY_MAX = 500
 TITLE_FALLBACK_MAX = 100
@@ -80,9 +83,6 @@ URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
 _SPACE = re.compile(r"\s+")
-# Characters outside XML 1.0's Char production (§2.2): C0 controls but tab/LF/CR,
-# surrogates (lone ones reach Python strings from broken encodings), U+FFFE and U+FFFF.
-_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _URL_NOISE = re.compile("[\t\n\r]")
 _URL_LEADING = "".join(map(chr, range(0x21))) + "\ufffd"  # C0 controls, space (and a lost one)
 _URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
@@ -114,11 +114,10 @@ def normalize_entry(
     )
     updated = plausible_date(entry.updated)
     published = plausible_date(entry.published) or updated or first_seen
-    entry_id = xml_chars(entry.entry_id)
     article = Article(
-        id=article_id(source.id, entry_id),
+        id=article_id(source.id, entry.entry_id),
         source_id=source.id,
-        entry_id=entry_id,
+        entry_id=entry.entry_id,
         url=url,
         title=title,
         summary=summary,
@@ -151,11 +150,6 @@ def media_type(value: str | None) -> str | None:
     """A ``type/subtype`` MIME type (parameters dropped, RFC 6838 §4.2), or None."""
     found = _MEDIA_TYPE.fullmatch((value or "").split(";", 1)[0].strip())
     return found.group(0).lower() if found else None
-
-
-def xml_chars(text: str) -> str:
-    """``text`` without the characters XML 1.0 cannot carry."""
-    return _NOT_XML_CHAR.sub("", text)
 
 
 def article_id(source_id: str, entry_id: str) -> str:

@@ -40,7 +40,7 @@ import feedparser
 
 from feeds.errors import ErrorKind
 from feeds.models import Enclosure, Failed, Fetched, ParsedEntry, ParsedFeed, ParseResult
-from feeds.xmlguard import entity_problem, neutralize_char_refs
+from feeds.xmlguard import entity_problem, neutralize_char_refs, xml_chars
 
 MAX_ITEMS = 1000  # entries kept from one document, the newest (fetch.max_items)
 
@@ -147,7 +147,9 @@ def _entry(raw: dict[str, Any], feed_url: str) -> ParsedEntry | None:
     html_base = str(detail.get("base") or "") or None
     if not (title.strip() or link or summary.strip() or content.strip()):
         return None
-    entry_id = str(raw.get("id") or "").strip() or link or _hash_id(title, link)
+    # Cleaned here, not in normalize: the update stage keys entries by this id before
+    # normalizing, and both must agree.
+    entry_id = xml_chars(str(raw.get("id") or "")).strip() or link or _hash_id(title, link)
     return ParsedEntry(
         entry_id=entry_id,
         title=title,

@@ -19,6 +19,9 @@
   that cannot even be encoded (a lone surrogate raises ``UnicodeEncodeError`` inside
   feedparser). Such references become U+FFFD, the replacement character, first.
 
+- ``xml_chars``: a string without the characters XML 1.0 cannot carry, for the values that
+  later stages store and every output format writes.
+
 What it does not do: parse the feed, or judge its content.
 """
 
@@ -37,6 +40,9 @@ _SPELLINGS = tuple(
 )
 _CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
 _REPLACEMENT_REF = b"&#xFFFD;"
+# Characters outside XML 1.0's Char production (§2.2): C0 controls but tab/LF/CR,
+# surrogates (lone ones reach Python strings from broken encodings), U+FFFE and U+FFFF.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class _Refused(Exception):
@@ -112,3 +118,8 @@ def is_xml_char(code: int) -> bool:
         or 0xE000 <= code <= 0xFFFD
         or 0x10000 <= code <= 0x10FFFF
     )
+
+
+def xml_chars(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot carry."""
+    return _NOT_XML_CHAR.sub("", text)
