@@ -143,8 +143,10 @@ def _entry(raw: dict[str, Any], feed_url: str) -> ParsedEntry | None:
     content = _html(contents[0], contents[0].get("value")) if contents else ""
     # The base URI in effect for the HTML that normalize keeps (content, else summary):
     # xml:base, else the document's URL (RFC 3986 §5.1, XML Base).
+    # An xml:base of "javascript:..." would make every relative URL one: web bases only.
     detail = contents[0] if contents else raw.get("summary_detail") or {}
-    html_base = str(detail.get("base") or "") or None
+    base = str(detail.get("base") or "")
+    html_base = base if urlsplit(base).scheme in ("http", "https") else None
     if not (title.strip() or link or summary.strip() or content.strip()):
         return None
     # Cleaned here, not in normalize: the update stage keys entries by this id before

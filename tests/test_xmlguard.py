@@ -163,3 +163,15 @@ def test_a_url_that_a_browser_reads_as_script_is_dropped_not_joined(href: str) -
 def test_a_relative_url_is_still_joined_to_the_base() -> None:
     html = sanitize_html('<a href="b/c:d">x</a>', "https://news.example.org/a/")
     assert 'href="https://news.example.org/a/b/c:d"' in html
+
+
+def test_an_xml_base_with_a_script_scheme_is_not_used_as_the_base() -> None:
+    body = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom" xml:base="javascript:alert(1)//">'
+        b"<title>t</title><id>urn:x</id><updated>2024-01-01T00:00:00Z</updated>"
+        b"<entry><title>e</title><id>urn:e</id><updated>2024-01-01T00:00:00Z</updated>"
+        b'<content type="html">&lt;a href="page.html"&gt;p&lt;/a&gt;</content></entry></feed>'
+    )
+    result = parse_feed(fetched(body))
+    assert isinstance(result, ParsedFeed)
+    assert result.entries[0].html_base == "http://feeds.test/feed.xml"
