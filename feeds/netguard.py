@@ -24,15 +24,17 @@ many spellings of one address (``0x7f.1``, ``2130706433``, ``[::ffff:7f00:1]``) 
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import socket
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Final
 
 import anyio
 import httpcore
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Policy = Callable[[IPAddress], str | None]  # why an address is off limits, or None
+FALLBACK_SECONDS: Final = 2.0  # wait on one address before trying the next
 # RFC 6052 §2.1: the well-known NAT64 prefix; the IPv4 address is the last 32 bits.
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
@@ -63,6 +65,17 @@ def blocked_reason(address: IPAddress) -> str | None:
     if not address.is_global:
         return "not globally routable"  # shared address space 100.64.0.0/10, reserved ranges
     return None
+
+
+def interleave(addresses: Sequence[IPAddress]) -> list[IPAddress]:
+    """The resolver's order, alternating address families from its first (RFC 8305 §4)."""
+    first = addresses[0].version
+    same = [a for a in addresses if a.version == first]
+    other = [a for a in addresses if a.version != first]
+    mixed: list[IPAddress] = []
+    for pair in itertools.zip_longest(same, other):
+        mixed += [a for a in pair if a is not None]
+    return mixed
 
 
 def check_addresses(
@@ -101,16 +114,22 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         addresses = await _resolve(host, port, timeout)
         check_addresses(host, addresses, self._policy)
+        ordered = interleave(addresses)
         failure: httpcore.ConnectError | None = None
-        for address in addresses:  # in the resolver's order, as a plain connect would try
+        for position, address in enumerate(ordered, 1):
+            # Not a race (RFC 8305 §5) but a bounded wait before the next address, so an
+            # unreachable IPv6 route does not cost the whole connect timeout.
+            last = position == len(ordered)
+            wait = timeout if last or timeout is None else min(timeout, FALLBACK_SECONDS)
             try:
                 return await self._inner.connect_tcp(
-                    str(address), port, timeout, local_address, socket_options
+                    str(address), port, wait, local_address, socket_options
                 )
-            except httpcore.ConnectError as exc:
-                failure = exc
-        assert failure is not None  # _resolve never returns an empty list
-        raise failure
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                if last:
+                    raise
+                failure = httpcore.ConnectError(str(exc))
+        raise failure or httpcore.ConnectError(f"{host}: no address to connect to")
 
     async def connect_unix_socket(
         self,

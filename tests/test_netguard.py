@@ -14,7 +14,13 @@ import pytest
 from feeds.errors import ErrorKind
 from feeds.fetch import Fetcher
 from feeds.models import Failed, Fetched, FetchResult, SourceStatus
-from feeds.netguard import BlockedAddress, IPAddress, blocked_reason, check_addresses
+from feeds.netguard import (
+    BlockedAddress,
+    IPAddress,
+    blocked_reason,
+    check_addresses,
+    interleave,
+)
 from feeds.storage import Storage
 from feeds.update import update
 from tests import httpserver
@@ -147,3 +153,8 @@ def test_a_name_that_does_not_resolve_is_still_a_dns_failure_when_guarded() -> N
     result = asyncio.run(fetch())
     assert isinstance(result, Failed)
     assert result.kind is ErrorKind.DNS
+
+
+def test_addresses_are_tried_alternating_families_from_the_resolvers_first() -> None:
+    answers = [ipaddress.ip_address(a) for a in ("2001:db8::1", "2001:db8::2", "192.0.2.1")]
+    assert [str(a) for a in interleave(answers)] == ["2001:db8::1", "192.0.2.1", "2001:db8::2"]
