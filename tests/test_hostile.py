@@ -133,8 +133,12 @@ def test_a_hostile_feed_leaves_every_output_well_formed_and_inert(
         for article in stored:
             check_article(article)
         client = TestClient(create_app(settings, storage))
-        for path, body in outputs(client):
+        served = dict(outputs(client))
+        for path, body in served.items():
             check_output(path, body, json_feed_schema)
+        # The checks saw the hostile articles, not only the good source's.
+        api = json.loads(served["/api/articles?limit=200"])["articles"]
+        assert any(a["source"]["id"] == "hostile" for a in api) == (case["articles"] > 0)
     finally:
         storage.close()
 
