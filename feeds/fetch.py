@@ -2,7 +2,8 @@
 
 What it does: send the stored validators (If-None-Match / If-Modified-Since, RFC 9110
 §13.1), turn a 304 into ``NotModified``, stream the body and stop past ``max_bytes`` (counted
-after decompression, so a small gzip body cannot inflate without bound), follow a bounded
+after decompression, which ``feeds.inflate`` does in bounded pieces, so a small gzip or
+brotli body cannot inflate without bound), follow a bounded
 number of redirects, and give up on a whole request after ``deadline`` seconds (per-read
 timeouts alone let a server that drips a byte at a time hold a worker for ever), and
 connect only to public addresses unless the source allows private ones (``feeds.netguard``
@@ -33,6 +34,7 @@ import httpcore
 import httpx
 
 from feeds.errors import ErrorKind
+from feeds.inflate import ACCEPT_ENCODING, DecodeError, Inflater
 from feeds.models import CacheHints, Failed, Fetched, FetchResult, NotModified, Validators
 from feeds.netguard import BlockedAddress, GuardedBackend, Policy, blocked_reason
 
@@ -74,7 +76,11 @@ class Fetcher:
 
         def client(guarded: bool) -> httpx.AsyncClient:
             return httpx.AsyncClient(
-                headers={"User-Agent": user_agent, "Accept": ACCEPT},
+                headers={
+                    "User-Agent": user_agent,
+                    "Accept": ACCEPT,
+                    "Accept-Encoding": ACCEPT_ENCODING,
+                },
                 timeout=httpx.Timeout(timeout),
                 # An explicit transport also means no proxy from the environment: behind a
                 # proxy the guard would check the proxy's address, not the feed's.
@@ -163,11 +169,22 @@ class Fetcher:
                 return self._too_large(started, f"declares {declared} bytes,")
             chunks: list[bytes] = []
             size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > self._max_bytes:
-                    return self._too_large(started, "is longer,")
-                chunks.append(chunk)
+            # Raw bytes, decoded here in bounded pieces: httpx would inflate a whole network
+            # read at once, and one read of a brotli bomb is gigabytes (feeds.inflate).
+            inflater = Inflater(response.headers.get("content-encoding"))
+            async for raw in response.aiter_raw():
+                try:
+                    for piece in inflater.decode(raw, self._max_bytes + 1 - size):
+                        size += len(piece)
+                        if size > self._max_bytes:
+                            return self._too_large(started, "is longer,")
+                        chunks.append(piece)
+                except DecodeError as exc:
+                    return Failed(
+                        ErrorKind.PARSE,
+                        f"fetch: the body could not be decompressed ({exc})",
+                        elapsed=time.monotonic() - started,
+                    )
             if size == 0:
                 return Failed(ErrorKind.EMPTY, "fetch: the body is empty")
             return Fetched(

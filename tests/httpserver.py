@@ -24,6 +24,7 @@ Routes (NAME is a file in tests/data/):
   /endless               a chunked body that never ends (until the client hangs up)
   /endless-slow          the same, one small chunk every 0.1 s
   /bomb-stream/N         gzip of N zero bytes, compressed while it is sent (N may be 1 GB)
+  /br-bomb/N             brotli of N zero bytes (1 GB is about 1.5 KB: one network read)
   /flood/N               RSS 2.0 with N items, oldest first (item i is i minutes newer)
   /canary/PATH           a marker text; a hit here means something was fetched that must not be
 Every request's path and headers are recorded in ``server.requests``.
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import functools
 import gzip
 import hashlib
 import itertools
@@ -185,6 +187,9 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self._endless(pause=0.1 if kind == "endless-slow" else 0.0)
             elif kind == "bomb-stream":
                 self._bomb(int(rest[0]))
+            elif kind == "br-bomb":
+                body = brotli_bomb(int(rest[0]))
+                self._send(200, body, "application/xml", {"Content-Encoding": "br"})
             elif kind == "flood":
                 self._send(200, flood(int(rest[0])), "application/rss+xml")
             elif kind == "canary":
@@ -271,6 +276,15 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(b"0\r\n\r\n")
 
     return Handler
+
+
+@functools.cache
+def brotli_bomb(size: int) -> bytes:
+    """Brotli of ``size`` zero bytes, compressed 1 MiB at a time (never held whole)."""
+    packer = brotli.Compressor(quality=5)
+    zeros = b"\0" * (1 << 20)
+    parts = [packer.process(zeros) for _ in range(size >> 20)]
+    return b"".join(parts) + packer.finish()
 
 
 def flood(count: int) -> bytes:
