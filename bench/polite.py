@@ -589,6 +589,7 @@ def settings_for(site: FeedSite, feeds: Sequence[SimFeed], database: Path) -> Se
                     "name": f.slug,
                     "url": site.url(f),
                     "interval": f.interval if f.interval != SHORT_INTERVAL else None,
+                    "allow_private": True,  # the simulated site runs on loopback
                 }
                 for f in feeds
             ],

@@ -101,6 +101,7 @@ class FetchSettings(_Frozen):
     timeout: float = Field(20.0, gt=0, le=600)  # seconds, per connect and per read
     deadline: float = Field(120.0, gt=0, le=3600)  # seconds for a whole request
     max_bytes: int = Field(10_000_000, ge=1024)  # body limit, after decompression
+    max_items: int = Field(1000, ge=1, le=100_000)  # entries kept per fetch, the newest
     concurrency: int = Field(8, ge=1, le=256)  # fetches in flight at once
     per_host: int = Field(2, ge=1, le=64)  # fetches in flight to one host at once
     host_spacing: float = Field(0.5, ge=0, le=60)  # seconds between request starts to one host
@@ -159,6 +160,7 @@ class SourceSettings(_Frozen):
     interval: Duration | None = None
     topics: tuple[Slug, ...] = ()
     enabled: bool = True
+    allow_private: bool = False  # may fetch from loopback, private and link-local addresses
 
     @field_validator("url")
     @classmethod
@@ -226,6 +228,7 @@ class Settings(_Frozen):
                 interval=s.interval or self.fetch.interval,
                 topics=s.topics,
                 enabled=s.enabled,
+                allow_private=s.allow_private,
             )
             for s in self.sources
         )

@@ -57,3 +57,4 @@ class ErrorKind(enum.StrEnum):
     PARSE = "parse"  # the body looked like a feed but no entry could be read from it
     REDIRECT_LOOP = "redirect_loop"  # too many redirects
     FILE = "file"  # a local file source could not be read
+    BLOCKED = "blocked"  # the address is loopback/private/link-local and the source may not

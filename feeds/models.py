@@ -36,6 +36,7 @@ class Source:
     interval: timedelta  # how long to wait between two successful checks
     topics: tuple[str, ...] = ()  # topic slugs every article of this source gets
     enabled: bool = True  # disabled sources are kept but never fetched
+    allow_private: bool = False  # may connect to loopback/private/link-local addresses
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +193,7 @@ class ParsedEntry:
     authors: tuple[str, ...]  # author names (or e-mails when no name is given)
     categories: tuple[str, ...]  # the feed's own category terms
     enclosures: tuple[Enclosure, ...]  # attached media
+    html_base: str | None = None  # base URI (xml:base, else the feed URL) of the HTML fields
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,16 @@
   re-fetched or edited entry keeps its id.
 - Dates: UTC; published, else updated, else first seen. A date after the first sighting is
   a publisher's clock or typo, so it is clamped to the first-seen time; comparing with
-  first-seen (not "now") keeps the value the same on every later fetch.
-- HTML: sanitized with nh3 against an allowlist; relative URLs made absolute. Titles,
-  summaries, authors and categories are plain text with markup removed, not escaped.
+  first-seen (not "now") keeps the value the same on every later fetch. A date before
+  ``DATE_FLOOR`` (year 1, the Unix epoch of a null timestamp) is no date at all.
+- HTML: sanitized with nh3 against an allowlist; relative URLs made absolute against the
+  entry's ``html_base`` (xml:base, else the feed URL), and URLs that a browser would read as
+  a script scheme dropped. Titles, summaries, authors and categories are plain text with
+  markup removed, not escaped.
+- Hostile sizes and characters: every stored string is stripped of the characters XML 1.0
+  cannot carry (NUL and other C0 controls, lone surrogates, U+FFFE/U+FFFF: XML 1.0 §2.2),
+  which no output format could then write and PostgreSQL would refuse; titles, author
+  names, categories, their counts and URL lengths are capped (``TITLE_MAX`` ...).
 - Studies: identifiers (DOIs, PMIDs, trial numbers, …) from every link and text of the
   entry, by ``feeds.identifiers``; ``dois`` repeats the DOIs among them.
 """
@@ -20,7 +27,7 @@ import html
 import json
 import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 import nh3
@@ -28,9 +35,20 @@ from w3lib.url import canonicalize_url, url_query_cleaner
 
 from feeds.identifiers import find_studies
 from feeds.models import Article, ParsedEntry, ParsedFeed, Source
+from feeds.xmlguard import xml_chars
 
 SUMMARY_MAX = 500
 TITLE_FALLBACK_MAX = 100
+TITLE_MAX = 300  # a headline; 100,000 characters is an attack or a broken feed
+NAME_MAX = 200  # one author name or category
+AUTHORS_MAX = 20  # author names kept per article
+CATEGORIES_MAX = 50  # the feed's own categories kept per article
+ENCLOSURES_MAX = 20  # attached media kept per article
+# RFC 9110 §4.1 recommends supporting URIs of at least 8000 octets; a longer one is dropped.
+URL_MAX = 8000
+# The first day after the Unix epoch: earlier dates are a null timestamp (0 = 1970-01-01)
+# or a placeholder (year 1), not when a health news item was published.
+DATE_FLOOR = datetime(1970, 1, 2, tzinfo=UTC)
 
 # Query parameters that identify a campaign or a click, not the document.
 TRACKING_PARAMS = frozenset(
@@ -67,6 +85,10 @@ URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
 _SPACE = re.compile(r"\s+")
+_URL_NOISE = re.compile("[\t\n\r]")
+_URL_LEADING = "".join(map(chr, range(0x21))) + "\ufffd"  # C0 controls, space (and a lost one)
+_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]{0,126}/[A-Za-z0-9][\w.+-]{0,126}")
 _TAG_LIKE = re.compile(r"<[A-Za-z!/?][^<>]*>")
 _BLOCK_TAG = re.compile(
     r"<(?:br|/?(?:p|div|li|ul|ol|h[1-6]|tr|td|th|dt|dd|blockquote|section|article|table))\b",
@@ -82,13 +104,18 @@ def normalize_entry(
     ``updated`` may legitimately be later than the first sighting (an edit), so it is only
     capped at ``now``.
     """
-    base = entry.link or feed.url
+    base = entry.html_base or entry.link or feed.url
     url = canonical_url(entry.link, feed.url) if entry.link else None
     text = plain_text(entry.summary_html) or plain_text(entry.content_html)
     summary = truncate(text, SUMMARY_MAX)
-    title = plain_text(entry.title) or truncate(summary, TITLE_FALLBACK_MAX) or url or "Untitled"
-    published = entry.published or entry.updated or first_seen
-    updated = entry.updated
+    title = (
+        truncate(plain_text(entry.title), TITLE_MAX)
+        or truncate(summary, TITLE_FALLBACK_MAX)
+        or url
+        or "Untitled"
+    )
+    updated = plausible_date(entry.updated)
+    published = plausible_date(entry.published) or updated or first_seen
     studies = find_studies(
         (entry.link or "", *entry.links, entry.title, entry.summary_html, entry.content_html)
     )
@@ -103,17 +130,30 @@ def normalize_entry(
         published=min(published, first_seen),
         updated=min(updated, now) if updated else None,
         first_seen=first_seen,
-        authors=_unique(plain_text(a) for a in entry.authors),
-        categories=_unique(plain_text(c) for c in entry.categories),
+        authors=_unique(truncate(plain_text(a), NAME_MAX) for a in entry.authors)[:AUTHORS_MAX],
+        categories=_unique(truncate(plain_text(c), NAME_MAX) for c in entry.categories)[
+            :CATEGORIES_MAX
+        ],
         enclosures=tuple(
-            replace(e, url=u)
+            replace(e, url=u, type=media_type(e.type))
             for e in entry.enclosures
             if (u := canonical_url(e.url, base, keep_query=True)) is not None
-        ),
+        )[:ENCLOSURES_MAX],
         dois=tuple(s.value for s in studies if s.scheme == "doi"),
         studies=studies,
     )
     return replace(article, content_hash=content_hash(article))
+
+
+def plausible_date(moment: datetime | None) -> datetime | None:
+    """``moment``, or None when it is before ``DATE_FLOOR`` (see the module docstring)."""
+    return moment if moment is not None and moment >= DATE_FLOOR else None
+
+
+def media_type(value: str | None) -> str | None:
+    """A ``type/subtype`` MIME type (parameters dropped, RFC 6838 §4.2), or None."""
+    found = _MEDIA_TYPE.fullmatch((value or "").split(";", 1)[0].strip())
+    return found.group(0).lower() if found else None
 
 
 def article_id(source_id: str, entry_id: str) -> str:
@@ -145,8 +185,10 @@ def content_hash(article: Article) -> str:
 
 def canonical_url(url: str, base: str | None = None, *, keep_query: bool = False) -> str | None:
     """Absolute, canonical http(s) URL, or None for anything else (javascript:, mailto:, …)."""
+    if len(url) > URL_MAX:
+        return None
     try:
-        return _canonical(urljoin(base or "", url.strip()), keep_query)
+        return _canonical(urljoin(base or "", xml_chars(url).strip()), keep_query)
     except ValueError:  # an impossible port or a malformed IPv6 host: not a usable link
         return None
 
@@ -182,11 +224,13 @@ def sanitize_html(fragment: str, base: str | None) -> str:
 
     def absolutize(_tag: str, attribute: str, value: str) -> str | None:
         if attribute in URL_ATTRIBUTES:
+            if _hidden_scheme(value):
+                return None  # dropped, not joined to the base as if it were a path
             return urljoin(base or "", value.strip())
         return value
 
     return nh3.clean(
-        fragment,
+        xml_chars(fragment),
         tags=set(ALLOWED_TAGS),
         attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
         url_schemes=set(URL_SCHEMES),
@@ -196,20 +240,33 @@ def sanitize_html(fragment: str, base: str | None) -> str:
     ).strip()
 
 
+def _hidden_scheme(value: str) -> bool:
+    """Whether a URL reads as a non-web scheme the way a browser parses it.
+
+    The WHATWG URL parser strips leading C0 controls and spaces and removes tabs and
+    newlines anywhere, so " \x0e jav\tascript:" is "javascript:". nh3 checks the scheme of
+    the value as written; this catches what only a browser's reading reveals.
+    """
+    squeezed = _URL_NOISE.sub("", value).lstrip(_URL_LEADING)
+    scheme = _URL_SCHEME.match(squeezed)
+    return scheme is not None and scheme.group(1).lower() not in URL_SCHEMES
+
+
 def plain_text(fragment: str) -> str:
     """Text with every tag removed and entities decoded, whitespace collapsed.
 
     Decoding can reveal markup that was entity-escaped (``&lt;script&gt;``); it is
     stripped again, a bounded number of times, so no markup survives as text.
     """
-    text = _BLOCK_TAG.sub(r" \g<0>", fragment or "")  # "<p>a</p><p>b</p>" reads "a b"
+    text = _BLOCK_TAG.sub(r" \g<0>", xml_chars(fragment or ""))  # "<p>a</p><p>b</p>": "a b"
     for _ in range(5):
         text = html.unescape(nh3.clean(text, tags=set()))
         if not _TAG_LIKE.search(text):  # "age <5 years" is text; "<script>…" is not
             break
     else:  # markup escaped five levels deep: no honest text looks like this
         text = text.replace("<", "").replace(">", "")
-    return _SPACE.sub(" ", text).strip()
+    # Decoding "&#0;" may have brought a forbidden character back.
+    return _SPACE.sub(" ", xml_chars(text)).strip()
 
 
 def truncate(text: str, limit: int) -> str:

@@ -15,7 +15,13 @@ Bozo policy (feedparser flags a feed "bozo" when it had to bend the rules):
 
 Entries: the id is the guid / atom:id, else the link, else a hash of title + link. An entry
 with no title, link or text, or one whose fields cannot be read, is skipped with a warning;
-when every entry is skipped the feed is a ``parse`` failure.
+when every entry is skipped the feed is a ``parse`` failure. At most ``max_items`` entries
+are kept (``fetch.max_items``): the newest, in feed order.
+
+Hostile documents (``feeds.xmlguard``): a DTD declaring external, parameter, nested or long
+entities is a ``parse`` failure before feedparser runs; references to characters XML
+forbids become U+FFFD; and any exception feedparser raises on a body is a ``parse`` failure
+of that source, never the end of a run.
 """
 
 from __future__ import annotations
@@ -24,16 +30,19 @@ import calendar
 import hashlib
 import html
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
 from feeds.errors import ErrorKind
 from feeds.models import Enclosure, Failed, Fetched, ParsedEntry, ParsedFeed, ParseResult
+from feeds.xmlguard import entity_problem, neutralize_char_refs, xml_chars
+
+MAX_ITEMS = 1000  # entries kept from one document, the newest (fetch.max_items)
 
 _SURVIVABLE = (
     feedparser.CharacterEncodingOverride,
@@ -43,16 +52,27 @@ _SURVIVABLE = (
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 
 
-def parse_feed(fetched: Fetched) -> ParseResult:
+def parse_feed(fetched: Fetched, *, max_items: int = MAX_ITEMS) -> ParseResult:
     """Parse ``fetched.body`` into a ``ParsedFeed``, or say why it is not one."""
     if not fetched.body.strip():
         return Failed(ErrorKind.EMPTY, "parse: the body is empty")
+    if problem := entity_problem(fetched.body):
+        return Failed(ErrorKind.PARSE, f"parse: {problem}")
     headers = {"content-location": fetched.url}
     if fetched.content_type:
         headers["content-type"] = fetched.content_type
-    result = feedparser.parse(
-        fetched.body, response_headers=headers, sanitize_html=False, resolve_relative_uris=True
-    )
+    try:
+        result = feedparser.parse(
+            neutralize_char_refs(fetched.body),
+            response_headers=headers,
+            sanitize_html=False,
+            # Off: feedparser's resolver joins an unparseable "jav&#x09;ascript:" URL to the
+            # base as if it were a path; normalize resolves against html_base with nh3,
+            # after its own scheme check, so such a URL is dropped instead.
+            resolve_relative_uris=False,
+        )
+    except Exception as exc:  # a crash on one hostile body must fail that source only
+        return Failed(ErrorKind.PARSE, f"parse: the parser failed ({_describe(exc)})")
     version: str = result.get("version") or ""
     raw_entries: list[Any] = result.get("entries") or []
     problem = result.get("bozo_exception") if result.get("bozo") else None
@@ -65,6 +85,11 @@ def parse_feed(fetched: Fetched) -> ParseResult:
     warnings: list[str] = []
     if problem is not None:
         warnings.append(f"parse: {_describe(problem)}")
+    if len(raw_entries) > max_items:
+        # Cut before converting: feedparser has read them all, but the rest of the pipeline
+        # (normalize, tag, store) works only on the ones kept.
+        warnings.append(f"parse: {len(raw_entries)} entries, kept the {max_items} newest")
+        raw_entries = newest(raw_entries, max_items)
     entries: list[ParsedEntry] = []
     for position, raw in enumerate(raw_entries, 1):
         try:
@@ -92,15 +117,41 @@ def parse_feed(fetched: Fetched) -> ParseResult:
     )
 
 
+def newest(raw_entries: Sequence[dict[str, Any]], limit: int) -> list[Any]:
+    """The ``limit`` newest of feedparser's entries (published, else updated), in feed order.
+
+    Undated entries rank after dated ones, and entries of the same date by position, since
+    feeds list their newest entries first by convention. Pure.
+    """
+
+    def rank(position: int) -> tuple[bool, float, int]:
+        raw = raw_entries[position]
+        # dict.get, not FeedParserDict.get: see _entry (feedparser issue 310).
+        parsed = dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed")
+        moment = _date(parsed)
+        return (moment is None, -moment.timestamp() if moment else 0.0, position)
+
+    kept = sorted(sorted(range(len(raw_entries)), key=rank)[:limit])
+    return [raw_entries[position] for position in kept]
+
+
 def _entry(raw: dict[str, Any], feed_url: str) -> ParsedEntry | None:
     title = _html(raw.get("title_detail"), raw.get("title"))
     link = _absolute(raw.get("link"), feed_url)
     summary = _html(raw.get("summary_detail"), raw.get("summary"))
-    contents = raw.get("content") or []
-    content = next((_html(c, c.get("value")) for c in contents if c.get("value")), "")
+    contents = [c for c in raw.get("content") or [] if c.get("value")]
+    content = _html(contents[0], contents[0].get("value")) if contents else ""
+    # The base URI in effect for the HTML that normalize keeps (content, else summary):
+    # xml:base, else the document's URL (RFC 3986 §5.1, XML Base).
+    # An xml:base of "javascript:..." would make every relative URL one: web bases only.
+    detail = contents[0] if contents else raw.get("summary_detail") or {}
+    base = str(detail.get("base") or "")
+    html_base = base if urlsplit(base).scheme in ("http", "https") else None
     if not (title.strip() or link or summary.strip() or content.strip()):
         return None
-    entry_id = str(raw.get("id") or "").strip() or link or _hash_id(title, link)
+    # Cleaned here, not in normalize: the update stage keys entries by this id before
+    # normalizing, and both must agree.
+    entry_id = xml_chars(str(raw.get("id") or "")).strip() or link or _hash_id(title, link)
     return ParsedEntry(
         entry_id=entry_id,
         title=title,
@@ -123,6 +174,7 @@ def _entry(raw: dict[str, Any], feed_url: str) -> ParsedEntry | None:
             if tag.get("term") or tag.get("label")
         ),
         enclosures=tuple(_enclosures(raw.get("enclosures") or [], feed_url)),
+        html_base=html_base,
     )
 
 
@@ -205,7 +257,12 @@ def _not_a_feed(fetched: Fetched) -> Failed:
     is_html = "<html" in head[:2000].lower() or "html" in (fetched.content_type or "")
     if is_html:
         finder.feed(head)
-        links = [urljoin(fetched.url, href) for href in finder.links]
+        # Only web links: the message is shown on pages and in the failing-sources feed.
+        links = [
+            link
+            for href in finder.links
+            if urlsplit(link := urljoin(fetched.url, href.strip())).scheme in ("http", "https")
+        ]
         if links:
             return Failed(
                 ErrorKind.NOT_A_FEED,

@@ -52,7 +52,7 @@ from feeds.models import (
     Validators,
 )
 from feeds.normalize import article_id, normalize_entry
-from feeds.parse import parse_feed
+from feeds.parse import MAX_ITEMS, parse_feed
 from feeds.storage import Storage
 from feeds.tagging.matcher import article_input, tag
 from feeds.tagging.rules import CompiledRules
@@ -137,11 +137,13 @@ async def update(
         async def one(source: Source, state: SourceHealth) -> SourceReport:
             async with gate, hosts.open(state.url):
                 result = await fetcher.fetch(
-                    state.url, Validators(etag=state.etag, last_modified=state.last_modified)
+                    state.url,
+                    Validators(etag=state.etag, last_modified=state.last_modified),
+                    allow_private=source.allow_private,
                 )
             async with writer:
                 report = await asyncio.to_thread(
-                    ingest, storage, rules, source, state, result, policy, clock()
+                    ingest, storage, rules, source, state, result, policy, clock(), fetch.max_items
                 )
             if on_source_done:
                 on_source_done(report)
@@ -234,6 +236,7 @@ def ingest(
     result: FetchResult,
     policy: schedule.Policy = schedule.DEFAULT_POLICY,
     now: datetime | None = None,
+    max_items: int = MAX_ITEMS,
 ) -> SourceReport:
     """Everything after the fetch for one source: parse, normalize, tag, store, record."""
     now = now or utc_now()
@@ -248,7 +251,7 @@ def ingest(
         unchanged = NotModified(result.url, result.validators, result.elapsed, result.hints)
         return _record_success(storage, state, source, unchanged, result, now, policy)
 
-    parsed = parse_feed(result)
+    parsed = parse_feed(result, max_items=max_items)
     if isinstance(parsed, Failed):
         failure = replace(parsed, elapsed=parsed.elapsed or result.elapsed)
         return _record_failure(storage, state, failure, now, policy)

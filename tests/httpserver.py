@@ -20,6 +20,15 @@ Routes (NAME is a file in tests/data/):
   /custom/PATH           bytes set by the test with ``server.put(PATH, body)``
   /held/PATH             the same bytes, but only once ``server.released`` is set (until then
                          the request hangs: a fetch a test can catch in flight)
+  /goto/URL              a 302 redirect to URL (percent-encoded in the path)
+  /redirect-file/NAME    a 302 redirect to the URL written in hostile/NAME
+  /declared/N            Content-Length: N (say 1 GB), then 64 KiB and a hang-up
+  /endless               a chunked body that never ends (until the client hangs up)
+  /endless-slow          the same, one small chunk every 0.1 s
+  /bomb-stream/N         gzip of N zero bytes, compressed while it is sent (N may be 1 GB)
+  /br-bomb/N             brotli of N zero bytes (1 GB is about 1.5 KB: one network read)
+  /flood/N               RSS 2.0 with N items, oldest first (item i is i minutes newer)
+  /canary/PATH           a marker text; a hit here means something was fetched that must not be
 Every request's path and headers are recorded in ``server.requests``.
 """
 
@@ -27,20 +36,25 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import functools
 import gzip
 import hashlib
+import itertools
 import socket
 import struct
 import sys
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote
 
 import brotli
 
 DATA = Path(__file__).parent / "data"
+CANARY = b"CANARY-3f9c2a: fetched by something that must never fetch it"
 LAST_MODIFIED = "Mon, 15 Jan 2024 10:00:00 GMT"
 TYPES = {
     ".xml": "application/xml",
@@ -68,9 +82,10 @@ class FeedServer:
     requests: list[Recorded] = field(default_factory=list)
     custom: dict[str, bytes] = field(default_factory=dict)
     released: threading.Event = field(default_factory=threading.Event)
+    host: str = "127.0.0.1"
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def put(self, path: str, body: bytes) -> str:
         """Serve ``body`` at /custom/PATH; returns its URL."""
@@ -79,6 +94,9 @@ class FeedServer:
 
     def requests_to(self, path: str) -> list[Recorded]:
         return [r for r in self.requests if r.path == path]
+
+    def requests_to_prefix(self, prefix: str) -> list[Recorded]:
+        return [r for r in self.requests if r.path.startswith(prefix)]
 
 
 def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
@@ -159,6 +177,29 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             elif kind == "held":
                 server.released.wait(60)
                 self._send(200, server.custom["/".join(rest)], "application/xml")
+            elif kind == "goto":
+                self._send(302, b"", None, {"Location": unquote("/".join(rest))})
+            elif kind == "redirect-file":
+                location = (DATA / "hostile" / rest[0]).read_text("utf-8").strip()
+                self._send(302, b"", None, {"Location": location})
+            elif kind == "declared":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", rest[0])
+                self.end_headers()
+                self.wfile.write(b"<!--" + b"x" * 65536)
+                self.close_connection = True
+            elif kind in ("endless", "endless-slow"):
+                self._endless(pause=0.1 if kind == "endless-slow" else 0.0)
+            elif kind == "bomb-stream":
+                self._bomb(int(rest[0]))
+            elif kind == "br-bomb":
+                body = brotli_bomb(int(rest[0]))
+                self._send(200, body, "application/xml", {"Content-Encoding": "br"})
+            elif kind == "flood":
+                self._send(200, flood(int(rest[0])), "application/rss+xml")
+            elif kind == "canary":
+                self._send(200, CANARY, "text/plain")
             else:
                 self._send(404, b"not found", "text/plain")
 
@@ -203,6 +244,33 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 time.sleep(0.2)
 
+        def _endless(self, pause: float) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            chunk = b"<!--" + b"x" * 16384 + b"-->"
+            for piece in itertools.chain([b'<rss version="2.0">'], itertools.repeat(chunk)):
+                # Until the client hangs up (BrokenPipeError, caught in do_GET).
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                self.wfile.flush()
+                if pause:
+                    time.sleep(pause)
+
+        def _bomb(self, size: int) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip wrapper
+            zeros = b"\0" * (1 << 20)
+            for _ in range(size >> 20):
+                if data := packer.compress(zeros):
+                    self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            data = packer.flush()
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n0\r\n\r\n")
+
         def _chunked(self, body: bytes, content_type: str) -> None:
             self.send_response(200)
             self.send_header("Content-Type", content_type)
@@ -214,6 +282,31 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(b"0\r\n\r\n")
 
     return Handler
+
+
+@functools.cache
+def brotli_bomb(size: int) -> bytes:
+    """Brotli of ``size`` zero bytes, compressed 1 MiB at a time (never held whole)."""
+    packer = brotli.Compressor(quality=5)
+    zeros = b"\0" * (1 << 20)
+    parts = [packer.process(zeros) for _ in range(size >> 20)]
+    return b"".join(parts) + packer.finish()
+
+
+def flood(count: int) -> bytes:
+    """An RSS document of ``count`` small items, oldest first: item i is dated i minutes
+    after 2024-01-01 00:00 UTC, so the newest N are the last N."""
+    start = 1704067200  # 2024-01-01T00:00:00Z
+    items = (
+        f"<item><title>Bulletin {i}</title><guid>flood-{i}</guid>"
+        f"<pubDate>{email.utils.formatdate(start + 60 * i, usegmt=True)}</pubDate></item>\n"
+        for i in range(count)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
+        "<title>Flood</title><link>https://flood.example.org/</link>"
+        "<description>Many items</description>\n" + "".join(items) + "</channel></rss>\n"
+    ).encode()
 
 
 def _type(name: str) -> str:
@@ -228,11 +321,11 @@ class _QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
-def start() -> tuple[FeedServer, ThreadingHTTPServer]:
-    """Start the server on a free loopback port in a daemon thread."""
-    handle = FeedServer(port=0)
+def start(host: str = "127.0.0.1") -> tuple[FeedServer, ThreadingHTTPServer]:
+    """Start the server on a free port of ``host`` (a loopback address) in a daemon thread."""
+    handle = FeedServer(port=0, host=host)
     handle.released.set()
-    httpd = _QuietServer(("127.0.0.1", 0), _handler(handle))
+    httpd = _QuietServer((host, 0), _handler(handle))
     httpd.daemon_threads = True
     handle.port = httpd.server_address[1]
     threading.Thread(target=httpd.serve_forever, daemon=True).start()

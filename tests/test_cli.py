@@ -22,8 +22,8 @@ def write_config(tmp_path: Path, server: FeedServer) -> Path:
 database: sqlite:///feeds.db
 fetch: {{timeout: 5}}
 sources:
-  - {{id: rss, name: RSS, url: "{server.url("/feeds/rss20.xml")}"}}
-  - {{id: gone, name: Gone, url: "{server.url("/status/410")}"}}
+  - {{id: rss, name: RSS, url: "{server.url("/feeds/rss20.xml")}", allow_private: true}}
+  - {{id: gone, name: Gone, url: "{server.url("/status/410")}", allow_private: true}}
   - {{id: nowhere, name: Nowhere, url: "http://no-such-host.invalid/feed"}}
 """,
         encoding="utf-8",

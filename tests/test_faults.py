@@ -41,7 +41,7 @@ def test_every_fault_is_reported_with_its_kind_and_next_check(
         "sources:",
     ]
     lines += [
-        f"  - {{id: {sid}, name: {sid}, url: '{server.url(path)}'}}"
+        f"  - {{id: {sid}, name: {sid}, url: '{server.url(path)}', allow_private: true}}"
         for sid, (path, *_) in FAULTS.items()
     ]
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")

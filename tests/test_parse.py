@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from feeds.errors import ErrorKind
-from feeds.models import Enclosure, Failed, ParsedFeed
-from feeds.normalize import plain_text
+from feeds.models import Enclosure, Failed, ParsedEntry, ParsedFeed
+from feeds.normalize import plain_text, sanitize_html
 from feeds.parse import parse_feed
 from tests import snapshots
 from tests.snapshots import DATA, FEED_FILES, fetched, parse, parse_ok
@@ -319,27 +319,30 @@ def test_odd_publication_dates_are_read_as_utc_or_dropped(
 # --- relative links -------------------------------------------------------------------
 
 
+def resolved(entry: ParsedEntry) -> str:
+    """The entry's HTML as normalize keeps it: resolved against the base parse hands on."""
+    return sanitize_html(entry.content_html or entry.summary_html, entry.html_base)
+
+
 def test_relative_links_are_resolved_against_xml_base() -> None:
     feed = parse_ok("relative-links.xml")
     assert feed.link == "https://news.example.org/health/"
     lupus, _archive, sunscreen = feed.entries
     assert lupus.link == "https://news.example.org/health/2024/lupus-trial.html"
-    assert 'href="https://news.example.org/science/autoimmune/"' in lupus.content_html
-    assert 'src="https://news.example.org/health/images/lupus-chart.png"' in lupus.content_html
+    assert lupus.html_base == "https://news.example.org/health/"
+    assert 'href="https://news.example.org/science/autoimmune/"' in resolved(lupus)
+    assert 'src="https://news.example.org/health/images/lupus-chart.png"' in resolved(lupus)
     assert sunscreen.link == "https://news.example.org/health/2024/sunscreen-myths.html"
     # feedparser files an Atom entry's only content under summary as well; either will do.
-    markup = sunscreen.content_html or sunscreen.summary_html
-    assert 'src="https://cdn.example.org/sun.png"' in markup
-    assert 'href="https://news.example.org/health/2024/spf-explained.html"' in markup
+    assert 'src="https://cdn.example.org/sun.png"' in resolved(sunscreen)
+    assert 'href="https://news.example.org/health/2024/spf-explained.html"' in resolved(sunscreen)
 
 
 def test_an_entry_level_xml_base_overrides_the_feed_level_one() -> None:
     archive = parse_ok("relative-links.xml").entries[1]
     assert archive.link == "https://news.example.org/science/archive/2014/belimumab.html"
-    assert 'href="https://news.example.org/science/2014/index.html"' in archive.content_html
-    assert 'src="https://news.example.org/science/archive/img/belimumab.jpg"' in (
-        archive.content_html
-    )
+    assert 'href="https://news.example.org/science/2014/index.html"' in resolved(archive)
+    assert 'src="https://news.example.org/science/archive/img/belimumab.jpg"' in (resolved(archive))
 
 
 def test_relative_rss_links_are_resolved_against_the_feed_url() -> None:
@@ -350,7 +353,7 @@ def test_relative_rss_links_are_resolved_against_the_feed_url() -> None:
         "http://127.0.0.1/articles/2",
         "http://127.0.0.1/feeds/articles/3",
     ]
-    assert 'href="http://127.0.0.1/feeds/visiting.html"' in feed.entries[1].summary_html
+    assert 'href="http://127.0.0.1/feeds/visiting.html"' in resolved(feed.entries[1])
 
 
 # --- markup is passed through for the normalize stage ----------------------------------

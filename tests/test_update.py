@@ -23,7 +23,10 @@ def run(settings: Settings, storage: Storage, **options: object) -> UpdateSummar
 
 def config(*sources: tuple[str, str], max_bytes: int = 10_000_000) -> str:
     lines = [f"fetch: {{timeout: 5, max_bytes: {max_bytes}}}", "sources:"]
-    lines += [f"  - {{id: {sid}, name: {sid}, url: '{url}'}}" for sid, url in sources]
+    # allow_private: the loopback test server is not a public address.
+    lines += [
+        f"  - {{id: {sid}, name: {sid}, url: '{url}', allow_private: true}}" for sid, url in sources
+    ]
     return "\n".join(lines) + "\n"
 
 

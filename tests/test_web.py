@@ -275,9 +275,12 @@ def test_failing_sources_feed_has_one_item_per_failure_episode(
 ) -> None:
     settings = make_settings(
         "sources:\n"
-        f"  - {{id: broken, name: Broken Feed, url: '{server.url('/custom/flaky.xml')}'}}\n"
-        f"  - {{id: gone, name: Gone Feed, url: '{server.url('/status/410')}'}}\n"
-        f"  - {{id: fine, name: Fine Feed, url: '{server.url('/feeds/rss20.xml')}'}}\n"
+        f"  - {{id: broken, name: Broken Feed, url: '{server.url('/custom/flaky.xml')}',"
+        " allow_private: true}\n"
+        f"  - {{id: gone, name: Gone Feed, url: '{server.url('/status/410')}',"
+        " allow_private: true}\n"
+        f"  - {{id: fine, name: Fine Feed, url: '{server.url('/feeds/rss20.xml')}',"
+        " allow_private: true}\n"
     )
     server.put("flaky.xml", b"")
     asyncio.run(update(settings, storage))

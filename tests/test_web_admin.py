@@ -31,8 +31,10 @@ ROUTES = [
 def settings(server: FeedServer, make_settings: MakeSettings) -> Settings:
     return make_settings(
         "sources:\n"
-        f"  - {{id: fine, name: Fine Feed, url: '{server.url('/feeds/rss20.xml')}'}}\n"
-        f"  - {{id: other, name: Other Feed, url: '{server.url('/feeds/atom10.xml')}'}}\n"
+        f"  - {{id: fine, name: Fine Feed, url: '{server.url('/feeds/rss20.xml')}',"
+        " allow_private: true}\n"
+        f"  - {{id: other, name: Other Feed, url: '{server.url('/feeds/atom10.xml')}',"
+        " allow_private: true}\n"
     )
 
 

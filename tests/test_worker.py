@@ -25,9 +25,11 @@ def write_config(tmp_path: Path, server: FeedServer) -> Path:
     path.write_text(
         "database: sqlite:///feeds.db\n"
         "sources:\n"
-        f"  - {{id: rss, name: RSS, url: '{server.url('/feeds/rss20.xml')}'}}\n"
+        f"  - {{id: rss, name: RSS, url: '{server.url('/feeds/rss20.xml')}',"
+        " allow_private: true}\n"
         f"  - {{id: local, name: Local, url: '{DATA / 'atom10.xml'}'}}\n"
-        f"  - {{id: broken, name: Broken, url: '{server.url('/status/500')}'}}\n",
+        f"  - {{id: broken, name: Broken, url: '{server.url('/status/500')}',"
+        " allow_private: true}\n",
         encoding="utf-8",
     )
     return path

@@ -17,28 +17,28 @@ they bite). ``xml_text`` is shared with the other XML renderers.
 from __future__ import annotations
 
 import html
-import re
 from datetime import UTC, datetime
 from typing import Final
 
 from feedgen.feed import FeedGenerator
 
 from feeds.render.view import FeedItem, FeedView
+from feeds.xmlguard import xml_chars
 
 MEDIA_TYPE: Final = "application/rss+xml; charset=utf-8"
 # RSS 2.0 requires url, length and type on <enclosure>; the RSS Best Practices Profile
 # (rssboard.org/rss-profile §enclosure) says to use 0 when the length is unknown.
 UNKNOWN_MEDIA_TYPE: Final = "application/octet-stream"
 
-# Characters XML 1.0 §2.2 does not allow in a document (C0 controls but tab/LF/CR, lone
-# surrogates, U+FFFE/U+FFFF). lxml refuses them with ValueError, and one stray control
-# character in an article must not make a whole feed fail to render.
-_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
 
 def xml_text(text: str) -> str:
-    """``text`` without the characters XML 1.0 cannot carry."""
-    return _NOT_XML_CHAR.sub("", text)
+    """``text`` without the characters XML 1.0 §2.2 does not allow in a document.
+
+    normalize already strips them from what it stores; this guards everything else a feed
+    is built from (config values, rows stored before). lxml refuses such characters with
+    ValueError, and one stray control character must not make a whole feed fail to render.
+    """
+    return xml_chars(text)
 
 
 def utc_seconds(moment: datetime) -> datetime:
