@@ -30,7 +30,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from feeds.errors import StorageError
 from feeds.models import (
@@ -43,7 +43,7 @@ from feeds.models import (
 )
 from feeds.models import Source as SourceModel
 from feeds.storage import mesh, queries, rows, topics
-from feeds.storage.engine import make_engine
+from feeds.storage.engine import make_engine, sqlite_condition
 from feeds.storage.mesh import MeshHit
 from feeds.storage.schema import articles, meta, sources
 from feeds.tagging.mesh import Descriptor
@@ -62,6 +62,9 @@ def _translated(method: Callable[P, R]) -> Callable[P, R]:
             return method(*args, **kwargs)
         except SQLAlchemyError as exc:
             detail = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+            storage = args[0]
+            if isinstance(exc, OperationalError) and isinstance(storage, Storage):
+                detail += storage.recover(exc)
             raise StorageError(f"{method.__name__}: {detail}") from exc
 
     return wrapper
@@ -84,6 +87,19 @@ class Storage:
     def close(self) -> None:
         """Release every pooled connection."""
         self.engine.dispose()
+
+    def recover(self, error: OperationalError) -> str:
+        """After a failed operation: get ready to retry, and say what the condition was.
+
+        SQLite opens a file it may not write read-only, and the connection stays read-only
+        after the file becomes writable again; a failed write may also leave a connection
+        whose disk filled up. Dropping the pooled connections makes the next operation open
+        fresh ones, so a database that comes back is used again without a restart.
+        """
+        if self.engine.dialect.name != "sqlite":
+            return ""
+        self.engine.dispose()
+        return sqlite_condition(self.engine.url, getattr(error.orig, "sqlite_errorname", ""))
 
     # --- schema ---------------------------------------------------------------------------
 

@@ -7,13 +7,15 @@ with "database is locked". The database file's folder is created if missing.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+LOW_SPACE = 1 << 20  # bytes free under which a failed write is put down to a full disk
 
 
 def make_engine(url: str) -> Engine:
@@ -38,3 +40,23 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     finally:
         cursor.close()
+
+
+def sqlite_condition(url: URL, error_name: str) -> str:
+    """Words for an operator about why a SQLite operation failed, or "" if nothing to add.
+
+    SQLite's own messages name the symptom ("attempt to write a readonly database", "disk
+    I/O error"); a full disk often shows as the second, when SQLite cannot even create its
+    shared-memory file, so the free space on the database's disk is checked here.
+    """
+    database = Path(url.database or "")
+    if error_name.startswith("SQLITE_READONLY"):
+        return f" ({database} or its folder is read-only)"
+    if error_name == "SQLITE_FULL" or error_name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN")):
+        try:
+            free = shutil.disk_usage(database.parent).free
+        except OSError:
+            return ""
+        if error_name == "SQLITE_FULL" or free < LOW_SPACE:
+            return f" (the disk holding {database} is full: {free:,} bytes free)"
+    return ""
