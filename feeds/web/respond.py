@@ -33,11 +33,14 @@ async def cached(request: Request, build: Builder) -> Response:
     version, reread = state.version.cached()
     if reread or version is None:
         version = await run_in_threadpool(state.version.current)
-    entry = state.cache.get(key, version)
+    entry = state.cache.get(key, version) or state.cache.claim(key)
     (state.metrics.cache_hits if entry else state.metrics.cache_misses).inc()
     if entry is None:
-        entry = await run_in_threadpool(build, state, version)
-        state.cache.put(key, entry)
+        try:
+            entry = await run_in_threadpool(build, state, version)
+            state.cache.put(key, entry)
+        finally:
+            state.cache.release(key)
     return cached_response(request, entry, int(state.settings.web.max_age.total_seconds()))
 
 
