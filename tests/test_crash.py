@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,3 +192,47 @@ def test_serve_killed_during_its_first_update_restarts_and_completes_it(
 
 def log(config: Path) -> str:
     return (config.parent / "serve.log").read_text(errors="replace")[-3000:]
+
+
+# A child that migrates a fresh database and SIGKILLs itself right after the Nth CREATE
+# TABLE the migration executes: a kill at an exact point, which random timing rarely hits.
+KILL_DURING_MIGRATION = """
+import os, signal, sys
+from sqlalchemy import event
+from feeds.storage import Storage
+
+storage = Storage.open(f"sqlite:///{sys.argv[1]}")
+created = 0
+
+@event.listens_for(storage.engine, "after_cursor_execute")
+def after(connection, cursor, statement, *args):
+    global created
+    if statement.lstrip().upper().startswith("CREATE TABLE"):
+        created += 1
+        if created == int(sys.argv[2]):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+storage.migrate()
+"""
+
+
+@pytest.mark.parametrize("tables", [1, 2, 4])
+def test_a_first_migration_killed_between_two_tables_leaves_no_half_schema(
+    tmp_path: Path, tables: int
+) -> None:
+    database = tmp_path / "feeds.db"
+    child = subprocess.run(
+        [sys.executable, "-c", KILL_DURING_MIGRATION, str(database), str(tables)],
+        capture_output=True,
+        text=True,
+    )
+    assert child.returncode == -9, child.stderr  # killed mid-migration, as planned
+    with closing(sqlite3.connect(database)) as connection:
+        left = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        assert left.fetchall() == []  # all of the schema or none of it
+
+    config = tmp_path / "config.yaml"
+    config.write_text("database: sqlite:///feeds.db\n", encoding="utf-8")
+    again = CliRunner().invoke(cli, ["migrate", "--config", str(config)])
+    assert again.exit_code == 0, again.output
+    assert "is at revision" in again.output

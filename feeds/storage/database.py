@@ -43,7 +43,7 @@ from feeds.models import (
 )
 from feeds.models import Source as SourceModel
 from feeds.storage import mesh, queries, rows, topics
-from feeds.storage.engine import make_engine, sqlite_condition
+from feeds.storage.engine import atomic_ddl, make_engine, sqlite_condition
 from feeds.storage.mesh import MeshHit
 from feeds.storage.schema import articles, meta, sources
 from feeds.tagging.mesh import Descriptor
@@ -105,10 +105,18 @@ class Storage:
 
     @_translated
     def migrate(self) -> str | None:
-        """Bring the schema to the newest revision; return that revision."""
+        """Bring the schema to the newest revision, all of it or none; return that revision.
+
+        A database already at the newest revision is only read, so a read-only database
+        still opens. An upgrade is one transaction (see ``engine.atomic_ddl``): a process
+        killed during it leaves the schema as it was, not half-created.
+        """
+        current = self.revision()
+        if current is not None and current == self.head_revision():
+            return current
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
+        with self.engine.connect() as connection, atomic_ddl(connection):
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
         return self.revision()

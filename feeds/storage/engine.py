@@ -8,10 +8,12 @@ with "database is locked". The database file's folder is created if missing.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -60,3 +62,33 @@ def sqlite_condition(url: URL, error_name: str) -> str:
         if error_name == "SQLITE_FULL" or free < LOW_SPACE:
             return f" (the disk holding {database} is full: {free:,} bytes free)"
     return ""
+
+
+@contextmanager
+def atomic_ddl(connection: Connection) -> Iterator[None]:
+    """Run the block in one transaction, schema changes included, and commit it.
+
+    PostgreSQL's DDL is transactional as it is. Python's sqlite3 driver opens transactions
+    only before INSERT/UPDATE/DELETE and runs CREATE/ALTER/DROP outside of one, so each
+    committed on its own: a migration killed between two CREATE TABLEs left tables without
+    the revision stamp, and every later start failed with "table sources already exists".
+    Here the driver's own transaction handling is switched off for the block and one
+    ``BEGIN IMMEDIATE`` (which also makes concurrent migrators wait their turn) covers it.
+    """
+    if connection.dialect.name != "sqlite":
+        with connection.begin():
+            yield
+        return
+    driver = connection.connection.driver_connection
+    level = driver.isolation_level  # type: ignore[union-attr]
+    driver.isolation_level = None  # type: ignore[union-attr]
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.commit()
+    finally:
+        driver.isolation_level = level  # type: ignore[union-attr]
