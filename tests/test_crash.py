@@ -31,7 +31,8 @@ from tests.httpserver import FeedServer
 from tests.servers import free_port, opener
 
 SOURCES = 100
-ITEMS = 10
+ITEMS = 5
+SERVE_KILLS = 3
 SEED = 8  # the number: fixed, so every run kills at the same fractions of D
 KILL_WINDOW = (0.25, 0.98)  # fractions of D: from the migration to the last sources
 
@@ -159,7 +160,7 @@ def test_serve_killed_during_its_first_update_restarts_and_completes_it(
 ) -> None:
     config, duration = site(server, tmp_path / "site"), reference.duration
     rng = random.Random(SEED + 1)
-    for kill in range(5):
+    for kill in range(SERVE_KILLS):
         run_config = fresh_copy(config, tmp_path / f"serve{kill}")
         database = run_config.parent / "feeds.db"
         at = rng.uniform(*KILL_WINDOW) * duration
