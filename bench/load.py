@@ -515,10 +515,10 @@ def measure(folder: Path, seconds: int, feeds: int, period: float, workers: int)
             print("   feeds " + " ".join(argv[3:]))
             run_load(script, base, WARMUP)  # connections opened, caches and pools warm
             if update:  # measure while a pass runs: wait for the updater's first fetches
-                fetched = counters(port)
+                fetched = fetch_count(counters(port))
                 wait_until(
                     "updating",
-                    lambda: fetch_count(counters(port)) > fetch_count(fetched),
+                    lambda since=fetched: fetch_count(counters(port)) > since,
                     server,
                     timeout=period + 60,
                 )

@@ -1,7 +1,7 @@
 """``kill -9`` of ``feeds update`` and of ``feeds serve`` mid-run: nothing half-written, and
 the next run stores exactly what one uninterrupted run stores.
 
-The site is 100 feeds of 10 items on the loopback server (``tests.crashsite``). One
+The site is 100 feeds of 5 items on the loopback server (``tests.crashsite``). One
 uninterrupted ``feeds update`` into a fresh database is the reference, and its duration
 ``D`` scales the kill points: each kill lands at a seeded random fraction of ``D`` (from
 the schema being created to the last sources being written), so the same fractions land in
