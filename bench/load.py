@@ -529,6 +529,8 @@ def measure(folder: Path, seconds: int, feeds: int, period: float, workers: int)
                 print(f"   during the load the updater made {update_activity(before, after)}")
             for key, figures in phases[phase].items():
                 print(f"   {key:8} {show(figures)}")
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            print(f"   load average after the phase (1, 5, 15 min): {load}")
             code = server.stop()
             print(f"   feeds serve stopped (exit {code})", flush=True)
         report(phases)
