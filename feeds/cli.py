@@ -442,8 +442,13 @@ def get_command(config_path: Path | None, path: str) -> None:
 @cli.command()
 @config_option
 @click.option("--once", is_flag=True, help="One pass over the due sources, then exit.")
+@click.option(
+    "--name",
+    help="Name for this worker's leases (default HOST:PID:RANDOM, which lets a worker on "
+    "the same host take back a killed one's sources at once instead of when its lease ends).",
+)
 @json_option
-def worker(config_path: Path | None, once: bool, as_json: bool) -> None:
+def worker(config_path: Path | None, once: bool, name: str | None, as_json: bool) -> None:
     """Fetch sources on their schedule, without the web server (for cron or scale-out).
 
     SIGTERM or Ctrl-C lets the sources being written finish, then stops.
@@ -452,7 +457,7 @@ def worker(config_path: Path | None, once: bool, as_json: bool) -> None:
     with _storage(settings) as storage:
         try:
             if once:
-                summary = asyncio.run(run_update(settings, storage))
+                summary = asyncio.run(run_update(settings, storage, worker=name))
                 _report(summary, as_json)
                 return
             stop = threading.Event()
@@ -464,6 +469,7 @@ def worker(config_path: Path | None, once: bool, as_json: bool) -> None:
                 storage,
                 stop,
                 on_pass=lambda s: _report(s, as_json) if s.sources else None,
+                name=name,
             )
         except ConfigError as exc:
             _config_failure(exc)

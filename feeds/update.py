@@ -1,6 +1,7 @@
 """The update pipeline, the one orchestrator of feeds. For each source that is due:
 
-    claim due sources       storage.claim_sources (a lease: see feeds.storage.claims)
+    claim due sources       storage.claim_sources (a lease: see feeds.storage.claims;
+                            a dead local worker's leases are given back first: feeds.leases)
     conditional GET         fetch.Fetcher.fetch            -> Fetched | NotModified | Failed
     not modified?           record the check and stop
     parse                   parse.parse_feed               -> ParsedFeed | Failed
@@ -33,7 +34,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from feeds import schedule
+from feeds import leases, schedule
 from feeds.config import Settings
 from feeds.errors import ConfigError
 from feeds.fetch import Fetcher, HostGate
@@ -161,8 +162,13 @@ async def update(
             health_now = await asyncio.to_thread(storage.source_health)
             on_start(sum(1 for h in health_now if schedule.is_due(h, clock())))
         me = worker or worker_name()
-        claim = Claim(storage, me, fetch.lease, clock, {s.id: s for s in configured})
-        slots = await asyncio.gather(*(claim.each(one) for _ in range(fetch.concurrency)))
+        _RUNNING.add(me)
+        try:
+            await asyncio.to_thread(release_orphans, storage, clock())
+            claim = Claim(storage, me, fetch.lease, clock, {s.id: s for s in configured})
+            slots = await asyncio.gather(*(claim.each(one) for _ in range(fetch.concurrency)))
+        finally:
+            _RUNNING.discard(me)
     order = {s.id: n for n, s in enumerate(configured)}
     reports = sorted((r for done in slots for r in done), key=lambda r: order[r.source_id])
     return UpdateSummary(sources=tuple(reports))
@@ -209,6 +215,19 @@ class Claim:
                 return done
             self._seen.add(state.source_id)
             done.append(await work(source, state))
+
+
+# Lease names of this process's passes in progress: a lease of this process under any other
+# name was left by an earlier pass that failed before storing its outcome (a full disk).
+_RUNNING: set[str] = set()
+
+
+def release_orphans(storage: Storage, now: datetime) -> None:
+    """Give back the leases of dead worker processes of this host, and this process's
+    leases left by its own finished passes (``feeds.leases``)."""
+    held = storage.lease_holders(now)
+    for holder, ids in leases.orphaned(held, running=frozenset(_RUNNING)).items():
+        storage.release_sources(holder, ids)
 
 
 def worker_name() -> str:

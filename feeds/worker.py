@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from feeds.config import Settings
+from feeds.errors import StorageError
 from feeds.models import SourceHealth, UpdateSummary
 from feeds.storage import Storage
 from feeds.update import update
@@ -32,19 +33,31 @@ def idle_time(health: list[SourceHealth] | tuple[SourceHealth, ...], now: dateti
     return max(timedelta(seconds=1), min(wait, IDLE_MAX))
 
 
+def retry_delay(failures: int) -> timedelta:
+    """How long to wait after ``failures`` passes in a row failed: 1 s, doubling, at most
+    ``IDLE_MAX``, so a database that stays read-only or full is not retried in a tight loop
+    and one that recovers is used again soon."""
+    return min(IDLE_MAX, timedelta(seconds=2 ** min(failures - 1, 16)))
+
+
 def run_until_stopped(
     settings: Settings,
     storage: Storage,
     stop: threading.Event,
     on_pass: Callable[[UpdateSummary], None] | None = None,
+    name: str | None = None,
 ) -> None:
-    """Update due sources, sleep until the next is due, repeat until ``stop`` is set."""
+    """Update due sources, sleep until the next is due, repeat until ``stop`` is set.
+
+    ``name`` names the leases of every pass (default: host, pid and a random part per pass).
+
+    A database error (read-only, full, unreachable) ends the pass, not the loop: it is logged
+    in one line and the pass is retried after ``retry_delay``; what is stored stays served.
+    """
+    failures = 0
     while not stop.is_set():
         try:
-            summary = asyncio.run(update(settings, storage))
-        except Exception:
-            log.exception("update pass failed; retrying later")
-        else:
+            summary = asyncio.run(update(settings, storage, worker=name))
             if summary.sources:
                 totals = summary.to_json()
                 log.info(
@@ -55,4 +68,14 @@ def run_until_stopped(
                 )
             if on_pass:
                 on_pass(summary)
-        stop.wait(idle_time(storage.source_health(), datetime.now(UTC)).total_seconds())
+            wait = idle_time(storage.source_health(), datetime.now(UTC))
+            failures = 0
+        except StorageError as exc:
+            failures += 1
+            wait = retry_delay(failures)
+            log.error("update pass failed: %s; retrying in %g s", exc, wait.total_seconds())
+        except Exception:
+            failures += 1
+            wait = retry_delay(failures)
+            log.exception("update pass failed; retrying in %g s", wait.total_seconds())
+        stop.wait(wait.total_seconds())

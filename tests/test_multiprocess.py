@@ -193,7 +193,11 @@ def test_workers_and_replicas_share_one_postgresql_database(
         with store.engine.begin() as connection:
             connection.execute(update(sources).values(next_check_at=began - timedelta(seconds=1)))
         server.released.clear()  # fetches hang until released
-        doomed = start(tmp_path, "doomed", "worker", "--json", "--config", str(config))
+        # Named like a worker of another host: the late workers cannot see it die, so only
+        # its lease ending frees its sources (on one host, feeds.leases frees them at once).
+        doomed = start(
+            tmp_path, "doomed", "worker", "--json", "--name", "elsewhere", "--config", str(config)
+        )
         processes.append(doomed)
         wait_for(lambda: len(fetch_counts(server)) == 8, "the doomed worker's 8 fetches")
         doomed.send_signal(signal.SIGKILL)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from feeds.cli import cli
 from feeds.models import SourceHealth, SourceStatus
-from feeds.worker import IDLE_MAX, idle_time
+from feeds.worker import IDLE_MAX, idle_time, retry_delay
 from tests.httpserver import DATA, FeedServer
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -83,3 +83,8 @@ def test_idle_time_sleeps_until_the_next_due_source_within_bounds() -> None:
     gone = state(NOW + timedelta(seconds=5), status=SourceStatus.GONE)
     assert idle_time([gone], NOW) == IDLE_MAX
     assert idle_time([state(None)], NOW) == timedelta(seconds=1)  # held by another worker
+
+
+def test_retry_delay_after_failed_passes_doubles_from_a_second_up_to_the_idle_cap() -> None:
+    delays = [retry_delay(n).total_seconds() for n in (1, 2, 3, 4, 6, 7, 50)]
+    assert delays == [1, 2, 4, 8, 32, IDLE_MAX.total_seconds(), IDLE_MAX.total_seconds()]

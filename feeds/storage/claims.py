@@ -15,8 +15,9 @@ ONE statement, ``UPDATE … WHERE id IN (SELECT … LIMIT N) RETURNING *``:
 ``Storage.record_update`` clears the lease when it stores the fetch's outcome (and a new
 ``next_check_at``), so the source is no longer due. A worker that dies keeps its lease
 until ``leased_until``; then the source is due and unleased again and another worker takes
-it. ``now`` comes from the caller's clock (workers' clocks are assumed in step, as for
-every schedule decision).
+it — sooner when the dead worker ran on the same host: ``feeds.leases`` finds such
+orphans (their pid is gone) and ``release`` gives them back. ``now`` comes from the
+caller's clock (workers' clocks are assumed in step, as for every schedule decision).
 
 What it does not do: decide the next check (``feeds.schedule``) or fetch anything.
 """
@@ -71,3 +72,14 @@ def release(connection: Connection, worker: str, ids: list[str]) -> None:
 
 def _due_order(health: SourceHealth) -> tuple[bool, datetime | None, str]:
     return (health.next_check_at is not None, health.next_check_at, health.source_id)
+
+
+def holders(connection: Connection, now: datetime) -> dict[str, list[str]]:
+    """Who holds a live lease now, and on which sources."""
+    held: dict[str, list[str]] = {}
+    query = select(sources.c.leased_by, sources.c.id).where(
+        sources.c.leased_until > now, sources.c.leased_by.is_not(None)
+    )
+    for holder, source_id in connection.execute(query):
+        held.setdefault(holder, []).append(source_id)
+    return held

@@ -30,7 +30,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from feeds.errors import StorageError
 from feeds.models import (
@@ -42,7 +42,7 @@ from feeds.models import (
 )
 from feeds.models import Source as SourceModel
 from feeds.storage import claims, mesh, queries, rows, studies, sync, topics, upsert
-from feeds.storage.engine import make_engine, shown_url
+from feeds.storage.engine import atomic_ddl, make_engine, shown_url, sqlite_condition
 from feeds.storage.mesh import MeshHit
 from feeds.storage.schema import articles, meta, sources
 from feeds.tagging.mesh import Descriptor
@@ -62,6 +62,9 @@ def _translated(method: Callable[P, R]) -> Callable[P, R]:
             return method(*args, **kwargs)
         except SQLAlchemyError as exc:
             detail = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+            storage = args[0]
+            if isinstance(exc, OperationalError) and isinstance(storage, Storage):
+                detail += storage.recover(exc)
             raise StorageError(f"{method.__name__}: {detail}") from exc
 
     return wrapper
@@ -85,28 +88,42 @@ class Storage:
         """Release every pooled connection."""
         self.engine.dispose()
 
+    def recover(self, error: OperationalError) -> str:
+        """After a failed operation: get ready to retry, and say what the condition was.
+
+        SQLite opens a file it may not write read-only, and the connection stays read-only
+        after the file becomes writable again; a failed write may also leave a connection
+        whose disk filled up. Dropping the pooled connections makes the next operation open
+        fresh ones, so a database that comes back is used again without a restart.
+        """
+        if self.engine.dialect.name != "sqlite":
+            return ""
+        self.engine.dispose()
+        return sqlite_condition(self.engine.url, getattr(error.orig, "sqlite_errorname", ""))
+
     # --- schema ---------------------------------------------------------------------------
 
     @_translated
     def migrate(self) -> str | None:
-        """Bring the schema to the newest revision; return that revision."""
-        head = self.head_revision()
-        if self.revision() == head:
-            return head  # the common case: every process start, nothing to do
+        """Bring the schema to the newest revision, all of it or none; return that revision.
+
+        A database already at the newest revision is only read, so a read-only database
+        still opens. An upgrade is one transaction (see ``engine.atomic_ddl``): a process
+        killed during it leaves the schema as it was, not half-created.
+        """
+        current = self.revision()
+        if current is not None and current == self.head_revision():
+            return current  # the common case: every process start, nothing to do
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.connect() as connection:
+        with self.engine.connect() as connection, atomic_ddl(connection):
             # Several processes starting at once on a new database: one migrates, the
             # others wait for its lock and then find the schema at head (Alembic re-reads
-            # the version under the lock). SQLite: a write transaction from the start
-            # (the driver would otherwise run DDL outside any transaction).
+            # the version under the lock). On SQLite atomic_ddl's BEGIN IMMEDIATE is it.
             if connection.dialect.name == "postgresql":
                 connection.execute(select(func.pg_advisory_xact_lock(_MIGRATE_LOCK)))
-            else:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
-            connection.commit()
         return self.revision()
 
     @_translated
@@ -149,6 +166,12 @@ class Storage:
         """End ``worker``'s leases on ``ids`` without recording a fetch."""
         with self.engine.begin() as connection:
             claims.release(connection, worker, list(ids))
+
+    @_translated
+    def lease_holders(self, now: datetime) -> dict[str, list[str]]:
+        """Each worker holding a live lease at ``now``, with the sources it holds."""
+        with self.engine.connect() as connection:
+            return claims.holders(connection, now)
 
     @_translated
     def set_paused(self, source_id: str, paused: bool) -> bool:

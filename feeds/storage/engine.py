@@ -11,16 +11,20 @@ with "database is locked". The database file's folder is created if missing.
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import URL, Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from feeds.errors import StorageError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+LOW_SPACE = 1 << 20  # bytes free under which a failed write is put down to a full disk
 
 
 def make_engine(url: str) -> Engine:
@@ -68,3 +72,53 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     finally:
         cursor.close()
+
+
+def sqlite_condition(url: URL, error_name: str) -> str:
+    """Words for an operator about why a SQLite operation failed, or "" if nothing to add.
+
+    SQLite's own messages name the symptom ("attempt to write a readonly database", "disk
+    I/O error"); a full disk often shows as the second, when SQLite cannot even create its
+    shared-memory file, so the free space on the database's disk is checked here.
+    """
+    database = Path(url.database or "")
+    if error_name.startswith("SQLITE_READONLY"):
+        return f" ({database} or its folder is read-only)"
+    if error_name == "SQLITE_FULL" or error_name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN")):
+        try:
+            free = shutil.disk_usage(database.parent).free
+        except OSError:
+            return ""
+        if error_name == "SQLITE_FULL" or free < LOW_SPACE:
+            return f" (the disk holding {database} is full: {free:,} bytes free)"
+    return ""
+
+
+@contextmanager
+def atomic_ddl(connection: Connection) -> Iterator[None]:
+    """Run the block in one transaction, schema changes included, and commit it.
+
+    PostgreSQL's DDL is transactional as it is. Python's sqlite3 driver opens transactions
+    only before INSERT/UPDATE/DELETE and runs CREATE/ALTER/DROP outside of one, so each
+    committed on its own: a migration killed between two CREATE TABLEs left tables without
+    the revision stamp, and every later start failed with "table sources already exists".
+    Here the driver's own transaction handling is switched off for the block and one
+    ``BEGIN IMMEDIATE`` (which also makes concurrent migrators wait their turn) covers it.
+    """
+    if connection.dialect.name != "sqlite":
+        with connection.begin():
+            yield
+        return
+    driver = connection.connection.driver_connection
+    level = driver.isolation_level  # type: ignore[union-attr]
+    driver.isolation_level = None  # type: ignore[union-attr]
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.commit()
+    finally:
+        driver.isolation_level = level  # type: ignore[union-attr]

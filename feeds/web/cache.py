@@ -5,7 +5,11 @@ per request costs far more than serving), a strong ETag for each, and Last-Modif
 ``feeds.web.http.prepare`` has run, also the four complete answers it can give (identity or
 gzip, 200 or 304) as raw ASGI headers, so a hit builds no headers at all. Entries
 are keyed by a request key (path + normalized query) and remember the data version they
-were rendered at; a lookup with a newer version is a miss, so a write is visible at once.
+were rendered at; a lookup with a newer version is a miss, so a write is visible as soon as
+one request has rendered it. While that request renders, others asking for the same key get
+the previous body (``claim``): one render per key at a time, not one per waiting request.
+Without this, an update writing every second under load made every request a miss: renders
+took longer than a version lasted, so none was ever reused (bench/load.py, docs/security.md).
 The cache is an LRU bounded by the bytes it holds.
 
 ``DataVersion`` reads the storage's version counters at most once per ``ttl`` seconds, by
@@ -86,6 +90,7 @@ class RenderCache:
         self._entries: OrderedDict[str, CachedBody] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._rendering: set[str] = set()  # keys a request is rendering now
         self.hits = 0
         self.misses = 0
 
@@ -108,6 +113,21 @@ class RenderCache:
             self._entries.move_to_end(key)
             self.hits += 1
             return entry
+
+    def claim(self, key: str) -> CachedBody | None:
+        """After a miss: the previous body for ``key`` if another request is rendering it
+        now (serve that), else None, and the caller renders (then ``put`` or ``release``)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and key in self._rendering:
+                return entry
+            self._rendering.add(key)
+            return None
+
+    def release(self, key: str) -> None:
+        """The caller of ``claim`` is done rendering ``key`` (stored or not)."""
+        with self._lock:
+            self._rendering.discard(key)
 
     def put(self, key: str, entry: CachedBody) -> None:
         if entry.size > self._max_bytes // 4:

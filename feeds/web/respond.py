@@ -36,18 +36,21 @@ async def cached(request: Request, build: Builder, *, takes_query: bool = True) 
     version, reread = state.version.cached()
     if reread or version is None:
         version = await run_in_threadpool(state.version.current)
-    entry = state.cache.get(key, version)
+    entry = state.cache.get(key, version) or state.cache.claim(key)
     (state.metrics.cache_hits if entry else state.metrics.cache_misses).inc()
     if entry is None:
-        built = await run_in_threadpool(build, state, version)
-        policy = state.header_policy
-        entry = prepare(
-            built,
-            int(state.settings.web.max_age.total_seconds()),
-            policy.vary(),
-            policy.for_response(request.scope["path"], built.media_type),
-        )
-        state.cache.put(key, entry)
+        try:
+            built = await run_in_threadpool(build, state, version)
+            policy = state.header_policy
+            entry = prepare(
+                built,
+                int(state.settings.web.max_age.total_seconds()),
+                policy.vary(),
+                policy.for_response(request.scope["path"], built.media_type),
+            )
+            state.cache.put(key, entry)
+        finally:
+            state.cache.release(key)
     return cached_response(request, entry)
 
 
