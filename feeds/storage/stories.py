@@ -1,0 +1,287 @@
+"""Story clusters in the database: candidate retrieval, assignment, and reading feeds by story.
+
+Candidates come from ``story_keys`` through its (key, published_at) index, bounded by the
+time window and by ``CANDIDATES_PER_ARTICLE``, so finding them costs the same whatever the
+number of stored articles. The decision itself is ``feeds.stories`` (pure); this module only
+reads and writes. ``StoryStorage`` is mixed into ``Storage``; the functions take an open
+connection and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+
+from feeds.models import Article, ArticleQuery, Story
+from feeds.storage import queries, rows, topics
+from feeds.storage.common import bump, translated
+from feeds.storage.schema import articles, stories, story_keys
+from feeds.stories import LEAD_CHARS, Assignment, Member, Sighting, keys
+
+CANDIDATES_PER_ARTICLE = 200  # key hits read per article; the newest win when there are more
+_CHUNK = 500
+
+
+def story_key() -> Any:
+    """An article's story, or the article itself while it has none."""
+    return func.coalesce(articles.c.story_id, articles.c.id)
+
+
+def candidates(
+    connection: Connection, items: Sequence[Sighting], window: timedelta
+) -> dict[str, list[Member]]:
+    """For each item, the stored articles sharing one of its keys: within ``window`` of it,
+    or at any time for its canonical URL."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for item in items:
+        item_keys = keys(item)
+        timed = [k for k in item_keys if not k.startswith("url:")]
+        hits = or_(
+            story_keys.c.key.in_([k for k in item_keys if k.startswith("url:")]),
+            and_(
+                story_keys.c.key.in_(timed),
+                story_keys.c.published_at >= item.published - window,
+                story_keys.c.published_at <= item.published + window,
+            ),
+        )
+        query = (
+            select(story_keys.c.article_id, story_keys.c.story_id)
+            .where(hits)
+            .distinct()
+            .order_by(story_keys.c.article_id.desc())
+            .limit(CANDIDATES_PER_ARTICLE)
+        )
+        found[item.article_id] = [
+            (row.article_id, row.story_id) for row in connection.execute(query)
+        ]
+    wanted = {article_id for pairs in found.values() for article_id, _ in pairs}
+    seen = sightings(connection, wanted)
+    return {
+        item: [Member(seen[a], story) for a, story in pairs if a in seen]
+        for item, pairs in found.items()
+    }
+
+
+def sightings(connection: Connection, ids: Iterable[str]) -> dict[str, Sighting]:
+    """What clustering compares of each stored article among ``ids``."""
+    columns = (
+        articles.c.id,
+        articles.c.source_id,
+        articles.c.url,
+        articles.c.published_at,
+        articles.c.title,
+        articles.c.summary,
+        articles.c.dois,
+    )
+    wanted = list(ids)
+    result: dict[str, Sighting] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        query = select(*columns).where(articles.c.id.in_(wanted[start : start + _CHUNK]))
+        for row in connection.execute(query):
+            result[row.id] = Sighting(
+                article_id=row.id,
+                source_id=row.source_id,
+                url=row.url,
+                published=row.published_at,
+                title=row.title,
+                lead=row.summary[:LEAD_CHARS],
+                studies=tuple(row.dois),
+            )
+    return result
+
+
+def assign(
+    connection: Connection,
+    decided: Sequence[tuple[Assignment, Sighting]],
+    now: datetime,
+) -> None:
+    """Store each decision: the article's story and keys; a new story, or the joined
+    story's outlets (a new outlet sets ``updated_at`` to ``now``)."""
+    if not decided:
+        return
+    joined = {a.story_id for a, _ in decided if a.reason != "new"}
+    known = {
+        row.id: row
+        for chunk in _chunks(sorted(joined))
+        for row in connection.execute(select(stories).where(stories.c.id.in_(chunk)))
+    }
+    state: dict[str, dict[str, Any]] = {
+        story_id: {
+            "first_published": row.first_published,
+            "updated_at": row.updated_at,
+            "sources": list(row.sources),
+        }
+        for story_id, row in known.items()
+    }
+    created: set[str] = set()
+    for assignment, item in decided:
+        current = state.get(assignment.story_id)
+        if current is None:
+            state[assignment.story_id] = {
+                "first_published": item.published,
+                "updated_at": None,
+                "sources": [item.source_id],
+            }
+            created.add(assignment.story_id)
+            continue
+        current["first_published"] = min(current["first_published"], item.published)
+        if item.source_id not in current["sources"]:
+            current["sources"].append(item.source_id)
+            current["updated_at"] = now
+    if created:
+        connection.execute(
+            stories.insert(), [{"id": story_id, **state[story_id]} for story_id in sorted(created)]
+        )
+    for story_id in sorted(set(state) - created):
+        connection.execute(
+            update(stories).where(stories.c.id == story_id).values(**state[story_id])
+        )
+    key_rows = [
+        {
+            "key": key,
+            "article_id": item.article_id,
+            "story_id": assignment.story_id,
+            "published_at": item.published,
+        }
+        for assignment, item in decided
+        for key in keys(item)
+    ]
+    connection.execute(story_keys.insert(), key_rows)
+    by_story: dict[str, list[str]] = {}
+    for assignment, item in decided:
+        by_story.setdefault(assignment.story_id, []).append(item.article_id)
+    for story_id, ids in by_story.items():
+        for chunk in _chunks(ids):
+            connection.execute(
+                update(articles).where(articles.c.id.in_(chunk)).values(story_id=story_id)
+            )
+
+
+def story_select(query: ArticleQuery, dialect: str) -> Any:
+    """(story, first) of the stories ``query`` selects, newest first: one row per story,
+    its position the first publication among its articles the filters select."""
+    group = story_key()
+    first = func.min(articles.c.published_at)
+    having = []
+    if query.before is not None:
+        published, story_id = query.before
+        having.append(or_(first < published, and_(first == published, group < story_id)))
+    return (
+        select(group.label("story"), first.label("first"))
+        .where(*queries.conditions(replace(query, before=None), dialect))
+        .group_by(group)
+        .having(*having)
+        .order_by(first.desc(), group.desc())
+        .limit(query.limit)
+    )
+
+
+def read_stories(connection: Connection, query: ArticleQuery, dialect: str) -> tuple[Story, ...]:
+    """The stories ``query`` selects, each with every member article (and its topics)."""
+    chosen = [(row.story, row.first) for row in connection.execute(story_select(query, dialect))]
+    if not chosen:
+        return ()
+    ids = [story for story, _ in chosen]
+    group = story_key()
+    matching: set[str] = set()
+    members: dict[str, list[Article]] = {story: [] for story in ids}
+    meta: dict[str, Any] = {}
+    for chunk in _chunks(ids):
+        selected = select(articles.c.id).where(
+            group.in_(chunk), *queries.conditions(replace(query, before=None), dialect)
+        )
+        matching.update(row.id for row in connection.execute(selected))
+        every = select(articles, group.label("story_key")).where(group.in_(chunk))
+        for row in connection.execute(every).mappings():
+            members[row["story_key"]].append(rows.article(row))
+        meta.update(
+            {r.id: r for r in connection.execute(select(stories).where(stories.c.id.in_(chunk)))}
+        )
+    tags = topics.for_articles(connection, [a.id for group_ in members.values() for a in group_])
+    result = []
+    for story, first in chosen:
+        found = sorted(
+            (replace(a, topics=tags.get(a.id, ())) for a in members[story]),
+            key=lambda a: (a.published, a.id),
+        )
+        info = meta.get(story)
+        result.append(
+            Story(
+                id=story,
+                first_published=first,
+                updated=info.updated_at if info is not None else None,
+                articles=tuple(found),
+                matching=tuple(a.id for a in found if a.id in matching),
+            )
+        )
+    return tuple(result)
+
+
+def story_ids(connection: Connection, ids: Sequence[str]) -> dict[str, str | None]:
+    """The story of each stored article among ``ids`` (None: stored, not clustered yet)."""
+    found: dict[str, str | None] = {}
+    for chunk in _chunks(list(ids)):
+        query = select(articles.c.id, articles.c.story_id).where(articles.c.id.in_(chunk))
+        found.update({row.id: row.story_id for row in connection.execute(query)})
+    return found
+
+
+def unclustered(connection: Connection, limit: int) -> tuple[Sighting, ...]:
+    """The oldest articles that have no story yet, oldest first."""
+    query = (
+        select(articles.c.id)
+        .where(articles.c.story_id.is_(None))
+        .order_by(articles.c.published_at, articles.c.id)
+        .limit(limit)
+    )
+    ids = [row.id for row in connection.execute(query)]
+    seen = sightings(connection, ids)
+    return tuple(seen[i] for i in ids)
+
+
+def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield list(ids[start : start + _CHUNK])
+
+
+class StoryStorage:
+    """The story methods of ``Storage`` (each one transaction, errors as StorageError)."""
+
+    engine: Engine
+
+    @translated
+    def story_candidates(
+        self, items: Sequence[Sighting], window: timedelta
+    ) -> Mapping[str, Sequence[Member]]:
+        """Stored articles that may be the same story as each item (see ``candidates``)."""
+        with self.engine.connect() as connection:
+            return candidates(connection, items, window)
+
+    @translated
+    def story_ids(self, ids: Sequence[str]) -> dict[str, str | None]:
+        """The story of each stored article among ``ids``."""
+        with self.engine.connect() as connection:
+            return story_ids(connection, ids)
+
+    @translated
+    def unclustered(self, limit: int) -> tuple[Sighting, ...]:
+        """Up to ``limit`` of the oldest articles without a story."""
+        with self.engine.connect() as connection:
+            return unclustered(connection, limit)
+
+    @translated
+    def record_stories(self, decided: Sequence[tuple[Assignment, Sighting]], now: datetime) -> None:
+        """Store story decisions for already-stored articles (the rebuild), one transaction."""
+        with self.engine.begin() as connection:
+            assign(connection, decided, now)
+            bump(connection, "data_version")
+
+    @translated
+    def query_stories(self, query: ArticleQuery) -> tuple[Story, ...]:
+        """The stories ``query`` selects, newest first, with every member article."""
+        with self.engine.connect() as connection:
+            return read_stories(connection, query, self.engine.dialect.name)
