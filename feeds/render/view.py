@@ -33,6 +33,16 @@ class Category:
 
 
 @dataclass(frozen=True, slots=True)
+class Outlet:
+    """Another outlet that reported the same story as an item (collapse=stories)."""
+
+    source_id: str  # source id (slug)
+    name: str  # source display name
+    url: str | None  # that outlet's article
+    title: str  # that outlet's headline
+
+
+@dataclass(frozen=True, slots=True)
 class FeedItem:
     """One item of a rendered feed."""
 
@@ -48,6 +58,7 @@ class FeedItem:
     dois: tuple[str, ...]  # DOIs (lower-case, without https://doi.org/)
     enclosures: tuple[Enclosure, ...]  # attached media
     source: SourceRef  # where the article came from
+    also: tuple[Outlet, ...] = ()  # the story's other outlets, earliest first (collapse=stories)
 
 
 @dataclass(frozen=True, slots=True)
