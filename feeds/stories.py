@@ -24,7 +24,9 @@ web layer).
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +39,7 @@ from feeds.tagging.text import fold, word_form
 LEAD_CHARS = 300  # how much of the summary counts as the lead
 TITLE_KEYS = 4  # title words used as retrieval keys
 LEAD_KEY_WORDS = 12  # opening words of the lead that make one key (syndicated copies)
+COPY = 90.0  # rapidfuzz ratio of two leads from which one is a copy of the other
 
 # Words that say nothing about which story it is. Short on purpose: rarer words are kept
 # and the longest title words become keys, so a list of every English function word is
@@ -79,6 +82,7 @@ class Member:
 
     sighting: Sighting  # the article
     story_id: str  # its story
+    story_first: datetime | None = None  # its story's earliest article (None: this one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,23 +144,34 @@ def keys(item: Sighting) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def similarity(a: Sighting, b: Sighting) -> float:
+@functools.lru_cache(maxsize=65_536)
+def _prepared(title: str, lead: str) -> tuple[str, str, str]:
+    """(title words, lead words, title + lead words) of a text, stopwords left out. Cached:
+    one stored article is compared with every new article of its window."""
+    title_words, lead_words = " ".join(_words(title)), " ".join(_words(lead))
+    return title_words, lead_words, f"{title_words} {lead_words}".strip()
+
+
+def similarity(a: Sighting, b: Sighting, cutoff: float = 0.0) -> float:
     """How alike two articles' texts are, 0-100 (rapidfuzz), stopwords left out.
 
     The best of: the titles as sorted word lists (a rewritten headline keeps the story's
-    words in another order); the leads as they stand (a syndicated copy keeps the lead
-    under a new headline); and each title against the other's title + lead as word sets
-    (a press release's headline whose words the coverage uses in its opening).
+    words in another order); each title against the other's title + lead as word sets (a
+    press release's headline whose words the coverage uses in its opening); and the leads
+    as they stand, counted only when they are near-identical (``COPY``): a syndicated copy
+    keeps the lead under a new headline, while two leads written from one template (as
+    agency notices are) score high without being one story. Scores under ``cutoff`` may
+    be reported as 0 (rapidfuzz then stops early).
     """
-    title_a, title_b = " ".join(_words(a.title)), " ".join(_words(b.title))
-    lead_a, lead_b = " ".join(_words(a.lead)), " ".join(_words(b.lead))
+    title_a, lead_a, text_a = _prepared(a.title, a.lead)
+    title_b, lead_b, text_b = _prepared(b.title, b.lead)
     scores = [0.0]
     if title_a and title_b:
-        scores.append(fuzz.token_sort_ratio(title_a, title_b))
-        scores.append(fuzz.token_set_ratio(title_a, f"{title_b} {lead_b}"))
-        scores.append(fuzz.token_set_ratio(f"{title_a} {lead_a}", title_b))
+        scores.append(fuzz.token_sort_ratio(title_a, title_b, score_cutoff=cutoff))
+        scores.append(fuzz.token_set_ratio(title_a, text_b, score_cutoff=cutoff))
+        scores.append(fuzz.token_set_ratio(text_a, title_b, score_cutoff=cutoff))
     if lead_a and lead_b:
-        scores.append(fuzz.ratio(lead_a, lead_b))
+        scores.append(fuzz.ratio(lead_a, lead_b, score_cutoff=COPY))
     return float(max(scores))
 
 
@@ -170,8 +185,32 @@ def same_story(a: Sighting, b: Sighting, policy: StoryPolicy) -> tuple[str, floa
         return "study", 100.0
     if a.studies and b.studies:
         return None  # two named studies that differ: never one story by wording alone
-    score = similarity(a, b)
+    if _names_conflict(a, b):
+        return None  # "FDA approves X for Y" and "FDA approves Z for Y" are two stories
+    score = similarity(a, b, policy.threshold)
     return ("text", score) if score >= policy.threshold else None
+
+
+_NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b([A-Z][\w'-]{3,})")
+
+
+@functools.lru_cache(maxsize=65_536)
+def _names(lead: str) -> frozenset[str]:
+    """Words the lead capitalizes mid-sentence (drugs, companies, places), folded. The lead,
+    not the title: headlines are often in title case, where every word is capitalized."""
+    return frozenset(normalized(m.group(1)) for m in _NAME.finditer(lead))
+
+
+def _names_conflict(a: Sighting, b: Sighting) -> bool:
+    """Whether each headline names something (a name its own lead capitalizes) that the
+    other article never mentions: two different drugs, outlets' subjects or places."""
+
+    def own(x: Sighting, other: Sighting) -> bool:
+        title = set(_prepared(x.title, "")[0].split())
+        text = set(_prepared(other.title, other.lead)[2].split())
+        return any(name in title and name not in text for name in _names(x.lead))
+
+    return own(a, b) and own(b, a)
 
 
 _RANK = {"url": 3, "study": 2, "text": 1}
@@ -187,6 +226,12 @@ def choose(item: Sighting, candidates: Iterable[Member], policy: StoryPolicy) ->
             continue
         verdict = same_story(item, member.sighting, policy)
         if verdict is None:
+            continue
+        first = member.story_first or member.sighting.published
+        if verdict[0] != "url" and abs(item.published - first) > policy.window:
+            # A story spans at most one window from its first article: without this bound
+            # a chain of near-duplicates, each within the window of the last, would let
+            # one story drift on for months.
             continue
         found = Assignment(item.article_id, member.story_id, *verdict)
         if best is None or _better(found, best):
@@ -209,15 +254,31 @@ def plan(
     to the stored members its keys found; items of the same batch are candidates of each
     other too, so two outlets fetched in one run still meet."""
     planned: dict[str, list[Member]] = {}
+    firsts: dict[str, datetime] = {}
     results: list[Assignment] = []
     for item in sorted(items, key=lambda i: (i.published, i.article_id)):
         own = [m for key in keys(item) for m in planned.get(key, ())]
         decision = choose(item, [*candidates.get(item.article_id, ()), *own], policy)
         results.append(decision)
-        member = Member(item, decision.story_id)
+        founder = firsts.setdefault(decision.story_id, _first_of(decision, candidates, item))
+        member = Member(item, decision.story_id, founder)
         for key in keys(item):
             planned.setdefault(key, []).append(member)
     return tuple(results)
+
+
+def _first_of(
+    decision: Assignment, candidates: Mapping[str, Sequence[Member]], item: Sighting
+) -> datetime:
+    """The first publication of the story ``decision`` put ``item`` in."""
+    if decision.reason == "new":
+        return item.published
+    firsts = [
+        m.story_first or m.sighting.published
+        for m in candidates.get(item.article_id, ())
+        if m.story_id == decision.story_id
+    ]
+    return min(firsts, default=item.published)
 
 
 def lead_article(

@@ -14,15 +14,15 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 
 from feeds.models import Article, ArticleQuery, Story
 from feeds.storage import queries, rows, topics
 from feeds.storage.common import bump, translated
-from feeds.storage.schema import articles, stories, story_keys
+from feeds.storage.schema import UTCDateTime, articles, stories, story_keys
 from feeds.stories import LEAD_CHARS, Assignment, Member, Sighting, keys
 
-CANDIDATES_PER_ARTICLE = 200  # key hits read per article; the newest win when there are more
+PER_KEY = 25  # stored articles read per key of a new article: the newest win when more match
 _CHUNK = 500
 
 
@@ -31,38 +31,49 @@ def story_key() -> Any:
     return func.coalesce(articles.c.story_id, articles.c.id)
 
 
+# Built once: these run once per key of every new article.
+_BY_KEY = select(story_keys.c.article_id, story_keys.c.story_id).where(
+    story_keys.c.key == bindparam("key")
+)
+_ANY_TIME = _BY_KEY.order_by(story_keys.c.published_at.desc()).limit(PER_KEY)
+_IN_WINDOW = (
+    _BY_KEY.where(
+        story_keys.c.published_at >= bindparam("lo", type_=UTCDateTime),
+        story_keys.c.published_at <= bindparam("hi", type_=UTCDateTime),
+    )
+    .order_by(story_keys.c.published_at.desc())
+    .limit(PER_KEY)
+)
+
+
 def candidates(
     connection: Connection, items: Sequence[Sighting], window: timedelta
 ) -> dict[str, list[Member]]:
-    """For each item, the stored articles sharing one of its keys: within ``window`` of it,
-    or at any time for its canonical URL."""
-    found: dict[str, list[tuple[str, str]]] = {}
+    """For each item, the stored articles sharing one of its keys: within ``window`` of it
+    (the ``PER_KEY`` newest per key), or at any time for its canonical URL."""
+    found: dict[str, dict[str, str]] = {}
     for item in items:
-        item_keys = keys(item)
-        timed = [k for k in item_keys if not k.startswith("url:")]
-        hits = or_(
-            story_keys.c.key.in_([k for k in item_keys if k.startswith("url:")]),
-            and_(
-                story_keys.c.key.in_(timed),
-                story_keys.c.published_at >= item.published - window,
-                story_keys.c.published_at <= item.published + window,
-            ),
+        hits: dict[str, str] = {}
+        lo, hi = item.published - window, item.published + window
+        for key in keys(item):
+            if key.startswith("url:"):
+                rows_ = connection.execute(_ANY_TIME, {"key": key})
+            else:
+                rows_ = connection.execute(_IN_WINDOW, {"key": key, "lo": lo, "hi": hi})
+            hits.update({row.article_id: row.story_id for row in rows_})
+        found[item.article_id] = hits
+    seen = sightings(connection, {a for hits in found.values() for a in hits})
+    story_ids = sorted({story for hits in found.values() for story in hits.values()})
+    firsts = {
+        row.id: row.first_published
+        for chunk in _chunks(story_ids)
+        for row in connection.execute(
+            select(stories.c.id, stories.c.first_published).where(stories.c.id.in_(chunk))
         )
-        query = (
-            select(story_keys.c.article_id, story_keys.c.story_id)
-            .where(hits)
-            .distinct()
-            .order_by(story_keys.c.article_id.desc())
-            .limit(CANDIDATES_PER_ARTICLE)
-        )
-        found[item.article_id] = [
-            (row.article_id, row.story_id) for row in connection.execute(query)
-        ]
-    wanted = {article_id for pairs in found.values() for article_id, _ in pairs}
-    seen = sightings(connection, wanted)
+    }
     return {
-        item: [Member(seen[a], story) for a, story in pairs if a in seen]
-        for item, pairs in found.items()
+        item: [Member(seen[a], story, firsts.get(story)) for a, story in hits.items() if a in seen]
+        for item, hits in found.items()
     }
 
 
