@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from feeds.cli import cli
-from feeds.config import load_settings
+from feeds.config import load_settings, parse_settings
+from feeds.errors import ConfigError
 from feeds.models import Article, ArticleQuery, SourceHealth, SourceStatus
 from feeds.recluster import cluster_stored
 from feeds.storage import Storage
@@ -358,3 +359,32 @@ def test_feeds_cluster_command_reports_how_many_articles_it_clustered(tmp_path: 
     result = runner.invoke(cli, ["cluster", "--config", str(config), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {"clustered": 0}  # update already clustered them
+
+
+# --- configuration ------------------------------------------------------------------------
+
+
+def test_story_settings_name_the_config_line_of_an_unknown_priority_source(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "sources:\n"
+        "  - {id: wire, name: Wire, url: 'https://example.org/feed.xml'}\n"
+        "stories:\n"
+        "  window: 3d\n"
+        "  source_priority: [wire, nope]\n"
+        "web:\n"
+        "  collapse: everything\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, tmp_path / "config.yaml")
+    problems = "\n".join(caught.value.problems)
+    assert "config.yaml:5: stories.source_priority[1]: unknown source 'nope'" in problems
+    assert "config.yaml:7: web.collapse:" in problems
+
+
+def test_story_settings_give_the_clustering_policy(tmp_path: Path) -> None:
+    text = "stories:\n  window: 3d\n  threshold: 80\nweb:\n  collapse: none\n"
+    settings = parse_settings(text, tmp_path / "config.yaml")
+    assert settings.stories.policy() == StoryPolicy(window=timedelta(days=3), threshold=80.0)
+    assert settings.web.collapse == "none"
