@@ -14,6 +14,7 @@ from feeds.config import Settings, load_settings
 from feeds.storage import Storage
 from feeds.update import update
 from feeds.web.app import create_app
+from tests.conftest import MakeSettings
 from tests.servers import opener, serving
 
 REPO = Path(__file__).parent.parent
@@ -137,3 +138,40 @@ def test_a_bad_collapse_value_is_a_400_with_a_reason(client: TestClient, path: s
     response = client.get(path)
     assert response.status_code == 400
     assert "collapse: must be stories or none" in response.text
+
+
+RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>{name}</title><link>https://{host}/</link>
+<description>test</description>
+<item><title>{title}</title><link>https://news.example/story?id=7&amp;utm_source={host}</link>
+<guid isPermaLink="false">{host}-1</guid><pubDate>{date}</pubDate>
+<description>{lead}</description></item>
+</channel></rss>
+"""
+
+
+def test_the_same_link_from_two_sources_is_one_item_crediting_both(
+    tmp_path: Path, make_settings: MakeSettings
+) -> None:
+    feeds = {
+        "wire": ("Wire", "Measles outbreak grows in West Texas", "Tue, 04 Mar 2025 10:00:00 +0000"),
+        "desk": ("Desk", "Texas measles cases rise again", "Tue, 18 Mar 2025 10:00:00 +0000"),
+    }
+    for host, (name, title, date) in feeds.items():
+        body = RSS.format(name=name, host=host, title=title, date=date, lead=f"{name} report.")
+        (tmp_path / f"{host}.rss").write_text(body, encoding="utf-8")
+    settings = make_settings(
+        "database: sqlite:///feeds.db\nsources:\n"
+        + "".join(f"  - {{id: {h}, name: {n}, url: {h}.rss}}\n" for h, (n, _, _) in feeds.items())
+    )
+    storage = Storage.open(settings.database)
+    storage.migrate()
+    asyncio.run(update(settings, storage))
+    client = TestClient(create_app(settings, storage))
+    # Two weeks apart, different headlines: the shared canonical link alone makes one story.
+    (item,) = client.get("/feeds/all.json").json()["items"]
+    assert item["url"] == "https://news.example/story?id=7"
+    assert item["_feeds"]["source"]["id"] == "wire"
+    assert [o["source"]["id"] for o in item["_feeds"]["also_reported_by"]] == ["desk"]
+    assert len(client.get("/feeds/all.json?collapse=none").json()["items"]) == 2
+    storage.close()
