@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from feeds.cli import cli
 from feeds.config import load_settings, parse_settings
 from feeds.errors import ConfigError
-from feeds.models import Article, ArticleQuery, SourceHealth, SourceStatus
+from feeds.models import Article, ArticleQuery, Source, SourceHealth, SourceStatus, Story
 from feeds.recluster import cluster_stored
 from feeds.storage import Storage
 from feeds.stories import (
@@ -300,34 +300,58 @@ def _health(storage: Storage, source_id: str) -> SourceHealth:
     return replace(health, status=SourceStatus.OK)
 
 
-def test_a_new_outlet_joins_a_stored_story_keeping_its_id_and_moving_updated(
-    samples: Storage,
-) -> None:
-    (story_id,) = _car_t_lupus(samples)
-    before = {s.id: s for s in samples.query_stories(ArticleQuery(limit=200, stories=True))}
-    copy = Article(
-        id="f" * 32,
-        source_id="sample-health-wire",
-        entry_id="syndicated-copy",
-        url="https://partner.example/lupus-car-t",
+def _report(source_id: str, article_id: str, published: datetime) -> Article:
+    return Article(
+        id=article_id,
+        source_id=source_id,
+        entry_id=article_id,
+        url=f"https://{source_id}.example/lupus-car-t",
         title="CAR T cells and lupus: five patients off all drugs",
-        summary="A syndicated report on the Erlangen paper.",
+        summary="A report on the Erlangen paper in Nature Medicine.",
         content_html="",
-        published=before[story_id].first_published + timedelta(days=2),
+        published=published,
         updated=None,
         first_seen=datetime.now(UTC),
         dois=("10.1038/s41591-022-02017-5",),
     )
-    now = datetime.now(UTC)
-    # A repeat of an outlet already in the story: it joins, updated does not move.
-    decided = cluster(samples, [copy], POLICY)
+
+
+def test_a_story_keeps_its_id_as_it_grows_and_only_a_new_outlet_moves_updated(
+    samples: Storage,
+) -> None:
+    (story_id,) = _car_t_lupus(samples)
+
+    def story() -> Story:
+        (found,) = [
+            s
+            for s in samples.query_stories(ArticleQuery(limit=200, stories=True))
+            if s.id == story_id
+        ]
+        return found
+
+    before = story()
+    day_two = before.first_published + timedelta(days=2)
+    # Another article from an outlet already in the story: it joins, updated stays.
+    repeat = _report("sample-health-wire", "e" * 32, day_two)
+    decided = cluster(samples, [repeat], POLICY)
     assert [d.story_id for d, _ in decided] == [story_id]
-    samples.record_update(_health(samples, "sample-health-wire"), [copy], now, stories=decided)
-    after = {s.id: s for s in samples.query_stories(ArticleQuery(limit=200, stories=True))}
-    assert after[story_id].updated == before[story_id].updated
-    assert len(after[story_id].articles) == 5
+    now = datetime.now(UTC)
+    samples.record_update(_health(samples, "sample-health-wire"), [repeat], now, stories=decided)
+    assert story().updated == before.updated
+    assert len(story().articles) == 5
     # Clustering the same article again changes nothing: it already has its story.
-    assert cluster(samples, [copy], POLICY) == ()
+    assert cluster(samples, [repeat], POLICY) == ()
+    # A new outlet: same story id, updated moves to when it joined.
+    newcomer = Source("newcomer", "Newcomer", "https://newcomer.example/feed", timedelta(hours=1))
+    samples.sync_sources([newcomer], now)
+    report = _report("newcomer", "d" * 32, day_two)
+    decided = cluster(samples, [report], POLICY)
+    later = now + timedelta(minutes=5)
+    samples.record_update(_health(samples, "newcomer"), [report], later, stories=decided)
+    grown = story()
+    assert grown.id == before.id
+    assert grown.updated == later
+    assert "newcomer" in {a.source_id for a in grown.articles}
 
 
 def test_clustering_stored_articles_backfills_a_database_from_before_stories(
