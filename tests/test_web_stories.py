@@ -175,3 +175,11 @@ def test_the_same_link_from_two_sources_is_one_item_crediting_both(
     assert [o["source"]["id"] for o in item["_feeds"]["also_reported_by"]] == ["desk"]
     assert len(client.get("/feeds/all.json?collapse=none").json()["items"]) == 2
     storage.close()
+
+
+def test_the_topic_page_lists_a_story_once_with_its_other_outlets(client: TestClient) -> None:
+    page = client.get("/topics/car-t").text
+    assert page.count("Also reported by:") >= 1
+    listed = page.count("<li>")
+    assert listed == len(client.get("/feeds/car-t.json").json()["items"])
+    assert listed < len(client.get("/feeds/car-t.json?collapse=none").json()["items"])

@@ -150,20 +150,12 @@ def story_item(site: Site, story: Story, priority: Sequence[str]) -> FeedItem:
     article: a reader who already has that item does not see it again as new when the
     story grows; ``updated`` moves instead, when a new outlet joins.
     """
-    lead = lead_article(story.articles, priority, story.matching)
+    lead, outlets = story_lead(site, story, priority)
     item = feed_item(site, lead)
     others = [a for a in story.articles if a.id != lead.id]
-    also: dict[str, Outlet] = {}
-    for other in others:  # one entry per outlet: its earliest article
-        if other.source_id != lead.source_id and other.source_id not in also:
-            health = site.sources.get(other.source_id)
-            name = health.name if health else other.source_id
-            also[other.source_id] = Outlet(other.source_id, name, other.url, other.title)
-    if not also and len(story.articles) == 1:
+    if not others:
         return item
-    content = (item.content_html or f"<p>{html.escape(item.summary)}</p>") + also_html(
-        tuple(also.values())
-    )
+    content = (item.content_html or f"<p>{html.escape(item.summary)}</p>") + also_html(outlets)
     dois = tuple(dict.fromkeys(d for a in (lead, *others) for d in a.dois))
     updated = max(item.updated, story.updated or item.updated)
     return replace(
@@ -172,8 +164,23 @@ def story_item(site: Site, story: Story, priority: Sequence[str]) -> FeedItem:
         content_html=content,
         updated=updated,
         dois=dois,
-        also=tuple(also.values()),
+        also=outlets,
     )
+
+
+def story_lead(
+    site: Site, story: Story, priority: Sequence[str]
+) -> tuple[Article, tuple[Outlet, ...]]:
+    """The article that stands for ``story`` (``stories.lead_article``) and the other
+    outlets, each once, with its earliest article."""
+    lead = lead_article(story.articles, priority, story.matching)
+    also: dict[str, Outlet] = {}
+    for other in story.articles:
+        if other.source_id != lead.source_id and other.source_id not in also:
+            health = site.sources.get(other.source_id)
+            name = health.name if health else other.source_id
+            also[other.source_id] = Outlet(other.source_id, name, other.url, other.title)
+    return lead, tuple(also.values())
 
 
 def also_html(outlets: Sequence[Outlet]) -> str:
