@@ -323,7 +323,7 @@ class Story:
     """A story cluster as a feed shows it: every article reporting the same story."""
 
     id: str  # stable story id: the founding article's id
-    first_published: datetime  # earliest publication among the articles the query selected
+    first_published: datetime  # the story's first publication: its position in a feed
     updated: datetime | None  # when the last new outlet joined; None while it has one outlet
     articles: tuple[Article, ...]  # every member, oldest first
     matching: tuple[str, ...]  # ids of the members the query's filters selected

@@ -7,9 +7,13 @@ Two articles are the same story when, in this order of precedence:
 2. they are within ``window`` of each other and share a study identifier (today a DOI;
    ``study_ids`` is the one place to switch to the study table);
 3. they are within ``window``, do not both name studies that differ (two papers on the same
-   drug are two stories, however alike their wording), and their normalized title + lead
-   are near-duplicates by rapidfuzz (syndicated copies, light rewrites, a press release
-   and its coverage).
+   drug are two stories, however alike their wording), their headlines do not each name
+   something the other article never mentions (two drugs, two companies), and their
+   normalized title + lead are near-duplicates by rapidfuzz (syndicated copies, light
+   rewrites, a press release and its coverage).
+
+A story takes members only within ``window`` of its first article (except by URL), so a
+chain of near-duplicates cannot stretch one story over months.
 
 Clustering is incremental: an article is compared only with the *candidates* storage
 retrieves through the keys of ``keys`` (canonical URL, study ids, the lead's opening, a few

@@ -123,6 +123,7 @@ stories = Table(
     Column("first_published", UTCDateTime, nullable=False),  # earliest member's publication
     Column("updated_at", UTCDateTime),  # when the last new outlet joined; None while alone
     Column("sources", JSON, nullable=False),  # source ids of the members, in joining order
+    Index("ix_stories_first", "first_published", "id"),  # collapsed feeds walk it newest first
 )
 
 # Retrieval keys (feeds.stories.keys) of every clustered article: a new article's keys find

@@ -173,8 +173,36 @@ def assign(
 
 
 def story_select(query: ArticleQuery, dialect: str) -> Any:
-    """(story, first) of the stories ``query`` selects, newest first: one row per story,
-    its position the first publication among its articles the filters select."""
+    """(story, first) of the stories ``query`` selects, newest first, when every article
+    has a story: the distinct stories of the selected articles, ordered by the story's
+    first publication (``stories.first_published``, indexed). SQLite's planner drives it
+    from whichever side is selective: the full-text or source filter's articles, or the
+    stories index probed through ``ix_articles_story``; either way it reads about as many
+    rows as it returns plus what the filters match, not every stored article."""
+    conditions = queries.conditions(replace(query, before=None), dialect)
+    if query.before is not None:
+        published, story_id = query.before
+        conditions.append(
+            or_(
+                stories.c.first_published < published,
+                and_(stories.c.first_published == published, stories.c.id < story_id),
+            )
+        )
+    return (
+        select(stories.c.id.label("story"), stories.c.first_published.label("first"))
+        .select_from(articles.join(stories, articles.c.story_id == stories.c.id))
+        .where(*conditions)
+        .distinct()
+        .order_by(stories.c.first_published.desc(), stories.c.id.desc())
+        .limit(query.limit)
+    )
+
+
+def grouped_select(query: ArticleQuery, dialect: str) -> Any:
+    """``story_select`` while some articles have no story yet (before ``feeds cluster`` has
+    run on an upgraded database): a GROUP BY over every selected article, with each
+    unclustered article a story of its own, positioned by its first selected article. It
+    reads every selected article, so it is only the fallback."""
     group = story_key()
     first = func.min(articles.c.published_at)
     having = []
@@ -193,11 +221,16 @@ def story_select(query: ArticleQuery, dialect: str) -> Any:
 
 def read_stories(connection: Connection, query: ArticleQuery, dialect: str) -> tuple[Story, ...]:
     """The stories ``query`` selects, each with every member article (and its topics)."""
-    chosen = [(row.story, row.first) for row in connection.execute(story_select(query, dialect))]
+    pending = connection.execute(
+        select(articles.c.id).where(articles.c.story_id.is_(None)).limit(1)
+    ).first()
+    statement = (grouped_select if pending else story_select)(query, dialect)
+    chosen = [(row.story, row.first) for row in connection.execute(statement)]
     if not chosen:
         return ()
     ids = [story for story, _ in chosen]
-    group = story_key()
+    # Members by the story_id index; only the fallback needs coalesce (no index use).
+    group = story_key() if pending else articles.c.story_id
     matching: set[str] = set()
     members: dict[str, list[Article]] = {story: [] for story in ids}
     meta: dict[str, Any] = {}

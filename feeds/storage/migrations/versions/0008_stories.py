@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("updated_at", Instant),
         sa.Column("sources", sa.JSON, nullable=False),
     )
+    op.create_index("ix_stories_first", "stories", ["first_published", "id"])
     op.create_table(
         "story_keys",
         sa.Column("key", sa.String(200), primary_key=True),
@@ -55,4 +56,5 @@ def downgrade() -> None:
         batch.drop_column("story_id")
     op.drop_index("ix_story_keys_key", "story_keys")
     op.drop_table("story_keys")
+    op.drop_index("ix_stories_first", "stories")
     op.drop_table("stories")
