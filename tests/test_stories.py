@@ -369,6 +369,11 @@ def test_clustering_stored_articles_backfills_a_database_from_before_stories(
     assert cluster_stored(storage, settings.stories.policy()) == storage.count_articles()
     assert len(_car_t_lupus(storage)) == 1
     assert cluster_stored(storage, settings.stories.policy()) == 0
+    # Stories cleared by hand from the articles only: clustering again finds its own rows.
+    with storage.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE articles SET story_id = NULL")
+    assert cluster_stored(storage, settings.stories.policy()) == storage.count_articles()
+    assert len(_car_t_lupus(storage)) == 1
 
 
 def test_feeds_cluster_command_reports_how_many_articles_it_clustered(tmp_path: Path) -> None:

@@ -114,10 +114,12 @@ def assign(
     story's outlets (a new outlet sets ``updated_at`` to ``now``)."""
     if not decided:
         return
-    joined = {a.story_id for a, _ in decided if a.reason != "new"}
+    # Every story named, founded ones too: an article re-clustered after its story_id was
+    # cleared (by hand) must find its old story row and keys, not collide with them.
+    named = {a.story_id for a, _ in decided}
     known = {
         row.id: row
-        for chunk in _chunks(sorted(joined))
+        for chunk in _chunks(sorted(named))
         for row in connection.execute(select(stories).where(stories.c.id.in_(chunk)))
     }
     state: dict[str, dict[str, Any]] = {
@@ -161,6 +163,8 @@ def assign(
         for assignment, item in decided
         for key in keys(item)
     ]
+    for chunk in _chunks([item.article_id for _, item in decided]):
+        connection.execute(story_keys.delete().where(story_keys.c.article_id.in_(chunk)))
     connection.execute(story_keys.insert(), key_rows)
     by_story: dict[str, list[str]] = {}
     for assignment, item in decided:
