@@ -138,6 +138,7 @@ story_keys = Table(
     Column("story_id", String(32), nullable=False),
     Column("published_at", UTCDateTime, nullable=False),
     Index("ix_story_keys_key", "key", "published_at"),
+    Index("ix_story_keys_article", "article_id"),  # re-clustering and cascading deletes
 )
 
 mesh_descriptors = Table(

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("published_at", Instant, nullable=False),
     )
     op.create_index("ix_story_keys_key", "story_keys", ["key", "published_at"])
+    op.create_index("ix_story_keys_article", "story_keys", ["article_id"])
     with op.batch_alter_table("articles") as batch:
         batch.add_column(sa.Column("story_id", sa.String(32)))
         batch.create_index("ix_articles_story", ["story_id"])
@@ -54,6 +55,7 @@ def downgrade() -> None:
     with op.batch_alter_table("articles") as batch:
         batch.drop_index("ix_articles_story")
         batch.drop_column("story_id")
+    op.drop_index("ix_story_keys_article", "story_keys")
     op.drop_index("ix_story_keys_key", "story_keys")
     op.drop_table("story_keys")
     op.drop_index("ix_stories_first", "stories")
