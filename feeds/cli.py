@@ -26,6 +26,7 @@ from feeds import __version__
 from feeds.config import Settings, default_config_path, load_settings
 from feeds.errors import ConfigError, StorageError
 from feeds.models import SourceReport, SourceStatus, TopicTag, UpdateSummary
+from feeds.recluster import cluster_stored
 from feeds.retag import retag
 from feeds.storage import Storage
 from feeds.storage.engine import shown_url
@@ -331,6 +332,21 @@ def retag_command(config_path: Path | None, dry_run: bool, as_json: bool) -> Non
             click.echo(f"  + {title}")
         for title in change.removed_examples:
             click.echo(f"  - {title}")
+
+
+@cli.command("cluster")
+@config_option
+@json_option
+def cluster_command(config_path: Path | None, as_json: bool) -> None:
+    """Put every stored article that has no story yet into a story cluster (the backfill
+    after upgrading; new articles are clustered by ``feeds update``)."""
+    settings = _settings(config_path)
+    with _storage(settings) as storage:
+        clustered = cluster_stored(storage, settings.stories.policy())
+    if as_json:
+        click.echo(json.dumps({"clustered": clustered}))
+        return
+    click.echo(f"{clustered} articles clustered into stories")
 
 
 @cli.group("mesh")

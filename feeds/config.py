@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -37,6 +37,7 @@ from sqlalchemy.exc import ArgumentError
 from feeds import __version__
 from feeds.errors import ConfigError
 from feeds.models import Source
+from feeds.stories import StoryPolicy
 
 CONFIG_ENV = "FEEDS_CONFIG"
 DATABASE_ENV = "FEEDS_DATABASE_URL"
@@ -149,6 +150,19 @@ class WebSettings(_Frozen):
     page_size: int = Field(50, ge=1, le=200)  # items per feed when no limit= is given
     max_query_length: int = Field(2048, ge=256, le=65536)  # bytes of query string, else 414
     rate_limit: RateLimitSettings = RateLimitSettings()
+    collapse: Literal["stories", "none"] = "stories"  # feeds: one item per story, or all
+
+
+class StorySettings(_Frozen):
+    """``stories:`` — when two articles are one story, and which one a feed shows."""
+
+    window: Duration = timedelta(days=7)  # farthest apart two articles of one story can be
+    threshold: float = Field(62.0, ge=1, le=100)  # rapidfuzz text score that makes one story
+    source_priority: tuple[Slug, ...] = ()  # source ids, most authoritative first
+
+    def policy(self) -> StoryPolicy:
+        """The clustering policy these settings describe."""
+        return StoryPolicy(window=self.window, threshold=self.threshold)
 
 
 class SourceSettings(_Frozen):
@@ -192,6 +206,7 @@ class Settings(_Frozen):
     database: str = "sqlite:///data/feeds.db"
     fetch: FetchSettings = FetchSettings()
     web: WebSettings = WebSettings()
+    stories: StorySettings = StorySettings()
     sources: tuple[SourceSettings, ...] = ()
     topics: tuple[TopicSettings, ...] = ()
     _path: Path | None = PrivateAttr(None)  # the file these settings were read from
@@ -400,6 +415,11 @@ def _cross_checks(data: Mapping[str, Any]) -> Iterator[tuple[tuple[Any, ...], st
             for j, slug in enumerate(topics):
                 if isinstance(slug, str) and slug not in topic_slugs:
                     yield ("sources", i, "topics", j), f"unknown topic {slug!r}"
+    stories = data.get("stories")
+    priority = stories.get("source_priority") if isinstance(stories, dict) else None
+    for j, source_id in enumerate(_list(priority)):
+        if isinstance(source_id, str) and source_id not in source_ids:
+            yield ("stories", "source_priority", j), f"unknown source {source_id!r}"
 
 
 def _reaches(parents: Mapping[str, list[str]], start: str, target: str) -> bool:

@@ -387,3 +387,15 @@ class ArticleQuery:
     limit: int = 50  # page size
     before: tuple[datetime, str] | None = None  # cursor: after this (published, id) position
     studies: tuple[str, ...] = ()  # only articles citing one of these StudyId keys
+    stories: bool = False  # one result per story cluster (collapse=stories), not per article
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """A story cluster as a feed shows it: every article reporting the same story."""
+
+    id: str  # stable story id: the founding article's id
+    first_published: datetime  # the story's first publication: its position in a feed
+    updated: datetime | None  # when the last new outlet joined; None while it has one outlet
+    articles: tuple[Article, ...]  # every member, oldest first
+    matching: tuple[str, ...]  # ids of the members the query's filters selected

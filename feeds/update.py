@@ -7,7 +7,8 @@
     parse                   parse.parse_feed               -> ParsedFeed | Failed
     normalize               normalize.normalize_entry      -> Article (per entry)
     tag                     tagging.matcher.tag            -> topics, scores, matches
-    upsert                  storage.record_update          (articles + health, one transaction)
+    cluster                 update.cluster (stories.plan)  -> a story per new article
+    upsert                  storage.record_update          (articles, stories, health: one write)
     record outcome          schedule.after_success / after_failure -> next check time
 
 Fetches run concurrently (``fetch.concurrency``); everything after the fetch runs in a
@@ -34,7 +35,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from feeds import leases, schedule
+from feeds import leases, schedule, stories
 from feeds.config import Settings
 from feeds.errors import ConfigError
 from feeds.fetch import Fetcher, HostGate
@@ -120,6 +121,7 @@ async def update(
     configured = settings.source_models()
     rules = await asyncio.to_thread(load_rules, settings, storage)
     policy = policy_of(settings)
+    story_policy = settings.stories.policy()
     await asyncio.to_thread(storage.sync_sources, configured, clock())
     fetch = settings.fetch
     writer = asyncio.Lock()
@@ -144,7 +146,16 @@ async def update(
                 )
             async with writer:
                 report = await asyncio.to_thread(
-                    ingest, storage, rules, source, state, result, policy, clock(), fetch.max_items
+                    ingest,
+                    storage,
+                    rules,
+                    source,
+                    state,
+                    result,
+                    policy,
+                    clock(),
+                    fetch.max_items,
+                    story_policy,
                 )
             if on_source_done:
                 on_source_done(report)
@@ -256,8 +267,10 @@ def ingest(
     policy: schedule.Policy = schedule.DEFAULT_POLICY,
     now: datetime | None = None,
     max_items: int = MAX_ITEMS,
+    story_policy: stories.StoryPolicy = stories.DEFAULT_POLICY,
 ) -> SourceReport:
-    """Everything after the fetch for one source: parse, normalize, tag, store, record."""
+    """Everything after the fetch for one source: parse, normalize, tag, cluster, store,
+    record."""
     now = now or utc_now()
     if isinstance(result, Failed):
         return _record_failure(storage, state, result, now, policy)
@@ -279,8 +292,32 @@ def ingest(
         for a in _articles(storage, source, parsed, now)
     )
     return _record_success(
-        storage, state, source, parsed, result, now, policy, articles=articles, body_hash=body_hash
+        storage,
+        state,
+        source,
+        parsed,
+        result,
+        now,
+        policy,
+        articles=articles,
+        body_hash=body_hash,
+        clusters=cluster(storage, articles, story_policy),
     )
+
+
+def cluster(
+    storage: Storage, articles: Sequence[Article], policy: stories.StoryPolicy
+) -> tuple[tuple[stories.Assignment, stories.Sighting], ...]:
+    """The story of every article not clustered yet: its candidates come from storage
+    (indexed keys, within the window), the decision from ``feeds.stories``. Articles that
+    already have a story keep it, so a story's id never changes under an edit."""
+    known = storage.story_ids([a.id for a in articles])
+    fresh = [stories.sighting(a) for a in articles if known.get(a.id) is None]
+    if not fresh:
+        return ()
+    found = storage.story_candidates(fresh, policy.window)
+    by_id = {item.article_id: item for item in fresh}
+    return tuple((d, by_id[d.article_id]) for d in stories.plan(fresh, found, policy))
 
 
 def _record_success(
@@ -294,6 +331,7 @@ def _record_success(
     *,
     articles: tuple[Article, ...] = (),
     body_hash: str | None = None,
+    clusters: Sequence[tuple[stories.Assignment, stories.Sighting]] = (),
 ) -> SourceReport:
     """Store a successful check: its articles and the source's new health, together."""
     fetched = response if isinstance(response, Fetched) else None
@@ -314,7 +352,7 @@ def _record_success(
     if fetched and fetched.moved_to:
         log.warning("%s: moved permanently from %s to %s", source.id, state.url, fetched.moved_to)
     counts = storage.record_update(
-        health, articles, now, fetched_bytes=len(fetched.body) if fetched else 0
+        health, articles, now, fetched_bytes=len(fetched.body) if fetched else 0, stories=clusters
     )
     if isinstance(outcome, ParsedFeed):
         return SourceReport(source.id, SourceStatus.OK, counts, warnings=outcome.warnings)

@@ -195,8 +195,14 @@ def test_the_study_filter_works_on_topic_feeds_and_the_api(
     client: TestClient, loaded: tuple[Settings, Storage]
 ) -> None:
     expected = {a.url for a in citing(loaded[1], f"doi:{PAPER}")}
-    feed = feedparser.parse(client.get(f"/feeds/all.atom?study=doi:{PAPER}").content)
+    every = f"/feeds/all.atom?study=doi:{PAPER}&collapse=none"
+    feed = feedparser.parse(client.get(every).content)
     assert {e.link for e in feed.entries} == expected
+    # Collapsed (the default), the 2022 reports of the paper are one story (one item); the
+    # 2024 follow-up citing it is outside the story window, a story of its own.
+    collapsed = feedparser.parse(client.get(f"/feeds/all.atom?study=doi:{PAPER}").content)
+    assert {e.link for e in collapsed.entries} < expected
+    assert len(collapsed.entries) == 2
     lupus = feedparser.parse(client.get(f"/feeds/lupus.rss?study={PAPER}").content)
     assert lupus.entries
     assert {e.link for e in lupus.entries} <= expected

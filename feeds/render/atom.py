@@ -70,6 +70,11 @@ def _add_entry(fg: FeedGenerator, item: FeedItem) -> None:
     # article names none, so the entry is valid whatever feed it is copied into.
     names = [xml_text(name) for name in item.authors if xml_text(name).strip()]
     entry.author(name=names[0] if names else xml_text(item.source.name))
+    # A story's other outlets are atom:contributor (RFC 4287 §4.2.3), with their article.
+    for outlet in item.also:
+        entry.contributor(
+            name=xml_text(outlet.name), uri=xml_text(outlet.url) if outlet.url else None
+        )
     if item.content_html:
         entry.content(xml_text(item.content_html), type="html")
     elif not item.url:

@@ -69,7 +69,12 @@ def _item(item: FeedItem) -> JSON:
     result["date_modified"] = rfc3339(item.updated)
     # Always an array, empty when no one is named (JSON Feed 1.1 "authors"; an author
     # object needs at least one member, so blank names are left out).
-    result["authors"] = [{"name": name} for name in item.authors if name.strip()]
+    authors: list[JSON] = [{"name": name} for name in item.authors if name.strip()]
+    # A story's other outlets are authors too (with their article as the author URL).
+    authors += [
+        {"name": o.name, **({"url": o.url} if o.url else {})} for o in item.also if o.name.strip()
+    ]
+    result["authors"] = authors
     if topics:
         # The schema requires unique tags; a view should not repeat a topic, but be sure.
         result["tags"] = list(dict.fromkeys(c.term for c in topics))
@@ -83,7 +88,7 @@ def _item(item: FeedItem) -> JSON:
             }
             for e in item.enclosures
         ]
-    result["_feeds"] = {
+    extension: JSON = {
         "source": {
             "id": item.source.id,
             "name": item.source.name,
@@ -98,4 +103,10 @@ def _item(item: FeedItem) -> JSON:
             for s in item.cited
         ],
     }
+    if item.also:
+        extension["also_reported_by"] = [
+            {"source": {"id": o.source_id, "name": o.name}, "url": o.url, "title": o.title}
+            for o in item.also
+        ]
+    result["_feeds"] = extension
     return result

@@ -5,9 +5,10 @@ What it writes, per DESIGN.md §2 and the RSS 2.0 specification (rssboard.org):
 - channel ``<link>`` = the HTML page, ``atom:link rel="self"`` = the exact URL served;
 - per item: ``<guid isPermaLink="false">`` = the item's stable id, absolute ``<link>``,
   ``<pubDate>`` in RFC 822 with a numeric zone (``+0000``), ``<description>`` = sanitized HTML,
-  one ``dc:creator`` per author, one ``<category domain="scheme">term</category>`` per topic,
-  MeSH descriptor and cited study (domain ``https://doi.org/``, PubMed, ClinicalTrials.gov…),
-  ``<source url="...">`` attribution and at most one enclosure.
+  one ``dc:creator`` per author, one ``dc:contributor`` per other outlet of a story,
+  one ``<category domain="scheme">term</category>`` per topic, MeSH descriptor and cited
+  study (domain ``https://doi.org/``, PubMed, ClinicalTrials.gov…), ``<source url="...">``
+  attribution and at most one enclosure.
 
 What it does not do: choose, order or clean items (the view arrives ready), or write any
 XML by hand (feedgen builds the tree; this module only works around its quirks, listed where
@@ -102,6 +103,12 @@ def _add_item(fg: FeedGenerator, item: FeedItem) -> None:
     names = [xml_text(name) for name in item.authors if xml_text(name).strip()]
     if names:
         entry.dc.dc_creator(names)
+    # RSS has one <source> per item; the story's other outlets are Dublin Core contributors
+    # ("an entity responsible for making contributions to the resource"), which feedparser
+    # and most readers list with the item. Their links are in the description.
+    outlets = [xml_text(o.name) for o in item.also if xml_text(o.name).strip()]
+    if outlets:
+        entry.dc.dc_contributor(outlets)
     # feedgen writes a category's label (not its term) as the element text when one is
     # given; RSS readers compare terms, so only term + domain are passed.
     categories = [{"term": xml_text(c.term), "scheme": xml_text(c.scheme)} for c in item.categories]

@@ -33,6 +33,16 @@ class Category:
 
 
 @dataclass(frozen=True, slots=True)
+class Outlet:
+    """Another outlet that reported the same story as an item (collapse=stories)."""
+
+    source_id: str  # source id (slug)
+    name: str  # source display name
+    url: str | None  # that outlet's article
+    title: str  # that outlet's headline
+
+
+@dataclass(frozen=True, slots=True)
 class FeedItem:
     """One item of a rendered feed."""
 
@@ -49,6 +59,7 @@ class FeedItem:
     enclosures: tuple[Enclosure, ...]  # attached media
     source: SourceRef  # where the article came from
     studies: tuple[StudyId, ...] = ()  # identifiers of the studies it cites, in order
+    also: tuple[Outlet, ...] = ()  # the story's other outlets, earliest first (collapse=stories)
 
     @property
     def cited(self) -> tuple[StudyId, ...]:

@@ -7,12 +7,11 @@ turned into ``StorageError`` here so no caller needs to know about SQL.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -20,10 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Engine,
-    Integer,
-    Text,
     bindparam,
-    cast,
     delete,
     func,
     insert,
@@ -42,35 +38,21 @@ from feeds.models import (
 )
 from feeds.models import Source as SourceModel
 from feeds.storage import claims, mesh, queries, rows, studies, sync, topics, upsert
+from feeds.storage import stories as story_rows
+from feeds.storage.common import bump, translated
 from feeds.storage.engine import atomic_ddl, make_engine, shown_url, sqlite_condition
 from feeds.storage.mesh import MeshHit
 from feeds.storage.schema import articles, meta, sources
+from feeds.storage.stories import StoryStorage
+from feeds.stories import Assignment, Sighting
 from feeds.tagging.mesh import Descriptor
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATE_LOCK = 0x66656564  # pg_advisory_xact_lock key for migrations ("feed")
 _CHUNK = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
 
 
-def _translated(method: Callable[P, R]) -> Callable[P, R]:
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except SQLAlchemyError as exc:
-            detail = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
-            storage = args[0]
-            if isinstance(exc, OperationalError) and isinstance(storage, Storage):
-                detail += storage.recover(exc)
-            raise StorageError(f"{method.__name__}: {detail}") from exc
-
-    return wrapper
-
-
-class Storage:
+class Storage(StoryStorage):
     """Sources, their fetch health, and articles, in SQLite or PostgreSQL."""
 
     def __init__(self, engine: Engine) -> None:
@@ -103,7 +85,7 @@ class Storage:
 
     # --- schema ---------------------------------------------------------------------------
 
-    @_translated
+    @translated
     def migrate(self) -> str | None:
         """Bring the schema to the newest revision, all of it or none; return that revision.
 
@@ -126,7 +108,7 @@ class Storage:
             command.upgrade(config, "head")
         return self.revision()
 
-    @_translated
+    @translated
     def revision(self) -> str | None:
         """The schema revision the database is at, or None before the first migration."""
         with self.engine.connect() as connection:
@@ -141,7 +123,7 @@ class Storage:
 
     # --- sources --------------------------------------------------------------------------
 
-    @_translated
+    @translated
     def sync_sources(self, configured: Sequence[SourceModel], now: datetime) -> None:
         """Make the sources table match the config: add new sources, update names, URLs and
         ``enabled``; sources no longer configured are kept (their articles stay) but disabled.
@@ -151,7 +133,7 @@ class Storage:
 
     # --- claiming (workers) ---------------------------------------------------------------
 
-    @_translated
+    @translated
     def claim_sources(
         self, worker: str, now: datetime, lease: timedelta, limit: int = 1
     ) -> tuple[SourceHealth, ...]:
@@ -161,19 +143,19 @@ class Storage:
         with self.engine.begin() as connection:
             return claims.claim(connection, worker, now, lease, limit)
 
-    @_translated
+    @translated
     def release_sources(self, worker: str, ids: Sequence[str]) -> None:
         """End ``worker``'s leases on ``ids`` without recording a fetch."""
         with self.engine.begin() as connection:
             claims.release(connection, worker, list(ids))
 
-    @_translated
+    @translated
     def lease_holders(self, now: datetime) -> dict[str, list[str]]:
         """Each worker holding a live lease at ``now``, with the sources it holds."""
         with self.engine.connect() as connection:
             return claims.holders(connection, now)
 
-    @_translated
+    @translated
     def set_paused(self, source_id: str, paused: bool) -> bool:
         """Disable (``paused``) or re-enable a source for operators, apart from the config's
         ``enabled`` so that ``sync_sources`` keeps it; False when there is no such source."""
@@ -181,10 +163,10 @@ class Storage:
             result = connection.execute(
                 sources.update().where(sources.c.id == source_id).values(paused=paused)
             )
-            _bump(connection, "sources_version")
+            bump(connection, "sources_version")
         return result.rowcount > 0
 
-    @_translated
+    @translated
     def source_health(self, ids: Sequence[str] | None = None) -> tuple[SourceHealth, ...]:
         """Every source's health (or the named ones), ordered by id."""
         query = select(sources).order_by(sources.c.id)
@@ -195,7 +177,7 @@ class Storage:
 
     # --- articles -------------------------------------------------------------------------
 
-    @_translated
+    @translated
     def first_seen(self, ids: Sequence[str]) -> dict[str, datetime]:
         """When each already-stored article among ``ids`` was first seen."""
         found: dict[str, datetime] = {}
@@ -207,7 +189,7 @@ class Storage:
                 found.update({row.id: row.first_seen_at for row in connection.execute(query)})
         return found
 
-    @_translated
+    @translated
     def record_update(
         self,
         health: SourceHealth,
@@ -215,8 +197,12 @@ class Storage:
         now: datetime,
         *,
         fetched_bytes: int | None = None,
+        stories: Sequence[tuple[Assignment, Sighting]] = (),
     ) -> StoreCounts:
         """Upsert a source's articles and save its health in one transaction.
+
+        ``stories`` are the story decisions for the batch's new articles (``feeds.stories``),
+        stored in the same transaction.
 
         With ``fetched_bytes`` (the bytes a fetch brought; 0 for a 304 or a failure) the
         write also counts the fetch in the deployment's fetch counters.
@@ -248,6 +234,7 @@ class Storage:
                     articles.update().where(articles.c.id == bindparam("b_id")).values(columns),
                     changed,
                 )
+            story_rows.assign(connection, stories, now)
             topics.replace(connection, {a.id: a.topics for a in batch if a.id in written})
             studies.replace(connection, {a.id: a.studies for a in batch if a.id in written})
             connection.execute(
@@ -255,20 +242,20 @@ class Storage:
                 .where(sources.c.id == health.source_id)
                 .values(rows.health_row(health) | {"leased_until": None, "leased_by": None})
             )
-            _bump(connection, "sources_version")
-            if written:
-                _bump(connection, "data_version")
+            bump(connection, "sources_version")
+            if written or stories:
+                bump(connection, "data_version")
             if fetched_bytes is not None:  # this write records a fetch: count it
-                _bump(connection, f"fetches:{health.status.value}")
+                bump(connection, f"fetches:{health.status.value}")
                 if health.error_kind is not None:
-                    _bump(connection, f"errors:{health.error_kind.value}")
+                    bump(connection, f"errors:{health.error_kind.value}")
                 if fetched_bytes:
-                    _bump(connection, "fetched_bytes", fetched_bytes)
+                    bump(connection, "fetched_bytes", fetched_bytes)
         return StoreCounts(
             new=len(new), updated=len(changed), unchanged=len(batch) - len(new) - len(changed)
         )
 
-    @_translated
+    @translated
     def count_articles(self, source_id: str | None = None) -> int:
         """How many articles are stored (for one source, or in all)."""
         query = select(func.count()).select_from(articles)
@@ -277,7 +264,7 @@ class Storage:
         with self.engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
 
-    @_translated
+    @translated
     def recent_articles(self, limit: int = 50, source_id: str | None = None) -> tuple[Article, ...]:
         """The newest articles with their topics, newest first, ties broken by id."""
         query = (
@@ -291,7 +278,7 @@ class Storage:
             found = [rows.article(row) for row in connection.execute(query).mappings()]
             return _with_tags(connection, found)
 
-    @_translated
+    @translated
     def articles_after(self, after_id: str, limit: int) -> tuple[Article, ...]:
         """Articles with their topics in id order after ``after_id``: a stable way to visit
         every article in batches (keyset pagination), even while others are written."""
@@ -302,15 +289,15 @@ class Storage:
             found = [rows.article(row) for row in connection.execute(query).mappings()]
             return _with_tags(connection, found)
 
-    @_translated
+    @translated
     def replace_topics(self, tags: Mapping[str, Sequence[TopicTag]]) -> None:
         """Set each listed article's topics to exactly the given tags, in one transaction."""
         with self.engine.begin() as connection:
             topics.replace(connection, tags)
             if tags:
-                _bump(connection, "data_version")
+                bump(connection, "data_version")
 
-    @_translated
+    @translated
     def query_articles(self, query: ArticleQuery) -> tuple[Article, ...]:
         """The articles ``query`` selects, with their topics, newest first."""
         statement = queries.article_select(query, self.engine.dialect.name)
@@ -318,7 +305,7 @@ class Storage:
             found = [rows.article(row) for row in connection.execute(statement).mappings()]
             return _with_tags(connection, found)
 
-    @_translated
+    @translated
     def counts_by_source(self, since: datetime | None = None) -> dict[str, int]:
         """Articles per source (published at or after ``since``, when given)."""
         query = select(articles.c.source_id, func.count()).group_by(articles.c.source_id)
@@ -327,7 +314,7 @@ class Storage:
         with self.engine.connect() as connection:
             return {source: int(count) for source, count in connection.execute(query)}
 
-    @_translated
+    @translated
     def counters(self) -> dict[str, int]:
         """The fetch counters (``fetches:OUTCOME``, ``errors:KIND``, ``fetched_bytes``)."""
         query = select(meta.c.key, meta.c.value).where(
@@ -340,13 +327,13 @@ class Storage:
         with self.engine.connect() as connection:
             return {row.key: int(row.value) for row in connection.execute(query)}
 
-    @_translated
+    @translated
     def topic_counts(self) -> dict[str, int]:
         """Articles per topic slug."""
         with self.engine.connect() as connection:
             return topics.counts(connection)
 
-    @_translated
+    @translated
     def versions(self) -> tuple[int, int]:
         """(data version, sources version): counters every write of articles/topics or of
         source health bumps; caches key on them. A cheap single-row read."""
@@ -359,7 +346,7 @@ class Storage:
 
     # --- MeSH vocabulary ------------------------------------------------------------------
 
-    @_translated
+    @translated
     def import_mesh(
         self,
         entries: Iterable[tuple[Descriptor, Sequence[tuple[str, str]]]],
@@ -374,37 +361,37 @@ class Storage:
                 connection.execute(insert(meta).values(key=key, value=value))
         return counts
 
-    @_translated
+    @translated
     def mesh_count(self) -> int:
         """How many MeSH descriptors are imported (0: none)."""
         with self.engine.connect() as connection:
             return mesh.count(connection)
 
-    @_translated
+    @translated
     def mesh_known(self, uis: Sequence[str]) -> set[str]:
         """Which of ``uis`` are imported descriptors."""
         with self.engine.connect() as connection:
             return mesh.known(connection, uis)
 
-    @_translated
+    @translated
     def mesh_tree(self) -> list[Descriptor]:
         """Every descriptor with its tree numbers, for narrower-than lookups."""
         with self.engine.connect() as connection:
             return mesh.tree(connection)
 
-    @_translated
+    @translated
     def mesh_terms(self, uis: Iterable[str]) -> dict[str, list[str]]:
         """The stored terms of each descriptor."""
         with self.engine.connect() as connection:
             return mesh.terms_for(connection, uis)
 
-    @_translated
+    @translated
     def mesh_headings(self, uis: Iterable[str]) -> dict[str, str]:
         """Headings of the imported descriptors among ``uis``."""
         with self.engine.connect() as connection:
             return mesh.headings(connection, uis)
 
-    @_translated
+    @translated
     def search_mesh(self, folded_text: str, limit: int = 20) -> list[MeshHit]:
         """Descriptors whose heading or entry term contains the (folded) text."""
         with self.engine.connect() as connection:
@@ -417,15 +404,6 @@ def _with_tags(connection: Any, found: Sequence[Article]) -> tuple[Article, ...]
     tags = topics.for_articles(connection, ids)
     cited = studies.for_articles(connection, ids)
     return tuple(replace(a, topics=tags.get(a.id, ()), studies=cited.get(a.id, ())) for a in found)
-
-
-def _bump(connection: Any, key: str, by: int = 1) -> None:
-    """Increment a counter in ``meta`` (inside the caller's transaction)."""
-    connection.execute(
-        meta.update()
-        .where(meta.c.key == key)
-        .values(value=cast(cast(meta.c.value, Integer) + by, Text))
-    )
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:

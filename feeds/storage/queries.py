@@ -18,6 +18,16 @@ from feeds.storage.schema import article_topics, articles
 
 def article_select(query: ArticleQuery, dialect: str) -> Select[Any]:
     """SELECT articles.* for ``query``, ordered and limited."""
+    return (
+        select(articles)
+        .where(*conditions(query, dialect))
+        .order_by(articles.c.published_at.desc(), articles.c.id.desc())
+        .limit(query.limit)
+    )
+
+
+def conditions(query: ArticleQuery, dialect: str) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of ``query``'s filters and cursor, on ``articles``."""
     conditions: list[ColumnElement[bool]] = []
     if query.topics:
         if query.match_all:
@@ -46,12 +56,7 @@ def article_select(query: ArticleQuery, dialect: str) -> Select[Any]:
                 and_(articles.c.published_at == published, articles.c.id < article_id),
             )
         )
-    return (
-        select(articles)
-        .where(*conditions)
-        .order_by(articles.c.published_at.desc(), articles.c.id.desc())
-        .limit(query.limit)
-    )
+    return conditions
 
 
 def _tagged(topics: tuple[str, ...], min_score: float | None) -> ColumnElement[bool]:

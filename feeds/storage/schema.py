@@ -102,8 +102,10 @@ articles = Table(
     Column("enclosures", JSON, nullable=False),
     Column("dois", JSON, nullable=False),
     Column("content_hash", String(64), nullable=False),
+    Column("story_id", String(32)),  # the story cluster (feeds.stories); None until clustered
     Index("ix_articles_published", "published_at", "id"),
     Index("ix_articles_source", "source_id", "published_at"),
+    Index("ix_articles_story", "story_id"),
 )
 
 article_topics = Table(
@@ -127,6 +129,31 @@ article_studies = Table(
     Column("study", Text, primary_key=True),  # StudyId.key: "doi:10.1038/…", "nct:NCT…"
     Column("position", Integer, nullable=False),  # order of first appearance in the article
     Index("ix_article_studies_study", "study", "article_id"),
+)
+
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", String(32), primary_key=True),  # the founding article's id; never changes
+    Column("first_published", UTCDateTime, nullable=False),  # earliest member's publication
+    Column("updated_at", UTCDateTime),  # when the last new outlet joined; None while alone
+    Column("sources", JSON, nullable=False),  # source ids of the members, in joining order
+    Index("ix_stories_first", "first_published", "id"),  # collapsed feeds walk it newest first
+)
+
+# Retrieval keys (feeds.stories.keys) of every clustered article: a new article's keys find
+# its candidates through the (key, published_at) index, within the time window.
+story_keys = Table(
+    "story_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column(
+        "article_id", String(32), ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("story_id", String(32), nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+    Index("ix_story_keys_key", "key", "published_at"),
+    Index("ix_story_keys_article", "article_id"),  # re-clustering and cascading deletes
 )
 
 mesh_descriptors = Table(

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from feeds.models import ArticleQuery
 from feeds.web.cache import CachedBody, make_entry
 from feeds.web.respond import cached, state_of
+from feeds.web.views import story_lead
 
 if TYPE_CHECKING:
     from feeds.web.app import AppState
@@ -51,10 +52,17 @@ async def topic_page(request: Request) -> Response:
         raise HTTPException(404, f"unknown topic {slug!r}")
 
     def build(state: AppState, version: tuple[int, int]) -> CachedBody:
-        articles = state.storage.query_articles(
-            ArticleQuery(topics=(slug,), limit=state.settings.web.page_size)
+        query = ArticleQuery(
+            topics=(slug,),
+            limit=state.settings.web.page_size,
+            stories=state.settings.web.collapse == "stories",
         )
-        return _page(state, "topic.html", version, topic=topic, articles=articles)
+        if query.stories:  # like the topic's feeds: one entry per story
+            site, priority = state.site(), state.settings.stories.source_priority
+            entries = [story_lead(site, s, priority) for s in state.storage.query_stories(query)]
+        else:
+            entries = [(a, ()) for a in state.storage.query_articles(query)]
+        return _page(state, "topic.html", version, topic=topic, entries=entries)
 
     return await cached(request, build, takes_query=False)
 

@@ -13,6 +13,8 @@ The same parameters apply to every feed format and to the API:
                     a date-only until= includes that whole day (UTC)
     min_score=N     only topic tags at least this confident (see the tagging docs)
     limit=N         1–200 items (default from web.page_size)
+    collapse=stories|none   one item per story cluster, or every article (feeds default to
+                    web.collapse, the API to none)
     cursor=...      opaque position from a previous page (the API's "next" link)
 
 Pure: no I/O. Unknown parameters, repeated parameters, unknown topics or sources and
@@ -34,8 +36,21 @@ from feeds.models import ArticleQuery
 LIMIT_MAX = 200
 Q_MAX = 200
 FEED_PARAMS = frozenset(
-    {"topics", "match", "exclude", "q", "source", "study", "since", "until", "min_score", "limit"}
+    {
+        "topics",
+        "match",
+        "exclude",
+        "q",
+        "source",
+        "study",
+        "since",
+        "until",
+        "min_score",
+        "limit",
+        "collapse",
+    }
 )
+COLLAPSE = ("stories", "none")
 API_PARAMS = FEED_PARAMS | {"cursor"}
 
 
@@ -58,6 +73,7 @@ def parse_query(
     allowed: frozenset[str] = FEED_PARAMS,
     path_topic: str | None = None,
     default_limit: int = 50,
+    default_collapse: str = "none",
 ) -> ArticleQuery:
     """The query for these (key, value) pairs; ``path_topic`` comes from /feeds/{slug}."""
     values: dict[str, str] = {}
@@ -85,6 +101,9 @@ def parse_query(
     until = _instant(values, "until", end_of_day=True)
     if since and until and since >= until:
         raise BadRequest("since: must be before until")
+    collapse = values.get("collapse") or default_collapse
+    if collapse not in COLLAPSE:
+        raise BadRequest("collapse: must be stories or none")
     return ArticleQuery(
         topics=topics,
         match_all=match == "all",
@@ -97,6 +116,7 @@ def parse_query(
         limit=_limit(values, default_limit),
         before=_cursor(values.get("cursor")),
         studies=_study(values.get("study")),
+        stories=collapse == "stories",
     )
 
 
@@ -106,7 +126,8 @@ def normalized(items: Sequence[tuple[str, str]]) -> str:
 
 
 def encode_cursor(published: datetime, article_id: str) -> str:
-    """The opaque cursor for the position after (published, id)."""
+    """The opaque cursor for the position after (published, id); with collapse=stories,
+    (the story's first publication, story id)."""
     raw = f"{published.astimezone(UTC).isoformat()}|{article_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 

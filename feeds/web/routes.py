@@ -7,7 +7,7 @@ thread pool so the event loop never waits on it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -19,15 +19,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from feeds.models import Article, SourceHealth
+from feeds.models import Article, SourceHealth, Story
 from feeds.render.opml import OpmlOutline, render_opml
 from feeds.render.registry import render
+from feeds.stories import lead_article
 from feeds.web import pages, studies
 from feeds.web.cache import CachedBody, make_entry
 from feeds.web.digests import DIGEST_ARTICLES, PERIODS, digest_feed, group_by_period
 from feeds.web.params import API_PARAMS, BadRequest, Known, encode_cursor, normalized, parse_query
 from feeds.web.respond import cached, self_url, state_of
-from feeds.web.views import failing_sources_view, feed_heading, feed_view, mesh_descriptors
+from feeds.web.views import (
+    Site,
+    failing_sources_view,
+    feed_heading,
+    feed_view,
+    mesh_descriptors,
+    story_items,
+)
 
 if TYPE_CHECKING:
     from feeds.web.app import AppState
@@ -57,10 +65,17 @@ async def topic_feed(request: Request) -> Response:
             Known(site.topics, site.sources),
             path_topic=None if slug == "all" else slug,
             default_limit=state.settings.web.page_size,
+            default_collapse=state.settings.web.collapse,
         )
         # A digest's limit counts periods; it reads enough articles to fill them.
         wanted = replace(query, limit=DIGEST_ARTICLES) if period else query
-        articles = state.storage.query_articles(wanted)
+        priority = state.settings.stories.source_priority
+        stories = state.storage.query_stories(wanted) if query.stories else None
+        articles = (
+            state.storage.query_articles(wanted)
+            if stories is None
+            else tuple(lead_article(s.articles, priority, s.matching) for s in stories)
+        )
         html = f"{site.base_url}/topics/{slug}" if slug != "all" else f"{site.base_url}/"
         view = feed_view(
             site,
@@ -70,6 +85,8 @@ async def topic_feed(request: Request) -> Response:
             html_url=html,
             feed_key=f"{request.url.path}?{request.url.query}",
             now=datetime.now(UTC),
+            # A digest lists one entry per story: its lead article.
+            items=None if stories is None or period else story_items(site, stories, priority),
         )
         if period:
             view = digest_feed(
@@ -132,7 +149,15 @@ async def digest_page(request: Request) -> Response:
         )
         if query.since is None:  # "everything since last week" unless told otherwise
             query = replace(query, since=datetime.now(UTC) - DIGEST_PAGE_DEFAULT_SPAN)
-        articles = state.storage.query_articles(query)
+        priority = state.settings.stories.source_priority
+        articles = (
+            tuple(
+                lead_article(s.articles, priority, s.matching)
+                for s in state.storage.query_stories(query)
+            )
+            if query.stories
+            else state.storage.query_articles(query)
+        )
         body = state.templates.get_template("digest.html").render(
             site=site,
             heading=feed_heading(site, query),
@@ -157,17 +182,20 @@ async def api_articles(request: Request) -> Response:
         allowed=API_PARAMS,
         default_limit=state.settings.web.page_size,
     )
-    articles = await run_in_threadpool(state.storage.query_articles, query)
+    if query.stories:
+        stories = await run_in_threadpool(state.storage.query_stories, query)
+        items = story_json(stories, site, state.settings.stories.source_priority)
+        positions = [(s.first_published, s.id) for s in stories]
+    else:
+        articles = await run_in_threadpool(state.storage.query_articles, query)
+        items = [article_json(a, site.sources.get(a.source_id), site.topics) for a in articles]
+        positions = [(a.published, a.id) for a in articles]
     next_url = None
-    if len(articles) == query.limit:  # a full page: there may be more
-        last = articles[-1]
+    if len(positions) == query.limit:  # a full page: there may be more
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
-        params.append(("cursor", encode_cursor(last.published, last.id)))
+        params.append(("cursor", encode_cursor(*positions[-1])))
         next_url = f"{site.base_url}{request.url.path}?{urlencode(params)}"
-    body = {
-        "articles": [article_json(a, site.sources.get(a.source_id), site.topics) for a in articles],
-        "next": next_url,
-    }
+    body = {"articles": items, "next": next_url}
     return JSONResponse(body, headers={"Cache-Control": "no-cache"})
 
 
@@ -214,6 +242,38 @@ def article_json(
         ],
         "mesh": list(mesh_descriptors(article)),
     }
+
+
+def story_json(
+    stories: Sequence[Story], site: Site, priority: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Stories as the API shows them (collapse=stories): the lead article, with the story's
+    id and the other outlets' articles."""
+    result = []
+    for story in stories:
+        lead = lead_article(story.articles, priority, story.matching)
+        body = article_json(lead, site.sources.get(lead.source_id), site.topics)
+        body["story"] = {
+            "id": story.id,
+            "updated": story.updated.isoformat().replace("+00:00", "Z") if story.updated else None,
+            "also_reported_by": [
+                {
+                    "id": a.id,
+                    "url": a.url,
+                    "title": a.title,
+                    "source": {
+                        "id": a.source_id,
+                        "name": site.sources[a.source_id].name
+                        if a.source_id in site.sources
+                        else a.source_id,
+                    },
+                }
+                for a in story.articles
+                if a.id != lead.id
+            ],
+        }
+        result.append(body)
+    return result
 
 
 # --- sources ------------------------------------------------------------------------------

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from feeds import __version__
 from feeds.identifiers import from_key
-from feeds.models import Article, ArticleQuery, SourceHealth
-from feeds.render.view import Category, FeedItem, FeedView, SourceRef
+from feeds.models import Article, ArticleQuery, SourceHealth, Story
+from feeds.render.view import Category, FeedItem, FeedView, Outlet, SourceRef
+from feeds.stories import lead_article
 
 MESH_SCHEME = "https://id.nlm.nih.gov/mesh/"
 TAG_DATE = "2024"  # the date part of tag: URIs; fixed forever (RFC 4151 §2.1)
@@ -93,9 +94,11 @@ def feed_view(
     html_url: str,
     feed_key: str,
     now: datetime,
+    items: Sequence[FeedItem] | None = None,
 ) -> FeedView:
-    """The feed for ``query`` as served at ``self_url``."""
-    items = tuple(feed_item(site, a) for a in articles)
+    """The feed for ``query`` as served at ``self_url``: one item per article, or the
+    given ``items`` (one per story, from ``story_items``)."""
+    items = tuple(items) if items is not None else tuple(feed_item(site, a) for a in articles)
     return FeedView(
         id=site.tag(f"feed:{feed_key}"),
         title=feed_title(site, query),
@@ -143,6 +146,67 @@ def feed_item(site: Site, article: Article) -> FeedItem:
             ),
         ),
     )
+
+
+def story_items(
+    site: Site, stories: Sequence[Story], priority: Sequence[str]
+) -> tuple[FeedItem, ...]:
+    """One item per story (see ``story_item``)."""
+    return tuple(story_item(site, story, priority) for story in stories)
+
+
+def story_item(site: Site, story: Story, priority: Sequence[str]) -> FeedItem:
+    """A story as one feed item: its lead article (``priority``'s first source that has
+    one, else the earliest), the other outlets listed in the content and in ``also``.
+
+    The id is the founding article's id, the one the story had when it was a single
+    article: a reader who already has that item does not see it again as new when the
+    story grows; ``updated`` moves instead, when a new outlet joins.
+    """
+    lead, outlets = story_lead(site, story, priority)
+    item = feed_item(site, lead)
+    others = [a for a in story.articles if a.id != lead.id]
+    if not others:
+        return item
+    content = (item.content_html or f"<p>{html.escape(item.summary)}</p>") + also_html(outlets)
+    dois = tuple(dict.fromkeys(d for a in (lead, *others) for d in a.dois))
+    updated = max(item.updated, story.updated or item.updated)
+    return replace(
+        item,
+        id=site.tag(f"article:{story.id}"),
+        content_html=content,
+        updated=updated,
+        dois=dois,
+        also=outlets,
+    )
+
+
+def story_lead(
+    site: Site, story: Story, priority: Sequence[str]
+) -> tuple[Article, tuple[Outlet, ...]]:
+    """The article that stands for ``story`` (``stories.lead_article``) and the other
+    outlets, each once, with its earliest article."""
+    lead = lead_article(story.articles, priority, story.matching)
+    also: dict[str, Outlet] = {}
+    for other in story.articles:
+        if other.source_id != lead.source_id and other.source_id not in also:
+            health = site.sources.get(other.source_id)
+            name = health.name if health else other.source_id
+            also[other.source_id] = Outlet(other.source_id, name, other.url, other.title)
+    return lead, tuple(also.values())
+
+
+def also_html(outlets: Sequence[Outlet]) -> str:
+    """The "Also reported by" paragraph: each outlet's name, linked to its article."""
+    if not outlets:
+        return ""
+    links = [
+        f'<a href="{html.escape(o.url)}">{html.escape(o.name)}</a>'
+        if o.url
+        else html.escape(o.name)
+        for o in outlets
+    ]
+    return f"<p>Also reported by: {', '.join(links)}.</p>"
 
 
 def mesh_descriptors(article: Article) -> tuple[str, ...]:

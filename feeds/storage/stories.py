@@ -1,0 +1,341 @@
+"""Story clusters in the database: candidate retrieval, assignment, and reading feeds by story.
+
+Candidates come from ``story_keys`` through its (key, published_at) index, bounded by the
+time window and by ``CANDIDATES_PER_ARTICLE``, so finding them costs the same whatever the
+number of stored articles. The decision itself is ``feeds.stories`` (pure); this module only
+reads and writes. ``StoryStorage`` is mixed into ``Storage``; the functions take an open
+connection and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
+
+from feeds.models import Article, ArticleQuery, Story
+from feeds.storage import queries, rows, studies, topics
+from feeds.storage.common import bump, translated
+from feeds.storage.schema import UTCDateTime, articles, stories, story_keys
+from feeds.stories import LEAD_CHARS, Assignment, Member, Sighting, keys
+
+PER_KEY = 25  # stored articles read per key of a new article: the newest win when more match
+_CHUNK = 500
+
+
+def story_key() -> Any:
+    """An article's story, or the article itself while it has none."""
+    return func.coalesce(articles.c.story_id, articles.c.id)
+
+
+# Built once: these run once per key of every new article.
+_BY_KEY = select(story_keys.c.article_id, story_keys.c.story_id).where(
+    story_keys.c.key == bindparam("key")
+)
+_ANY_TIME = _BY_KEY.order_by(story_keys.c.published_at.desc()).limit(PER_KEY)
+_IN_WINDOW = (
+    _BY_KEY.where(
+        story_keys.c.published_at >= bindparam("lo", type_=UTCDateTime),
+        story_keys.c.published_at <= bindparam("hi", type_=UTCDateTime),
+    )
+    .order_by(story_keys.c.published_at.desc())
+    .limit(PER_KEY)
+)
+
+
+def candidates(
+    connection: Connection, items: Sequence[Sighting], window: timedelta
+) -> dict[str, list[Member]]:
+    """For each item, the stored articles sharing one of its keys: within ``window`` of it
+    (the ``PER_KEY`` newest per key), or at any time for its canonical URL."""
+    found: dict[str, dict[str, str]] = {}
+    for item in items:
+        hits: dict[str, str] = {}
+        lo, hi = item.published - window, item.published + window
+        for key in keys(item):
+            if key.startswith("url:"):
+                rows_ = connection.execute(_ANY_TIME, {"key": key})
+            else:
+                rows_ = connection.execute(_IN_WINDOW, {"key": key, "lo": lo, "hi": hi})
+            hits.update({row.article_id: row.story_id for row in rows_})
+        found[item.article_id] = hits
+    seen = sightings(connection, {a for hits in found.values() for a in hits})
+    story_ids = sorted({story for hits in found.values() for story in hits.values()})
+    firsts = {
+        row.id: row.first_published
+        for chunk in _chunks(story_ids)
+        for row in connection.execute(
+            select(stories.c.id, stories.c.first_published).where(stories.c.id.in_(chunk))
+        )
+    }
+    return {
+        item: [Member(seen[a], story, firsts.get(story)) for a, story in hits.items() if a in seen]
+        for item, hits in found.items()
+    }
+
+
+def sightings(connection: Connection, ids: Iterable[str]) -> dict[str, Sighting]:
+    """What clustering compares of each stored article among ``ids``."""
+    columns = (
+        articles.c.id,
+        articles.c.source_id,
+        articles.c.url,
+        articles.c.published_at,
+        articles.c.title,
+        articles.c.summary,
+    )
+    wanted = list(ids)
+    result: dict[str, Sighting] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        cited = studies.for_articles(connection, chunk)
+        query = select(*columns).where(articles.c.id.in_(chunk))
+        for row in connection.execute(query):
+            result[row.id] = Sighting(
+                article_id=row.id,
+                source_id=row.source_id,
+                url=row.url,
+                published=row.published_at,
+                title=row.title,
+                lead=row.summary[:LEAD_CHARS],
+                studies=tuple(s.key for s in cited.get(row.id, ())),
+            )
+    return result
+
+
+def assign(
+    connection: Connection,
+    decided: Sequence[tuple[Assignment, Sighting]],
+    now: datetime,
+) -> None:
+    """Store each decision: the article's story and keys; a new story, or the joined
+    story's outlets (a new outlet sets ``updated_at`` to ``now``)."""
+    if not decided:
+        return
+    # Every story named, founded ones too: an article re-clustered after its story_id was
+    # cleared (by hand) must find its old story row and keys, not collide with them.
+    named = {a.story_id for a, _ in decided}
+    known = {
+        row.id: row
+        for chunk in _chunks(sorted(named))
+        for row in connection.execute(select(stories).where(stories.c.id.in_(chunk)))
+    }
+    state: dict[str, dict[str, Any]] = {
+        story_id: {
+            "first_published": row.first_published,
+            "updated_at": row.updated_at,
+            "sources": list(row.sources),
+        }
+        for story_id, row in known.items()
+    }
+    created: set[str] = set()
+    for assignment, item in decided:
+        current = state.get(assignment.story_id)
+        if current is None:
+            state[assignment.story_id] = {
+                "first_published": item.published,
+                "updated_at": None,
+                "sources": [item.source_id],
+            }
+            created.add(assignment.story_id)
+            continue
+        current["first_published"] = min(current["first_published"], item.published)
+        if item.source_id not in current["sources"]:
+            current["sources"].append(item.source_id)
+            current["updated_at"] = now
+    if created:
+        connection.execute(
+            stories.insert(), [{"id": story_id, **state[story_id]} for story_id in sorted(created)]
+        )
+    for story_id in sorted(set(state) - created):
+        connection.execute(
+            update(stories).where(stories.c.id == story_id).values(**state[story_id])
+        )
+    key_rows = [
+        {
+            "key": key,
+            "article_id": item.article_id,
+            "story_id": assignment.story_id,
+            "published_at": item.published,
+        }
+        for assignment, item in decided
+        for key in keys(item)
+    ]
+    for chunk in _chunks([item.article_id for _, item in decided]):
+        connection.execute(story_keys.delete().where(story_keys.c.article_id.in_(chunk)))
+    connection.execute(story_keys.insert(), key_rows)
+    by_story: dict[str, list[str]] = {}
+    for assignment, item in decided:
+        by_story.setdefault(assignment.story_id, []).append(item.article_id)
+    for story_id, ids in by_story.items():
+        for chunk in _chunks(ids):
+            connection.execute(
+                update(articles).where(articles.c.id.in_(chunk)).values(story_id=story_id)
+            )
+
+
+def story_select(query: ArticleQuery, dialect: str) -> Any:
+    """(story, first) of the stories ``query`` selects, newest first, when every article
+    has a story: the distinct stories of the selected articles, ordered by the story's
+    first publication (``stories.first_published``, indexed). SQLite's planner drives it
+    from whichever side is selective: the full-text or source filter's articles, or the
+    stories index probed through ``ix_articles_story``; either way it reads about as many
+    rows as it returns plus what the filters match, not every stored article."""
+    conditions = queries.conditions(replace(query, before=None), dialect)
+    if query.before is not None:
+        published, story_id = query.before
+        conditions.append(
+            or_(
+                stories.c.first_published < published,
+                and_(stories.c.first_published == published, stories.c.id < story_id),
+            )
+        )
+    return (
+        select(stories.c.id.label("story"), stories.c.first_published.label("first"))
+        .select_from(articles.join(stories, articles.c.story_id == stories.c.id))
+        .where(*conditions)
+        .distinct()
+        .order_by(stories.c.first_published.desc(), stories.c.id.desc())
+        .limit(query.limit)
+    )
+
+
+def grouped_select(query: ArticleQuery, dialect: str) -> Any:
+    """``story_select`` while some articles have no story yet (before ``feeds cluster`` has
+    run on an upgraded database): a GROUP BY over every selected article, with each
+    unclustered article a story of its own, positioned by its first selected article. It
+    reads every selected article, so it is only the fallback."""
+    group = story_key()
+    first = func.min(articles.c.published_at)
+    having = []
+    if query.before is not None:
+        published, story_id = query.before
+        having.append(or_(first < published, and_(first == published, group < story_id)))
+    return (
+        select(group.label("story"), first.label("first"))
+        .where(*queries.conditions(replace(query, before=None), dialect))
+        .group_by(group)
+        .having(*having)
+        .order_by(first.desc(), group.desc())
+        .limit(query.limit)
+    )
+
+
+def read_stories(connection: Connection, query: ArticleQuery, dialect: str) -> tuple[Story, ...]:
+    """The stories ``query`` selects, each with every member article (and its topics)."""
+    pending = connection.execute(
+        select(articles.c.id).where(articles.c.story_id.is_(None)).limit(1)
+    ).first()
+    statement = (grouped_select if pending else story_select)(query, dialect)
+    chosen = [(row.story, row.first) for row in connection.execute(statement)]
+    if not chosen:
+        return ()
+    ids = [story for story, _ in chosen]
+    # Members by the story_id index; only the fallback needs coalesce (no index use).
+    group = story_key() if pending else articles.c.story_id
+    matching: set[str] = set()
+    members: dict[str, list[Article]] = {story: [] for story in ids}
+    meta: dict[str, Any] = {}
+    for chunk in _chunks(ids):
+        selected = select(articles.c.id).where(
+            group.in_(chunk), *queries.conditions(replace(query, before=None), dialect)
+        )
+        matching.update(row.id for row in connection.execute(selected))
+        every = select(articles, group.label("story_key")).where(group.in_(chunk))
+        for row in connection.execute(every).mappings():
+            members[row["story_key"]].append(rows.article(row))
+        meta.update(
+            {r.id: r for r in connection.execute(select(stories).where(stories.c.id.in_(chunk)))}
+        )
+    every_id = [a.id for group_ in members.values() for a in group_]
+    tags = topics.for_articles(connection, every_id)
+    cited = studies.for_articles(connection, every_id)
+    result = []
+    for story, first in chosen:
+        found = sorted(
+            (
+                replace(a, topics=tags.get(a.id, ()), studies=cited.get(a.id, ()))
+                for a in members[story]
+            ),
+            key=lambda a: (a.published, a.id),
+        )
+        info = meta.get(story)
+        result.append(
+            Story(
+                id=story,
+                first_published=first,
+                updated=info.updated_at if info is not None else None,
+                articles=tuple(found),
+                matching=tuple(a.id for a in found if a.id in matching),
+            )
+        )
+    return tuple(result)
+
+
+def story_ids(connection: Connection, ids: Sequence[str]) -> dict[str, str | None]:
+    """The story of each stored article among ``ids`` (None: stored, not clustered yet)."""
+    found: dict[str, str | None] = {}
+    for chunk in _chunks(list(ids)):
+        query = select(articles.c.id, articles.c.story_id).where(articles.c.id.in_(chunk))
+        found.update({row.id: row.story_id for row in connection.execute(query)})
+    return found
+
+
+def unclustered(connection: Connection, limit: int) -> tuple[Sighting, ...]:
+    """The oldest articles that have no story yet, oldest first."""
+    query = (
+        select(articles.c.id)
+        .where(articles.c.story_id.is_(None))
+        .order_by(articles.c.published_at, articles.c.id)
+        .limit(limit)
+    )
+    ids = [row.id for row in connection.execute(query)]
+    seen = sightings(connection, ids)
+    return tuple(seen[i] for i in ids)
+
+
+def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield list(ids[start : start + _CHUNK])
+
+
+class StoryStorage:
+    """The story methods of ``Storage`` (each one transaction, errors as StorageError)."""
+
+    engine: Engine
+
+    @translated
+    def story_candidates(
+        self, items: Sequence[Sighting], window: timedelta
+    ) -> Mapping[str, Sequence[Member]]:
+        """Stored articles that may be the same story as each item (see ``candidates``)."""
+        with self.engine.connect() as connection:
+            return candidates(connection, items, window)
+
+    @translated
+    def story_ids(self, ids: Sequence[str]) -> dict[str, str | None]:
+        """The story of each stored article among ``ids``."""
+        with self.engine.connect() as connection:
+            return story_ids(connection, ids)
+
+    @translated
+    def unclustered(self, limit: int) -> tuple[Sighting, ...]:
+        """Up to ``limit`` of the oldest articles without a story."""
+        with self.engine.connect() as connection:
+            return unclustered(connection, limit)
+
+    @translated
+    def record_stories(self, decided: Sequence[tuple[Assignment, Sighting]], now: datetime) -> None:
+        """Store story decisions for already-stored articles (the rebuild), one transaction."""
+        with self.engine.begin() as connection:
+            assign(connection, decided, now)
+            bump(connection, "data_version")
+
+    @translated
+    def query_stories(self, query: ArticleQuery) -> tuple[Story, ...]:
+        """The stories ``query`` selects, newest first, with every member article."""
+        with self.engine.connect() as connection:
+            return read_stories(connection, query, self.engine.dialect.name)
