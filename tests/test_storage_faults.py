@@ -136,9 +136,8 @@ def test_serve_on_a_read_only_or_full_database_keeps_serving_and_recovers(
     config = site(server, tmp_path, ITEMS, fetch="interval: 1s, min_interval: 1s")
     database = seed(config)
     if condition == "full":
-        namespace.small_disk(
-            database.parent, megabytes=16
-        )  # room for the database and its WAL once the ballast goes
+        # 16 MB: room for the database and its WAL to grow again once the ballast goes.
+        namespace.small_disk(database.parent, megabytes=16)
     else:
         # A file made read-only under a running process would still be written through the
         # descriptor it holds: the realistic case is a server started on a read-only file.
