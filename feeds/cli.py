@@ -23,10 +23,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from feeds import __version__
-from feeds.config import Settings, default_config_path, load_settings
+from feeds.config import Settings, default_config_path, load_settings, parse_duration
 from feeds.errors import ConfigError, StorageError
 from feeds.models import SourceReport, SourceStatus, TopicTag, UpdateSummary
 from feeds.retag import retag
+from feeds.retention import prune
 from feeds.storage import Storage
 from feeds.tagging.matcher import TagInput, tag
 from feeds.tagging.mesh import MeshFormatError
@@ -330,6 +331,46 @@ def retag_command(config_path: Path | None, dry_run: bool, as_json: bool) -> Non
             click.echo(f"  + {title}")
         for title in change.removed_examples:
             click.echo(f"  - {title}")
+
+
+@cli.command("prune")
+@config_option
+@click.option(
+    "--older-than", "older_than", metavar="AGE", help="e.g. 365d; default: retention_days."
+)
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@json_option
+def prune_command(
+    config_path: Path | None, older_than: str | None, dry_run: bool, as_json: bool
+) -> None:
+    """Delete articles older than AGE (and their tags), in short batches; vacuum SQLite."""
+    settings = _settings(config_path)
+    try:
+        keep = _retention(older_than, settings.retention_days)
+    except ValueError as exc:
+        _fail(f"prune: {exc}", EXIT_CONFIG)
+        return
+    with _storage(settings) as storage:
+        report = prune(storage, keep, datetime.now(UTC), dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps(report.to_json()))
+        return
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(
+        f"{verb} {report.articles} articles ({report.tags} topic tags) published before "
+        f"{_iso(report.cutoff)}" + ("" if dry_run else f"; freed {report.freed_pages} pages")
+    )
+
+
+def _retention(older_than: str | None, retention_days: int | None) -> timedelta:
+    if older_than is not None:
+        keep = parse_duration(older_than)
+        if keep < timedelta(days=1):
+            raise ValueError(f"--older-than {older_than}: keep at least 1d")
+        return keep
+    if retention_days is None:
+        raise ValueError("give --older-than AGE (e.g. 365d) or set retention_days in the config")
+    return timedelta(days=retention_days)
 
 
 @cli.group("mesh")

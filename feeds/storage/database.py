@@ -8,8 +8,8 @@ turned into ``StorageError`` here so no caller needs to know about SQL.
 from __future__ import annotations
 
 import functools
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -19,8 +19,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
+    Connection,
     Engine,
     Integer,
+    Select,
     Text,
     bindparam,
     cast,
@@ -42,7 +44,7 @@ from feeds.models import (
     TopicTag,
 )
 from feeds.models import Source as SourceModel
-from feeds.storage import mesh, queries, rows, topics
+from feeds.storage import mesh, queries, retention, rows, topics
 from feeds.storage.engine import make_engine
 from feeds.storage.mesh import MeshHit
 from feeds.storage.schema import articles, meta, sources
@@ -264,9 +266,7 @@ class Storage:
         if source_id is not None:
             query = query.where(articles.c.source_id == source_id)
         with self.engine.connect() as connection:
-            found = [rows.article(row) for row in connection.execute(query).mappings()]
-            tags = topics.for_articles(connection, [a.id for a in found])
-        return tuple(replace(a, topics=tags.get(a.id, ())) for a in found)
+            return _with_topics(connection, query)
 
     @_translated
     def articles_after(self, after_id: str, limit: int) -> tuple[Article, ...]:
@@ -276,9 +276,7 @@ class Storage:
             select(articles).where(articles.c.id > after_id).order_by(articles.c.id).limit(limit)
         )
         with self.engine.connect() as connection:
-            found = [rows.article(row) for row in connection.execute(query).mappings()]
-            tags = topics.for_articles(connection, [a.id for a in found])
-        return tuple(replace(a, topics=tags.get(a.id, ())) for a in found)
+            return _with_topics(connection, query)
 
     @_translated
     def replace_topics(self, tags: Mapping[str, Sequence[TopicTag]]) -> None:
@@ -293,9 +291,7 @@ class Storage:
         """The articles ``query`` selects, with their topics, newest first."""
         statement = queries.article_select(query, self.engine.dialect.name)
         with self.engine.connect() as connection:
-            found = [rows.article(row) for row in connection.execute(statement).mappings()]
-            tags = topics.for_articles(connection, [a.id for a in found])
-        return tuple(replace(a, topics=tags.get(a.id, ())) for a in found)
+            return _with_topics(connection, statement)
 
     @_translated
     def counts_by_source(self, since: datetime | None = None) -> dict[str, int]:
@@ -335,6 +331,47 @@ class Storage:
             )
             values = {row.key: row.value for row in connection.execute(query)}
         return int(values.get("data_version", 0)), int(values.get("sources_version", 0))
+
+    # --- retention (feeds.retention decides; see feeds/storage/retention.py) --------------
+
+    @_translated
+    def count_old_articles(self, cutoff: datetime) -> tuple[int, int]:
+        """(articles, topic tags) published and first seen before ``cutoff``."""
+        with self.engine.connect() as connection:
+            return retention.count_old(connection, cutoff)
+
+    @_translated
+    def delete_old_articles(self, cutoff: datetime, limit: int) -> tuple[int, int]:
+        """Delete up to ``limit`` old articles with their tags in one short transaction;
+        (articles, tags) deleted. Bumps the data version, so cached feeds are re-rendered."""
+        with self.engine.begin() as connection:
+            counts = retention.delete_old_batch(connection, cutoff, limit)
+            if counts[0]:
+                _bump(connection, "data_version")
+        return counts
+
+    @_translated
+    def vacuum_mode(self) -> str:
+        """How freed space returns to the file system: ``incremental`` (SQLite created by
+        feeds), ``none`` (an older SQLite file: freed pages are only reused), ``server``
+        (PostgreSQL's autovacuum does it)."""
+        if self.engine.dialect.name != "sqlite":
+            return "server"
+        with self.engine.connect() as connection:
+            mode = retention.sqlite_auto_vacuum(connection)
+        return {0: "none", 1: "full", 2: "incremental"}[mode]
+
+    @_translated
+    def vacuum_step(self) -> tuple[int, int]:
+        """One short incremental vacuum step on SQLite; (free pages before, after)."""
+        with self.engine.connect() as connection:
+            before = retention.sqlite_free_pages(connection)
+            connection.rollback()  # no transaction may be open for the vacuum step
+            if before:
+                driver = connection.connection.driver_connection
+                assert isinstance(driver, sqlite3.Connection)
+                retention.sqlite_vacuum_step(driver)
+            return before, retention.sqlite_free_pages(connection)
 
     # --- MeSH vocabulary ------------------------------------------------------------------
 
@@ -388,6 +425,14 @@ class Storage:
         """Descriptors whose heading or entry term contains the (folded) text."""
         with self.engine.connect() as connection:
             return mesh.search(connection, folded_text, limit)
+
+
+def _with_topics(connection: Connection, query: Select[Any]) -> tuple[Article, ...]:
+    """The articles ``query`` selects, each built once with its stored topics (the rows are
+    read first and the tags second, so no ``Article`` is copied to attach its topics)."""
+    found = connection.execute(query).mappings().all()
+    tags = topics.for_articles(connection, [row["id"] for row in found])
+    return tuple(rows.article(row, tags.get(row["id"], ())) for row in found)
 
 
 def _bump(connection: Any, key: str, by: int = 1) -> None:
