@@ -23,16 +23,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from feeds import __version__
-from feeds.config import Settings, default_config_path, load_settings, parse_duration
-from feeds.errors import ConfigError, StorageError
+from feeds.config import Settings, default_config_path, load_settings
+from feeds.errors import ConfigError, StorageError, TransferError
 from feeds.models import SourceReport, SourceStatus, TopicTag, UpdateSummary
 from feeds.retag import retag
-from feeds.retention import prune
+from feeds.retention import age_to_keep, prune
 from feeds.storage import Storage
 from feeds.tagging.matcher import TagInput, tag
 from feeds.tagging.mesh import MeshFormatError
 from feeds.tagging.text import fold
 from feeds.tagging.vocabulary import check_mesh, load_rules, mesh_rows
+from feeds.transfer import export, import_, open_text
 from feeds.update import update as run_update
 from feeds.worker import run_until_stopped
 
@@ -346,7 +347,7 @@ def prune_command(
     """Delete articles older than AGE (and their tags), in short batches; vacuum SQLite."""
     settings = _settings(config_path)
     try:
-        keep = _retention(older_than, settings.retention_days)
+        keep = age_to_keep(older_than, settings.retention_days)
     except ValueError as exc:
         _fail(f"prune: {exc}", EXIT_CONFIG)
         return
@@ -362,15 +363,35 @@ def prune_command(
     )
 
 
-def _retention(older_than: str | None, retention_days: int | None) -> timedelta:
-    if older_than is not None:
-        keep = parse_duration(older_than)
-        if keep < timedelta(days=1):
-            raise ValueError(f"--older-than {older_than}: keep at least 1d")
-        return keep
-    if retention_days is None:
-        raise ValueError("give --older-than AGE (e.g. 365d) or set retention_days in the config")
-    return timedelta(days=retention_days)
+@cli.command("export")
+@config_option
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False), default="-")
+def export_command(config_path: Path | None, file: Path) -> None:
+    """Write the whole database as JSON Lines to FILE (default stdout; .gz compresses)."""
+    settings = _settings(config_path)
+    with _storage(settings) as storage, open_text(file, write=True) as out:
+        counts = export(storage, out)
+    click.echo(f"exported {_counted(counts)}", err=True)
+
+
+@cli.command("import")
+@config_option
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+def import_command(config_path: Path | None, file: Path) -> None:
+    """Load an export (FILE, or - for stdin) into the configured, empty database."""
+    settings = _settings(config_path)
+    with _storage(settings) as storage:
+        try:
+            with open_text(file, write=False) as lines:
+                counts = import_(storage, lines, str(file))
+        except (TransferError, OSError) as exc:
+            _fail(f"import: {exc}" if isinstance(exc, OSError) else str(exc), EXIT_CONFIG)
+            return
+    click.echo(f"imported {_counted(counts)} into {settings.database}", err=True)
+
+
+def _counted(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count} {table}" for table, count in counts.items())
 
 
 @cli.group("mesh")

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from feeds.config import parse_duration
 from feeds.storage import Storage
 
 BATCH = 1_000  # articles per transaction: milliseconds of write lock on SQLite
@@ -45,6 +46,20 @@ class PruneReport:
             "vacuum": self.vacuum,
             "freed_pages": self.freed_pages,
         }
+
+
+def age_to_keep(older_than: str | None, retention_days: int | None) -> timedelta:
+    """The age to keep, from `--older-than` (a duration such as ``365d``) or else the
+    config's ``retention_days``; ``ValueError`` with a reason when neither gives one. Less
+    than a day is refused: it is far more likely a typo (``365`` minutes?) than intended."""
+    if older_than is not None:
+        keep = parse_duration(older_than)
+        if keep < timedelta(days=1):
+            raise ValueError(f"--older-than {older_than}: keep at least 1d")
+        return keep
+    if retention_days is None:
+        raise ValueError("give --older-than AGE (e.g. 365d) or set retention_days in the config")
+    return timedelta(days=retention_days)
 
 
 def cutoff(now: datetime, keep: timedelta) -> datetime:

@@ -7,12 +7,10 @@ turned into ``StorageError`` here so no caller needs to know about SQL.
 
 from __future__ import annotations
 
-import functools
-import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -21,11 +19,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Connection,
     Engine,
-    Integer,
     Select,
-    Text,
     bindparam,
-    cast,
     delete,
     func,
     insert,
@@ -44,32 +39,18 @@ from feeds.models import (
     TopicTag,
 )
 from feeds.models import Source as SourceModel
-from feeds.storage import mesh, queries, retention, rows, topics
+from feeds.storage import mesh, queries, rows, topics
+from feeds.storage.common import CHUNK, bump, translated
 from feeds.storage.engine import make_engine
+from feeds.storage.maintenance import Maintenance
 from feeds.storage.mesh import MeshHit
 from feeds.storage.schema import articles, meta, sources
 from feeds.tagging.mesh import Descriptor
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
 MIGRATIONS = Path(__file__).parent / "migrations"
-_CHUNK = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
 
 
-def _translated(method: Callable[P, R]) -> Callable[P, R]:
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except SQLAlchemyError as exc:
-            detail = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
-            raise StorageError(f"{method.__name__}: {detail}") from exc
-
-    return wrapper
-
-
-class Storage:
+class Storage(Maintenance):
     """Sources, their fetch health, and articles, in SQLite or PostgreSQL."""
 
     def __init__(self, engine: Engine) -> None:
@@ -89,7 +70,7 @@ class Storage:
 
     # --- schema ---------------------------------------------------------------------------
 
-    @_translated
+    @translated
     def migrate(self) -> str | None:
         """Bring the schema to the newest revision; return that revision."""
         config = Config()
@@ -99,7 +80,7 @@ class Storage:
             command.upgrade(config, "head")
         return self.revision()
 
-    @_translated
+    @translated
     def revision(self) -> str | None:
         """The schema revision the database is at, or None before the first migration."""
         with self.engine.connect() as connection:
@@ -114,7 +95,7 @@ class Storage:
 
     # --- sources --------------------------------------------------------------------------
 
-    @_translated
+    @translated
     def sync_sources(self, configured: Sequence[SourceModel], now: datetime) -> None:
         """Make the sources table match the config: add new sources, update names, URLs and
         ``enabled``; sources no longer configured are kept (their articles stay) but disabled.
@@ -163,7 +144,7 @@ class Storage:
                     sources.update().where(sources.c.id.in_(gone)).values(enabled=False)
                 )
 
-    @_translated
+    @translated
     def source_health(self, ids: Sequence[str] | None = None) -> tuple[SourceHealth, ...]:
         """Every source's health (or the named ones), ordered by id."""
         query = select(sources).order_by(sources.c.id)
@@ -174,7 +155,7 @@ class Storage:
 
     # --- articles -------------------------------------------------------------------------
 
-    @_translated
+    @translated
     def first_seen(self, ids: Sequence[str]) -> dict[str, datetime]:
         """When each already-stored article among ``ids`` was first seen."""
         found: dict[str, datetime] = {}
@@ -186,7 +167,7 @@ class Storage:
                 found.update({row.id: row.first_seen_at for row in connection.execute(query)})
         return found
 
-    @_translated
+    @translated
     def record_update(
         self,
         health: SourceHealth,
@@ -233,20 +214,20 @@ class Storage:
                 .where(sources.c.id == health.source_id)
                 .values(rows.health_row(health))
             )
-            _bump(connection, "sources_version")
+            bump(connection, "sources_version")
             if written:
-                _bump(connection, "data_version")
+                bump(connection, "data_version")
             if fetched_bytes is not None:  # this write records a fetch: count it
-                _bump(connection, f"fetches:{health.status.value}")
+                bump(connection, f"fetches:{health.status.value}")
                 if health.error_kind is not None:
-                    _bump(connection, f"errors:{health.error_kind.value}")
+                    bump(connection, f"errors:{health.error_kind.value}")
                 if fetched_bytes:
-                    _bump(connection, "fetched_bytes", fetched_bytes)
+                    bump(connection, "fetched_bytes", fetched_bytes)
         return StoreCounts(
             new=len(new), updated=len(changed), unchanged=len(batch) - len(new) - len(changed)
         )
 
-    @_translated
+    @translated
     def count_articles(self, source_id: str | None = None) -> int:
         """How many articles are stored (for one source, or in all)."""
         query = select(func.count()).select_from(articles)
@@ -255,7 +236,7 @@ class Storage:
         with self.engine.connect() as connection:
             return int(connection.execute(query).scalar_one())
 
-    @_translated
+    @translated
     def recent_articles(self, limit: int = 50, source_id: str | None = None) -> tuple[Article, ...]:
         """The newest articles with their topics, newest first, ties broken by id."""
         query = (
@@ -268,7 +249,7 @@ class Storage:
         with self.engine.connect() as connection:
             return _with_topics(connection, query)
 
-    @_translated
+    @translated
     def articles_after(self, after_id: str, limit: int) -> tuple[Article, ...]:
         """Articles with their topics in id order after ``after_id``: a stable way to visit
         every article in batches (keyset pagination), even while others are written."""
@@ -278,22 +259,22 @@ class Storage:
         with self.engine.connect() as connection:
             return _with_topics(connection, query)
 
-    @_translated
+    @translated
     def replace_topics(self, tags: Mapping[str, Sequence[TopicTag]]) -> None:
         """Set each listed article's topics to exactly the given tags, in one transaction."""
         with self.engine.begin() as connection:
             topics.replace(connection, tags)
             if tags:
-                _bump(connection, "data_version")
+                bump(connection, "data_version")
 
-    @_translated
+    @translated
     def query_articles(self, query: ArticleQuery) -> tuple[Article, ...]:
         """The articles ``query`` selects, with their topics, newest first."""
         statement = queries.article_select(query, self.engine.dialect.name)
         with self.engine.connect() as connection:
             return _with_topics(connection, statement)
 
-    @_translated
+    @translated
     def counts_by_source(self, since: datetime | None = None) -> dict[str, int]:
         """Articles per source (published at or after ``since``, when given)."""
         query = select(articles.c.source_id, func.count()).group_by(articles.c.source_id)
@@ -302,7 +283,7 @@ class Storage:
         with self.engine.connect() as connection:
             return {source: int(count) for source, count in connection.execute(query)}
 
-    @_translated
+    @translated
     def counters(self) -> dict[str, int]:
         """The fetch counters (``fetches:OUTCOME``, ``errors:KIND``, ``fetched_bytes``)."""
         query = select(meta.c.key, meta.c.value).where(
@@ -315,13 +296,13 @@ class Storage:
         with self.engine.connect() as connection:
             return {row.key: int(row.value) for row in connection.execute(query)}
 
-    @_translated
+    @translated
     def topic_counts(self) -> dict[str, int]:
         """Articles per topic slug."""
         with self.engine.connect() as connection:
             return topics.counts(connection)
 
-    @_translated
+    @translated
     def versions(self) -> tuple[int, int]:
         """(data version, sources version): counters every write of articles/topics or of
         source health bumps; caches key on them. A cheap single-row read."""
@@ -332,50 +313,9 @@ class Storage:
             values = {row.key: row.value for row in connection.execute(query)}
         return int(values.get("data_version", 0)), int(values.get("sources_version", 0))
 
-    # --- retention (feeds.retention decides; see feeds/storage/retention.py) --------------
-
-    @_translated
-    def count_old_articles(self, cutoff: datetime) -> tuple[int, int]:
-        """(articles, topic tags) published and first seen before ``cutoff``."""
-        with self.engine.connect() as connection:
-            return retention.count_old(connection, cutoff)
-
-    @_translated
-    def delete_old_articles(self, cutoff: datetime, limit: int) -> tuple[int, int]:
-        """Delete up to ``limit`` old articles with their tags in one short transaction;
-        (articles, tags) deleted. Bumps the data version, so cached feeds are re-rendered."""
-        with self.engine.begin() as connection:
-            counts = retention.delete_old_batch(connection, cutoff, limit)
-            if counts[0]:
-                _bump(connection, "data_version")
-        return counts
-
-    @_translated
-    def vacuum_mode(self) -> str:
-        """How freed space returns to the file system: ``incremental`` (SQLite created by
-        feeds), ``none`` (an older SQLite file: freed pages are only reused), ``server``
-        (PostgreSQL's autovacuum does it)."""
-        if self.engine.dialect.name != "sqlite":
-            return "server"
-        with self.engine.connect() as connection:
-            mode = retention.sqlite_auto_vacuum(connection)
-        return {0: "none", 1: "full", 2: "incremental"}[mode]
-
-    @_translated
-    def vacuum_step(self) -> tuple[int, int]:
-        """One short incremental vacuum step on SQLite; (free pages before, after)."""
-        with self.engine.connect() as connection:
-            before = retention.sqlite_free_pages(connection)
-            connection.rollback()  # no transaction may be open for the vacuum step
-            if before:
-                driver = connection.connection.driver_connection
-                assert isinstance(driver, sqlite3.Connection)
-                retention.sqlite_vacuum_step(driver)
-            return before, retention.sqlite_free_pages(connection)
-
     # --- MeSH vocabulary ------------------------------------------------------------------
 
-    @_translated
+    @translated
     def import_mesh(
         self,
         entries: Iterable[tuple[Descriptor, Sequence[tuple[str, str]]]],
@@ -390,37 +330,37 @@ class Storage:
                 connection.execute(insert(meta).values(key=key, value=value))
         return counts
 
-    @_translated
+    @translated
     def mesh_count(self) -> int:
         """How many MeSH descriptors are imported (0: none)."""
         with self.engine.connect() as connection:
             return mesh.count(connection)
 
-    @_translated
+    @translated
     def mesh_known(self, uis: Sequence[str]) -> set[str]:
         """Which of ``uis`` are imported descriptors."""
         with self.engine.connect() as connection:
             return mesh.known(connection, uis)
 
-    @_translated
+    @translated
     def mesh_tree(self) -> list[Descriptor]:
         """Every descriptor with its tree numbers, for narrower-than lookups."""
         with self.engine.connect() as connection:
             return mesh.tree(connection)
 
-    @_translated
+    @translated
     def mesh_terms(self, uis: Iterable[str]) -> dict[str, list[str]]:
         """The stored terms of each descriptor."""
         with self.engine.connect() as connection:
             return mesh.terms_for(connection, uis)
 
-    @_translated
+    @translated
     def mesh_headings(self, uis: Iterable[str]) -> dict[str, str]:
         """Headings of the imported descriptors among ``uis``."""
         with self.engine.connect() as connection:
             return mesh.headings(connection, uis)
 
-    @_translated
+    @translated
     def search_mesh(self, folded_text: str, limit: int = 20) -> list[MeshHit]:
         """Descriptors whose heading or entry term contains the (folded) text."""
         with self.engine.connect() as connection:
@@ -435,15 +375,6 @@ def _with_topics(connection: Connection, query: Select[Any]) -> tuple[Article, .
     return tuple(rows.article(row, tags.get(row["id"], ())) for row in found)
 
 
-def _bump(connection: Any, key: str, by: int = 1) -> None:
-    """Increment a counter in ``meta`` (inside the caller's transaction)."""
-    connection.execute(
-        meta.update()
-        .where(meta.c.key == key)
-        .values(value=cast(cast(meta.c.value, Integer) + by, Text))
-    )
-
-
 def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield list(ids[start : start + _CHUNK])
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start : start + CHUNK])

@@ -41,7 +41,12 @@ def for_articles(connection: Connection, ids: Iterable[str]) -> dict[str, tuple[
         query = (
             select(article_topics)
             .where(article_topics.c.article_id.in_(wanted[start : start + 500]))
-            .order_by(article_topics.c.article_id, article_topics.c.score.desc())
+            # Equal scores are ordered by slug, so every database lists them alike.
+            .order_by(
+                article_topics.c.article_id,
+                article_topics.c.score.desc(),
+                article_topics.c.topic,
+            )
         )
         for row in connection.execute(query).mappings():
             matches = tuple(
