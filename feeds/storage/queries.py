@@ -3,13 +3,25 @@
 Order is newest first with ties broken by id, so pages are stable; the cursor is the
 (published, id) of the last item seen, so a page never repeats or skips an article even
 while new ones arrive (keyset pagination).
+
+Shape, chosen for a million articles (bench/scale.py, docs/performance.md "Scale"):
+
+- With one topic (or ``match=all``), the scan is driven by that topic's tag rows through
+  the (topic, published_at, article_id) index: the newest 50 of a rare topic cost 50 index
+  entries, not a walk over every article probing for tags. The other topics of
+  ``match=all`` are EXISTS probes on the few rows that come out.
+- Otherwise articles are read newest first through (published_at, id), and topic filters
+  are EXISTS probes (several topics "any of" would repeat an article in a join).
+- The cursor condition is written as ``published <= p AND (published < p OR (published = p
+  AND id < i))``: the redundant first term is a plain range the index can start from; the
+  OR alone makes both SQLite and PostgreSQL scan from the newest article.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, FromClause, Select, and_, exists, or_, select
 
 from feeds.models import ArticleQuery
 from feeds.storage import search
@@ -19,11 +31,20 @@ from feeds.storage.schema import article_topics, articles
 def article_select(query: ArticleQuery, dialect: str) -> Select[Any]:
     """SELECT articles.* for ``query``, ordered and limited."""
     conditions: list[ColumnElement[bool]] = []
-    if query.topics:
-        if query.match_all:
-            conditions += [_tagged((topic,), query.min_score) for topic in query.topics]
-        else:
-            conditions.append(_tagged(query.topics, query.min_score))
+    source: FromClause = articles
+    published, article_id = articles.c.published_at, articles.c.id
+    driver = (
+        query.topics[0] if query.topics and (query.match_all or len(query.topics) == 1) else None
+    )
+    if driver is not None:
+        tag = article_topics.alias("driver")  # not correlated into the EXISTS probes
+        source = articles.join(tag, and_(tag.c.article_id == articles.c.id, tag.c.topic == driver))
+        published, article_id = tag.c.published_at, tag.c.article_id
+        if query.min_score is not None:
+            conditions.append(tag.c.score >= query.min_score)
+        conditions += [_tagged((topic,), query.min_score) for topic in query.topics[1:]]
+    elif query.topics:
+        conditions.append(_tagged(query.topics, query.min_score))
     elif query.min_score is not None:
         conditions.append(_tagged((), query.min_score))
     if query.exclude:
@@ -31,23 +52,20 @@ def article_select(query: ArticleQuery, dialect: str) -> Select[Any]:
     if query.sources:
         conditions.append(articles.c.source_id.in_(query.sources))
     if query.since is not None:
-        conditions.append(articles.c.published_at >= query.since)
+        conditions.append(published >= query.since)
     if query.until is not None:
-        conditions.append(articles.c.published_at < query.until)
+        conditions.append(published < query.until)
     if query.text:
         conditions.append(search.matches(dialect, query.text))
     if query.before is not None:
-        published, article_id = query.before
-        conditions.append(
-            or_(
-                articles.c.published_at < published,
-                and_(articles.c.published_at == published, articles.c.id < article_id),
-            )
-        )
+        at, before_id = query.before
+        conditions.append(published <= at)
+        conditions.append(or_(published < at, and_(published == at, article_id < before_id)))
     return (
         select(articles)
+        .select_from(source)
         .where(*conditions)
-        .order_by(articles.c.published_at.desc(), articles.c.id.desc())
+        .order_by(published.desc(), article_id.desc())
         .limit(query.limit)
     )
 

@@ -6,25 +6,31 @@ Functions take an open SQLAlchemy connection; ``feeds.storage.Storage`` owns tra
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 
 from sqlalchemy import Connection, delete, func, insert, select
 
 from feeds.models import Match, TopicTag
-from feeds.storage.schema import article_topics
+from feeds.storage.schema import article_topics, articles
 
 
 def replace(connection: Connection, tags: Mapping[str, Sequence[TopicTag]]) -> None:
-    """Make each article's stored topics exactly ``tags[article_id]``."""
+    """Make each article's stored topics exactly ``tags[article_id]`` (the articles must
+    be stored: each tag row copies its article's ``published_at``, for topic feeds)."""
     ids = list(tags)
+    published: dict[str, datetime] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         connection.execute(delete(article_topics).where(article_topics.c.article_id.in_(chunk)))
+        query = select(articles.c.id, articles.c.published_at).where(articles.c.id.in_(chunk))
+        published.update({row.id: row.published_at for row in connection.execute(query)})
     rows = [
         {
             "article_id": article_id,
             "topic": tag.topic,
             "score": tag.score,
             "matches": [[m.term, m.rule, m.field, m.start, m.end] for m in tag.matches],
+            "published_at": published[article_id],
         }
         for article_id, article_tags in tags.items()
         for tag in article_tags
