@@ -73,7 +73,9 @@ def article_select(query: ArticleQuery, dialect: str) -> Select[Any]:
 def _tagged(topics: tuple[str, ...], min_score: float | None) -> ColumnElement[bool]:
     """The article carries one of ``topics`` (any topic when empty), confidently enough."""
     condition = article_topics.c.article_id == articles.c.id
-    if topics:
+    if len(topics) == 1:
+        condition = and_(condition, article_topics.c.topic == topics[0])
+    elif topics:
         condition = and_(condition, article_topics.c.topic.in_(topics))
     if min_score is not None:
         condition = and_(condition, article_topics.c.score >= min_score)
