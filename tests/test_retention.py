@@ -19,6 +19,7 @@ from feeds.models import Article, Match, Source, TopicTag
 from feeds.normalize import article_id
 from feeds.retention import prune
 from feeds.storage import Storage
+from tests.test_transfer import postgresql as postgresql  # the fixture: a fresh database
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 SOURCE = Source(id="s", name="S", url="https://s.example/feed", interval=timedelta(hours=1))
@@ -251,3 +252,18 @@ def test_retention_days_is_validated_with_its_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_settings(source, path)
     assert caught.value.problems[0].startswith(f"{path}:2: retention_days: ")
+
+
+def test_prune_works_alike_on_postgresql(postgresql: str) -> None:
+    storage = Storage.open(postgresql)
+    storage.migrate()
+    try:
+        fill(storage, old=7, recent=2)
+        assert prune(storage, YEAR, NOW, dry_run=True).articles == 7
+        seen: list[int] = []
+        report = prune(storage, YEAR, NOW, batch=3, on_batch=seen.append)
+        assert (seen, report.tags, report.vacuum) == ([3, 3, 1], 7, "server")
+        assert sorted(a.entry_id for a in storage.recent_articles()) == ["new-0", "new-1"]
+        assert tag_count(storage) == 2
+    finally:
+        storage.close()
