@@ -20,6 +20,7 @@ RUN pip install . \
 USER feeds
 VOLUME /data
 EXPOSE 8000
+# For `feeds serve`; containers running `feeds worker` or one-off commands disable it.
 HEALTHCHECK --interval=30s --timeout=5s \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"
 CMD ["feeds", "serve", "--host", "0.0.0.0", "--port", "8000"]
