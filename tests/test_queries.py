@@ -195,3 +195,50 @@ def test_a_deep_cursor_starts_from_the_cursor_in_the_index(filled: Storage) -> N
     plan = query_plan(filled, ArticleQuery(before=(last.published, last.id)))
     assert "ix_articles_published (published_at<?)" in plan
     assert "TEMP B-TREE" not in plan
+
+
+@pytest.mark.parametrize(
+    ("probes", "expected"),
+    [
+        ({"autoimmune": T0 - timedelta(days=2), "lupus": T0 - timedelta(days=30)}, "lupus"),
+        ({"autoimmune": T0 - timedelta(days=2), "lupus": None}, "lupus"),  # < 200 in all
+        ({"a": None, "b": None}, "a"),  # both small: the first given
+        ({"a": T0, "b": T0}, "a"),
+    ],
+)
+def test_the_rarest_topic_is_the_one_whose_recent_articles_reach_furthest_back(
+    probes: dict[str, datetime | None], expected: str
+) -> None:
+    assert queries.rarest(probes) == expected
+
+
+def test_match_all_finds_the_same_articles_whichever_topic_drives(filled: Storage) -> None:
+    query = ArticleQuery(topics=("lupus", "car-t"), match_all=True)
+    with filled.engine.connect() as connection:
+        found = {
+            driver: [
+                row.title
+                for row in connection.execute(queries.article_select(query, "sqlite", driver))
+            ]
+            for driver in ("lupus", "car-t")
+        }
+    assert found["lupus"] == found["car-t"] == ["CAR-T cells put lupus into remission"]
+    assert titles(filled, topics=("lupus", "car-t"), match_all=True) == found["lupus"]
+
+
+def test_a_match_all_feed_is_driven_by_its_rarest_topic(storage: Storage) -> None:
+    storage.sync_sources(
+        [Source(id="a", name="a", url="https://a.example/", interval=timedelta(hours=1))], T0
+    )
+    (health,) = storage.source_health()
+    common = [make(f"c{i}", f"Autoimmune {i}", i, "autoimmune") for i in range(250)]
+    both = [make(f"b{i}", f"Lupus {i}", i, "autoimmune", "lupus") for i in range(3)]
+    storage.record_update(health, common + both, T0)
+    with storage.engine.connect() as connection:
+        probes = {
+            t: connection.execute(queries.nth_newest(t)).scalar() for t in ("autoimmune", "lupus")
+        }
+    assert probes["lupus"] is None  # 3 tags: fewer than the probe's depth
+    assert queries.rarest(probes) == "lupus"
+    found = titles(storage, topics=("autoimmune", "lupus"), match_all=True)
+    assert found == ["Lupus 0", "Lupus 1", "Lupus 2"]

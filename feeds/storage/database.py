@@ -270,8 +270,15 @@ class Storage(Maintenance):
     @translated
     def query_articles(self, query: ArticleQuery) -> tuple[Article, ...]:
         """The articles ``query`` selects, with their topics, newest first."""
-        statement = queries.article_select(query, self.engine.dialect.name)
         with self.engine.connect() as connection:
+            driver = None
+            if query.match_all and len(query.topics) > 1:
+                # Drive the scan from the rarest topic: a cheap probe of each topic's index.
+                probes = {
+                    t: connection.execute(queries.nth_newest(t)).scalar() for t in query.topics
+                }
+                driver = queries.rarest(probes)
+            statement = queries.article_select(query, self.engine.dialect.name, driver)
             return _with_topics(connection, statement)
 
     @translated

@@ -8,8 +8,10 @@ Shape, chosen for a million articles (bench/scale.py, docs/performance.md "Scale
 
 - With one topic (or ``match=all``), the scan is driven by that topic's tag rows through
   the (topic, published_at, article_id) index: the newest 50 of a rare topic cost 50 index
-  entries, not a walk over every article probing for tags. The other topics of
-  ``match=all`` are EXISTS probes on the few rows that come out.
+  entries, not a walk over every article probing for tags. For ``match=all`` the driver is
+  the rarest topic (``rarest``, from a 200-entry probe of each topic's index: a parent
+  topic such as autoimmune has every lupus article and more); the others are EXISTS probes
+  on the rows that come out.
 - Otherwise articles are read newest first through (published_at, id), and topic filters
   are EXISTS probes (several topics "any of" would repeat an article in a join).
 - The cursor condition is written as ``published <= p AND (published < p OR (published = p
@@ -19,6 +21,8 @@ Shape, chosen for a million articles (bench/scale.py, docs/performance.md "Scale
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, FromClause, Select, and_, exists, or_, select
@@ -27,22 +31,48 @@ from feeds.models import ArticleQuery
 from feeds.storage import search
 from feeds.storage.schema import article_topics, articles
 
+# How deep ``nth_newest`` looks into a topic's index to compare topics' recent frequency.
+RARITY_PROBE = 200
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-def article_select(query: ArticleQuery, dialect: str) -> Select[Any]:
-    """SELECT articles.* for ``query``, ordered and limited."""
+
+def nth_newest(topic: str) -> Select[Any]:
+    """When the ``RARITY_PROBE``-th newest article of ``topic`` was published (no row when
+    the topic has fewer): 200 entries of the topic index, however large the database."""
+    tag = article_topics
+    return (
+        select(tag.c.published_at)
+        .where(tag.c.topic == topic)
+        .order_by(tag.c.published_at.desc(), tag.c.article_id.desc())
+        .offset(RARITY_PROBE - 1)
+        .limit(1)
+    )
+
+
+def rarest(nth_newest: Mapping[str, datetime | None]) -> str:
+    """The topic with the fewest recent articles: fewer than ``RARITY_PROBE`` in all, or
+    else the one whose ``RARITY_PROBE``-th newest article is the oldest. Ties: first given."""
+    return min(nth_newest, key=lambda t: (nth_newest[t] is not None, nth_newest[t] or _EPOCH))
+
+
+def article_select(query: ArticleQuery, dialect: str, driver: str | None = None) -> Select[Any]:
+    """SELECT articles.* for ``query``, ordered and limited. ``driver``: the topic whose
+    tags drive the scan for ``match=all`` (default: the first; ``rarest`` picks well)."""
     conditions: list[ColumnElement[bool]] = []
     source: FromClause = articles
     published, article_id = articles.c.published_at, articles.c.id
-    driver = (
-        query.topics[0] if query.topics and (query.match_all or len(query.topics) == 1) else None
-    )
+    if query.topics and (query.match_all or len(query.topics) == 1):
+        driver = driver if driver in query.topics else query.topics[0]
+    else:
+        driver = None
     if driver is not None:
         tag = article_topics.alias("driver")  # not correlated into the EXISTS probes
         source = articles.join(tag, and_(tag.c.article_id == articles.c.id, tag.c.topic == driver))
         published, article_id = tag.c.published_at, tag.c.article_id
         if query.min_score is not None:
             conditions.append(tag.c.score >= query.min_score)
-        conditions += [_tagged((topic,), query.min_score) for topic in query.topics[1:]]
+        others = [topic for topic in query.topics if topic != driver]
+        conditions += [_tagged((topic,), query.min_score) for topic in others]
     elif query.topics:
         conditions.append(_tagged(query.topics, query.min_score))
     elif query.min_score is not None:
