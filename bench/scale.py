@@ -249,7 +249,16 @@ def cases(storage: Storage, c: Corpus, now: datetime, has_fts: bool) -> list[Cas
         driven + " WHERE EXISTS (SELECT 1 FROM article_topics o WHERE o.article_id = a.id "
         "AND o.topic = {p}) AND t.published_at >= {p}"
     )
-    params: tuple[Any, ...] = (a, b, _db_time(since, dialect))
+    with storage.engine.connect() as connection:  # by hand one would start from the rarer
+        sizes = dict(
+            connection.execute(
+                select(article_topics.c.topic, text("count(*)"))
+                .where(article_topics.c.topic.in_((a, b)))
+                .group_by(article_topics.c.topic)
+            ).all()
+        )
+    rare_first = (b, a) if sizes.get(b, 0) < sizes.get(a, 0) else (a, b)
+    params: tuple[Any, ...] = (*rare_first, _db_time(since, dialect))
     text_query: str | None = None
     if has_fts:
         text_query = SEARCH_WORD
