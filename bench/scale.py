@@ -13,7 +13,7 @@ What it does:
    with realistic lengths (titles of 40-140 characters, summaries of 150-600, half of them
    with an HTML body of 300-1,500 characters), published over the two years before now, and
    their topic tags over the 29 shipped topics of ``config.yaml`` plus one synthetic topic
-   (30). Topics follow a Zipf law (the commonest topic ~12 % of articles, the rarest ~0.4 %);
+   (30). Topics follow a Zipf law (the commonest topic ~24 % of articles, the rarest ~0.8 %);
    a third of the articles have no topic, most of the rest one or two. Rows are written
    with SQLAlchemy Core ``executemany`` through the storage schema (``feeds.storage.schema``)
    in batches of 5,000, not through ``Storage.record_update``: the fill is set-up, and the
