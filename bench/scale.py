@@ -48,6 +48,7 @@ import argparse
 import http.client
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -502,6 +503,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     present = storage.count_articles()
     if present and not args.keep:
         print(f"the database already holds {present:,} articles; use an empty one or --keep")
+        storage.close()
+        shutil.rmtree(folder)
         return 0
     if not present:
         seconds = fill(storage, args.articles, now, c)
@@ -560,10 +563,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\nLoad average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     for name, met in results:
         print(f"{verdict(met)}  {name}")
-    if not args.keep and not args.database:
-        for path in folder.iterdir():
-            path.unlink()
-        folder.rmdir()
+    if args.keep and not args.database:
+        print(f"kept {folder} (pass --database {database} --keep to reuse it)")
+    else:  # only the generated config, or a temporary database nobody asked to keep
+        shutil.rmtree(folder)
     return 0
 
 
