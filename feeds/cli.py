@@ -24,16 +24,18 @@ from rich.table import Table
 
 from feeds import __version__
 from feeds.config import Settings, default_config_path, load_settings
-from feeds.errors import ConfigError, StorageError
+from feeds.errors import ConfigError, StorageError, TransferError
 from feeds.models import SourceReport, SourceStatus, TopicTag, UpdateSummary
 from feeds.recluster import cluster_stored
 from feeds.retag import retag
+from feeds.retention import age_to_keep, prune
 from feeds.storage import Storage
 from feeds.storage.engine import shown_url
 from feeds.tagging.matcher import TagInput, tag
 from feeds.tagging.mesh import MeshFormatError
 from feeds.tagging.text import fold
 from feeds.tagging.vocabulary import check_mesh, load_rules, mesh_rows
+from feeds.transfer import export, import_, open_text
 from feeds.update import update as run_update
 from feeds.worker import run_until_stopped
 
@@ -347,6 +349,66 @@ def cluster_command(config_path: Path | None, as_json: bool) -> None:
         click.echo(json.dumps({"clustered": clustered}))
         return
     click.echo(f"{clustered} articles clustered into stories")
+
+
+@cli.command("prune")
+@config_option
+@click.option(
+    "--older-than", "older_than", metavar="AGE", help="e.g. 365d; default: retention_days."
+)
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@json_option
+def prune_command(
+    config_path: Path | None, older_than: str | None, dry_run: bool, as_json: bool
+) -> None:
+    """Delete articles older than AGE (and their tags), in short batches; vacuum SQLite."""
+    settings = _settings(config_path)
+    try:
+        keep = age_to_keep(older_than, settings.retention_days)
+    except ValueError as exc:
+        _fail(f"prune: {exc}", EXIT_CONFIG)
+        return
+    with _storage(settings) as storage:
+        report = prune(storage, keep, datetime.now(UTC), dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps(report.to_json()))
+        return
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(
+        f"{verb} {report.articles} articles ({report.tags} topic tags) published before "
+        f"{_iso(report.cutoff)}" + ("" if dry_run else f"; freed {report.freed_pages} pages")
+    )
+
+
+@cli.command("export")
+@config_option
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False), default="-")
+def export_command(config_path: Path | None, file: Path) -> None:
+    """Write the whole database as JSON Lines to FILE (default stdout; .gz compresses)."""
+    settings = _settings(config_path)
+    with _storage(settings) as storage, open_text(file, write=True) as out:
+        counts = export(storage, out)
+    click.echo(f"exported {_counted(counts)}", err=True)
+
+
+@cli.command("import")
+@config_option
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+def import_command(config_path: Path | None, file: Path) -> None:
+    """Load an export (FILE, or - for stdin) into the configured, empty database."""
+    settings = _settings(config_path)
+    with _storage(settings) as storage:
+        try:
+            with open_text(file, write=False) as lines:
+                counts = import_(storage, lines, str(file))
+        except (TransferError, OSError) as exc:
+            _fail(f"import: {exc}" if isinstance(exc, OSError) else str(exc), EXIT_CONFIG)
+            return
+    click.echo(f"imported {_counted(counts)} into {settings.database}", err=True)
+
+
+def _counted(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count} {table}" for table, count in counts.items())
 
 
 @cli.group("mesh")

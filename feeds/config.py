@@ -204,6 +204,7 @@ class Settings(_Frozen):
 
     site: SiteSettings = SiteSettings()
     database: str = "sqlite:///data/feeds.db"
+    retention_days: int | None = Field(None, ge=1, le=36500)  # `feeds prune` default age
     fetch: FetchSettings = FetchSettings()
     web: WebSettings = WebSettings()
     stories: StorySettings = StorySettings()

@@ -39,6 +39,12 @@ class StorageError(FeedsError):
     stage = "storage"
 
 
+class TransferError(FeedsError):
+    """An export file cannot be imported: not a feeds export, damaged, or truncated."""
+
+    stage = "import"
+
+
 class ErrorKind(enum.StrEnum):
     """Why fetching or parsing one source failed: a small closed set, stored per source.
 

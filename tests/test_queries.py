@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from feeds.models import Article, ArticleQuery, Match, Source, TopicTag
 from feeds.normalize import article_id
-from feeds.storage import Storage
+from feeds.storage import Storage, queries
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -44,6 +45,16 @@ def make(
 
 @pytest.fixture
 def filled(storage: Storage) -> Storage:
+    return fill(storage)
+
+
+@pytest.fixture
+def filled_sqlite(sqlite_storage: Storage) -> Storage:
+    """The same articles on SQLite alone: for tests of SQLite's query plans."""
+    return fill(sqlite_storage)
+
+
+def fill(storage: Storage) -> Storage:
     sources = [
         Source(id=s, name=s, url=f"https://{s}.example/", interval=timedelta(hours=1)) for s in "ab"
     ]
@@ -145,3 +156,107 @@ def test_writes_bump_the_versions(filled: Storage) -> None:
     assert filled.versions() == (data, health_version + 1)
     filled.record_update(health, [make("8", "Another", 0)], T0)
     assert filled.versions()[0] == data + 1
+
+
+def test_topic_feed_pages_follow_the_same_order_as_unfiltered_ones(storage: Storage) -> None:
+    storage.sync_sources(
+        [Source(id="a", name="a", url="https://a.example/", interval=timedelta(hours=1))], T0
+    )
+    (health,) = storage.source_health()
+    # Ties in time, as a feed that stamps a whole batch with one date makes them.
+    batch = [make(str(i), f"Story {i}", i // 3, "lupus") for i in range(9)]
+    storage.record_update(health, batch, T0)
+    every = [a.id for a in storage.query_articles(ArticleQuery())]
+    pages: list[str] = []
+    before = None
+    while page := storage.query_articles(ArticleQuery(topics=("lupus",), limit=2, before=before)):
+        pages += [a.id for a in page]
+        before = (page[-1].published, page[-1].id)
+    assert pages == every
+
+
+def test_an_edit_that_moves_an_article_in_time_moves_it_in_its_topic_feed(
+    filled: Storage,
+) -> None:
+    (health,) = filled.source_health(["a"])
+    older = make("2", "Lupus nephritis drug approved", 48, "lupus")
+    filled.record_update(health, [replace(older, content_hash="edited")], T0)
+    assert titles(filled, topics=("lupus",))[-1] == "Lupus nephritis drug approved"
+    assert titles(filled, topics=("lupus",), since=T0 - timedelta(hours=24)) == [
+        "CAR-T cells put lupus into remission",
+        "Weak lupus mention",
+        "Lupus remission holds at two years",
+    ]
+
+
+def query_plan(storage: Storage, query: ArticleQuery) -> str:
+    """SQLite's plan for ``query`` (values do not change a plan's shape: all NULL here)."""
+    compiled = queries.article_select(query, "sqlite").compile(storage.engine)
+    nulls = (None,) * len(compiled.positiontup or ())
+    with storage.engine.connect() as connection:
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", nulls)
+        return " | ".join(row[-1] for row in rows)
+
+
+def test_a_topic_feed_reads_the_topic_index_newest_first(filled_sqlite: Storage) -> None:
+    filled = filled_sqlite
+    # The shape that keeps a rare topic's feed fast in a million articles (migration 0012):
+    # the newest tags of the topic from one index, no sort, no walk over every article.
+    plan = query_plan(filled, ArticleQuery(topics=("lupus",)))
+    assert "ix_article_topics_topic_published (topic=?)" in plan
+    assert "TEMP B-TREE" not in plan  # no sort step: rows come out in order
+
+
+def test_a_deep_cursor_starts_from_the_cursor_in_the_index(filled_sqlite: Storage) -> None:
+    filled = filled_sqlite
+    (last,) = filled.query_articles(ArticleQuery(limit=1))
+    plan = query_plan(filled, ArticleQuery(before=(last.published, last.id)))
+    assert "ix_articles_published (published_at<?)" in plan
+    assert "TEMP B-TREE" not in plan
+
+
+@pytest.mark.parametrize(
+    ("probes", "expected"),
+    [
+        ({"autoimmune": T0 - timedelta(days=2), "lupus": T0 - timedelta(days=30)}, "lupus"),
+        ({"autoimmune": T0 - timedelta(days=2), "lupus": None}, "lupus"),  # < 200 in all
+        ({"a": None, "b": None}, "a"),  # both small: the first given
+        ({"a": T0, "b": T0}, "a"),
+    ],
+)
+def test_the_rarest_topic_is_the_one_whose_recent_articles_reach_furthest_back(
+    probes: dict[str, datetime | None], expected: str
+) -> None:
+    assert queries.rarest(probes) == expected
+
+
+def test_match_all_finds_the_same_articles_whichever_topic_drives(filled: Storage) -> None:
+    query = ArticleQuery(topics=("lupus", "car-t"), match_all=True)
+    with filled.engine.connect() as connection:
+        found = {
+            driver: [
+                row.title
+                for row in connection.execute(queries.article_select(query, "sqlite", driver))
+            ]
+            for driver in ("lupus", "car-t")
+        }
+    assert found["lupus"] == found["car-t"] == ["CAR-T cells put lupus into remission"]
+    assert titles(filled, topics=("lupus", "car-t"), match_all=True) == found["lupus"]
+
+
+def test_a_match_all_feed_is_driven_by_its_rarest_topic(storage: Storage) -> None:
+    storage.sync_sources(
+        [Source(id="a", name="a", url="https://a.example/", interval=timedelta(hours=1))], T0
+    )
+    (health,) = storage.source_health()
+    common = [make(f"c{i}", f"Autoimmune {i}", i, "autoimmune") for i in range(250)]
+    both = [make(f"b{i}", f"Lupus {i}", i, "autoimmune", "lupus") for i in range(3)]
+    storage.record_update(health, common + both, T0)
+    with storage.engine.connect() as connection:
+        probes = {
+            t: connection.execute(queries.nth_newest(t)).scalar() for t in ("autoimmune", "lupus")
+        }
+    assert probes["lupus"] is None  # 3 tags: fewer than the probe's depth
+    assert queries.rarest(probes) == "lupus"
+    found = titles(storage, topics=("autoimmune", "lupus"), match_all=True)
+    assert found == ["Lupus 0", "Lupus 1", "Lupus 2"]

@@ -87,7 +87,9 @@ def test_update_on_a_read_only_or_full_database_fails_in_one_line_and_recovers(
     before = report(database)
     site(server, tmp_path, MORE)  # the publishers add items: the next update has work
     if condition == "full":
-        namespace.small_disk(database.parent, megabytes=4)
+        namespace.small_disk(
+            database.parent, megabytes=16
+        )  # room for the database and its WAL once the ballast goes
     update = f"{sys.executable} -m feeds update --all --config {config}"
 
     start(namespace, condition, database)

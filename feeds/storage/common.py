@@ -17,6 +17,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+CHUNK = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
+
 # SQLite's busy timeout covers most waits, but not all: a connection that opens while
 # another process creates the database or sets up its WAL may get SQLITE_BUSY at once. A
 # storage method is one transaction, all or nothing, so running it again is safe.
@@ -49,11 +51,16 @@ def translated(method: Callable[P, R]) -> Callable[P, R]:
 
 
 def _detail(exc: SQLAlchemyError, args: tuple[Any, ...]) -> str:
-    detail = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+    detail = first_line(exc)
     recover = getattr(args[0], "recover", None) if args else None
     if isinstance(exc, OperationalError) and callable(recover):
         detail += recover(exc)
     return str(detail)
+
+
+def first_line(exc: SQLAlchemyError) -> str:
+    """The first line of the driver's message (the rest is SQLAlchemy's SQL dump)."""
+    return (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
 
 
 def bump(connection: Any, key: str, by: int = 1) -> None:

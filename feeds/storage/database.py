@@ -8,7 +8,6 @@ turned into ``StorageError`` here so no caller needs to know about SQL.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
+    Connection,
     Engine,
+    Select,
     bindparam,
     delete,
     func,
@@ -39,8 +40,9 @@ from feeds.models import (
 from feeds.models import Source as SourceModel
 from feeds.storage import claims, mesh, queries, rows, studies, sync, topics, upsert
 from feeds.storage import stories as story_rows
-from feeds.storage.common import bump, translated
+from feeds.storage.common import CHUNK, bump, translated
 from feeds.storage.engine import atomic_ddl, make_engine, shown_url, sqlite_condition
+from feeds.storage.maintenance import Maintenance
 from feeds.storage.mesh import MeshHit
 from feeds.storage.schema import articles, meta, sources
 from feeds.storage.stories import StoryStorage
@@ -49,10 +51,9 @@ from feeds.tagging.mesh import Descriptor
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATE_LOCK = 0x66656564  # pg_advisory_xact_lock key for migrations ("feed")
-_CHUNK = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
 
 
-class Storage(StoryStorage):
+class Storage(StoryStorage, Maintenance):
     """Sources, their fetch health, and articles, in SQLite or PostgreSQL."""
 
     def __init__(self, engine: Engine) -> None:
@@ -275,8 +276,7 @@ class Storage(StoryStorage):
         if source_id is not None:
             query = query.where(articles.c.source_id == source_id)
         with self.engine.connect() as connection:
-            found = [rows.article(row) for row in connection.execute(query).mappings()]
-            return _with_tags(connection, found)
+            return _with_tags(connection, query)
 
     @translated
     def articles_after(self, after_id: str, limit: int) -> tuple[Article, ...]:
@@ -286,8 +286,7 @@ class Storage(StoryStorage):
             select(articles).where(articles.c.id > after_id).order_by(articles.c.id).limit(limit)
         )
         with self.engine.connect() as connection:
-            found = [rows.article(row) for row in connection.execute(query).mappings()]
-            return _with_tags(connection, found)
+            return _with_tags(connection, query)
 
     @translated
     def replace_topics(self, tags: Mapping[str, Sequence[TopicTag]]) -> None:
@@ -300,10 +299,16 @@ class Storage(StoryStorage):
     @translated
     def query_articles(self, query: ArticleQuery) -> tuple[Article, ...]:
         """The articles ``query`` selects, with their topics, newest first."""
-        statement = queries.article_select(query, self.engine.dialect.name)
         with self.engine.connect() as connection:
-            found = [rows.article(row) for row in connection.execute(statement).mappings()]
-            return _with_tags(connection, found)
+            driver = None
+            if query.match_all and len(query.topics) > 1:
+                # Drive the scan from the rarest topic: a cheap probe of each topic's index.
+                probes = {
+                    t: connection.execute(queries.nth_newest(t)).scalar() for t in query.topics
+                }
+                driver = queries.rarest(probes)
+            statement = queries.article_select(query, self.engine.dialect.name, driver)
+            return _with_tags(connection, statement)
 
     @translated
     def counts_by_source(self, since: datetime | None = None) -> dict[str, int]:
@@ -398,14 +403,18 @@ class Storage(StoryStorage):
             return mesh.search(connection, folded_text, limit)
 
 
-def _with_tags(connection: Any, found: Sequence[Article]) -> tuple[Article, ...]:
-    """``found`` with each article's stored topics and study ids."""
-    ids = [a.id for a in found]
+def _with_tags(connection: Connection, query: Select[Any]) -> tuple[Article, ...]:
+    """The articles ``query`` selects, each built once with its stored topics and study ids
+    (the rows are read first, the tags second, so no ``Article`` is copied to attach them)."""
+    found = connection.execute(query).mappings().all()
+    ids = [row["id"] for row in found]
     tags = topics.for_articles(connection, ids)
     cited = studies.for_articles(connection, ids)
-    return tuple(replace(a, topics=tags.get(a.id, ()), studies=cited.get(a.id, ())) for a in found)
+    return tuple(
+        rows.article(row, tags.get(row["id"], ()), cited.get(row["id"], ())) for row in found
+    )
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield list(ids[start : start + _CHUNK])
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start : start + CHUNK])

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import RowMapping
 
 from feeds.errors import ErrorKind
-from feeds.models import Article, Enclosure, SourceHealth, SourceStatus
+from feeds.models import Article, Enclosure, SourceHealth, SourceStatus, StudyId, TopicTag
 
 
 def article_row(article: Article, now: datetime) -> dict[str, Any]:
@@ -32,7 +32,9 @@ def article_row(article: Article, now: datetime) -> dict[str, Any]:
     }
 
 
-def article(row: RowMapping) -> Article:
+def article(
+    row: RowMapping, tags: tuple[TopicTag, ...] = (), cited: tuple[StudyId, ...] = ()
+) -> Article:
     return Article(
         id=row["id"],
         source_id=row["source_id"],
@@ -49,6 +51,8 @@ def article(row: RowMapping) -> Article:
         enclosures=tuple(Enclosure(url, kind, length) for url, kind, length in row["enclosures"]),
         dois=tuple(row["dois"]),
         content_hash=row["content_hash"],
+        topics=tags,
+        studies=cited,
     )
 
 

@@ -117,7 +117,10 @@ article_topics = Table(
     Column("topic", String(64), primary_key=True),
     Column("score", Float, nullable=False),
     Column("matches", JSON, nullable=False),  # [[term, rule, field, start, end], ...]
-    Index("ix_article_topics_topic", "topic", "article_id"),
+    # The article's published_at, copied so a topic feed reads its newest tags from one
+    # index (migration 0011); written by topics.replace, never null there.
+    Column("published_at", UTCDateTime),
+    Index("ix_article_topics_topic_published", "topic", "published_at", "article_id"),
 )
 
 article_studies = Table(
