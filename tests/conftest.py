@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
-from feeds.config import Settings, parse_settings
+from feeds.config import Settings, load_settings, parse_settings
 from feeds.storage import Storage
+from feeds.update import update
+from feeds.web.app import create_app
 from tests import databases, httpserver
 
 
@@ -90,3 +94,22 @@ def backend_storage(backend_url: str) -> Iterator[Storage]:
     store.migrate()
     yield store
     store.close()
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Storage]]:
+    """The shipped config with its offline samples loaded into a fresh database (once per
+    test module: the web tests only read it)."""
+    settings = load_settings(Path(__file__).parent.parent / "config.yaml")
+    storage = Storage.open(f"sqlite:///{tmp_path_factory.mktemp('samples') / 'feeds.db'}")
+    storage.migrate()
+    samples = [s.id for s in settings.sources if s.url.startswith("file:")]
+    asyncio.run(update(settings, storage, only=samples))
+    yield settings, storage
+    storage.close()
+
+
+@pytest.fixture
+def client(loaded: tuple[Settings, Storage]) -> TestClient:
+    """An in-process client of the app over ``loaded``."""
+    return TestClient(create_app(*loaded))

@@ -6,9 +6,7 @@ written down here; the feeds must list exactly those.
 
 from __future__ import annotations
 
-import asyncio
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import feedparser
@@ -16,33 +14,14 @@ import pytest
 from jsonschema import Draft4Validator
 from starlette.testclient import TestClient
 
-from feeds.config import Settings, load_settings
+from feeds.config import Settings
 from feeds.models import Article
 from feeds.storage import Storage
-from feeds.update import update
-from feeds.web.app import create_app
 from tests.test_render import json_feed_schema  # noqa: F401  (the shared schema fixture)
 
 REPO = Path(__file__).parent.parent
 PAPER = "10.1038/s41591-022-02017-5"  # Mackensen et al., Nat Med 2022: cited by the samples
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Storage]]:
-    """The shipped config with its offline samples loaded into a fresh database."""
-    settings = load_settings(REPO / "config.yaml")
-    storage = Storage.open(f"sqlite:///{tmp_path_factory.mktemp('studies') / 'feeds.db'}")
-    storage.migrate()
-    samples = [s.id for s in settings.sources if s.url.startswith("file:")]
-    asyncio.run(update(settings, storage, only=samples))
-    yield settings, storage
-    storage.close()
-
-
-@pytest.fixture
-def client(loaded: tuple[Settings, Storage]) -> TestClient:
-    return TestClient(create_app(*loaded))
 
 
 def citing(storage: Storage, key: str) -> list[Article]:

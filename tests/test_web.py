@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import feedparser
@@ -21,23 +20,6 @@ from tests.conftest import MakeSettings
 from tests.httpserver import DATA, FeedServer
 
 REPO = Path(__file__).parent.parent
-
-
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Storage]]:
-    """The shipped config with its offline samples loaded into a fresh database."""
-    settings = load_settings(REPO / "config.yaml")
-    storage = Storage.open(f"sqlite:///{tmp_path_factory.mktemp('web') / 'feeds.db'}")
-    storage.migrate()
-    samples = [s.id for s in settings.sources if s.url.startswith("file:")]
-    asyncio.run(update(settings, storage, only=samples))
-    yield settings, storage
-    storage.close()
-
-
-@pytest.fixture
-def client(loaded: tuple[Settings, Storage]) -> TestClient:
-    return TestClient(create_app(*loaded))
 
 
 @pytest.mark.parametrize("fmt", ["rss", "atom", "json"])

@@ -8,7 +8,6 @@ only the Date header (the clock) taken out.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 import time
@@ -19,9 +18,8 @@ import pytest
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from feeds.config import Settings, load_settings
+from feeds.config import Settings
 from feeds.storage import Storage
-from feeds.update import update
 from feeds.web.app import create_app
 from feeds.web.fastpath import FastPath
 from tests.servers import free_port
@@ -82,20 +80,6 @@ def raw(port: int, request: bytes) -> bytes:
 def request(method: str, target: str, *headers: str) -> bytes:
     lines = [f"{method} {target} HTTP/1.1", "Host: localhost:8000", *headers, "Connection: close"]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Storage]]:
-    settings = load_settings(REPO / "config.yaml")
-    storage = Storage.open(f"sqlite:///{tmp_path_factory.mktemp('fast') / 'feeds.db'}")
-    storage.migrate()
-    asyncio.run(
-        update(
-            settings, storage, only=[s.id for s in settings.sources if s.url.startswith("file:")]
-        )
-    )
-    yield settings, storage
-    storage.close()
 
 
 @pytest.fixture(scope="module")

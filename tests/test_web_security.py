@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
-from feeds.config import RateLimitSettings, Settings, load_settings, parse_settings
+from feeds.config import RateLimitSettings, Settings, parse_settings
 from feeds.errors import ConfigError
 from feeds.storage import Storage
-from feeds.update import update
 from feeds.web.app import create_app
 from feeds.web.limits import TokenBucket
 
 REPO = Path(__file__).parent.parent
-
-
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Storage]]:
-    settings = load_settings(REPO / "config.yaml")
-    storage = Storage.open(f"sqlite:///{tmp_path_factory.mktemp('sec') / 'feeds.db'}")
-    storage.migrate()
-    asyncio.run(
-        update(
-            settings, storage, only=[s.id for s in settings.sources if s.url.startswith("file:")]
-        )
-    )
-    yield settings, storage
-    storage.close()
-
-
-@pytest.fixture
-def client(loaded: tuple[Settings, Storage]) -> TestClient:
-    return TestClient(create_app(*loaded))
 
 
 def with_web(settings: Settings, **changes: object) -> Settings:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import feedparser
 import pytest
 from starlette.testclient import TestClient
 
-from feeds.config import Settings, load_settings
+from feeds.config import Settings
 from feeds.storage import Storage
 from feeds.update import update
 from feeds.web.app import create_app
@@ -25,22 +24,6 @@ OUTLETS = {
     "Sample Clinic Notes",
     "Sample Europe Health Desk",
 }
-
-
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Storage]]:
-    settings = load_settings(REPO / "config.yaml")
-    storage = Storage.open(f"sqlite:///{tmp_path_factory.mktemp('stories') / 'feeds.db'}")
-    storage.migrate()
-    samples = [s.id for s in settings.sources if s.url.startswith("file:")]
-    asyncio.run(update(settings, storage, only=samples))
-    yield settings, storage
-    storage.close()
-
-
-@pytest.fixture
-def client(loaded: tuple[Settings, Storage]) -> TestClient:
-    return TestClient(create_app(*loaded))
 
 
 def _paper_items(entries: list[feedparser.FeedParserDict]) -> list[feedparser.FeedParserDict]:
