@@ -1,5 +1,8 @@
 """The ``feeds`` command line. It parses options and calls the library; nothing more.
 
+It is the only module that imports click. What it prints is worded by ``feeds.reporting``;
+here it only chooses stdout or stderr and the exit code.
+
 Exit codes: 0 success (an update whose sources failed still succeeded), 1 database error,
 2 configuration or usage error.
 """
