@@ -1,5 +1,8 @@
 """The ``feeds`` command line. It parses options and calls the library; nothing more.
 
+It is the only module that imports click. What it prints is worded by ``feeds.reporting``;
+here it only chooses stdout or stderr and the exit code.
+
 Exit codes: 0 success (an update whose sources failed still succeeded), 1 database error,
 2 configuration or usage error.
 """
@@ -15,22 +18,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from feeds import __version__
+from feeds import __version__, reporting
 from feeds.config import Settings, default_config_path, load_settings
 from feeds.errors import ConfigError, StorageError, TransferError
-from feeds.models import SourceReport, SourceStatus, TopicTag, UpdateSummary
+from feeds.models import UpdateSummary
+from feeds.progress import update_with_progress
 from feeds.recluster import cluster_stored
 from feeds.retag import retag
 from feeds.retention import age_to_keep, prune
 from feeds.storage import Storage
 from feeds.storage.engine import shown_url
+from feeds.tagging.jsonl import BadLine, tag_json_lines
 from feeds.tagging.matcher import TagInput, tag
 from feeds.tagging.mesh import MeshFormatError
 from feeds.tagging.text import fold
@@ -87,7 +89,8 @@ def _config_failure(exc: ConfigError) -> None:
 
 @contextmanager
 def _storage(settings: Settings) -> Iterator[Storage]:
-    """Open and migrate the database; any database error ends the command with exit 1."""
+    """Open and migrate the database; any database error ends the command with exit 1, a
+    config problem found while it is open (say, MeSH IDs the vocabulary lacks) with exit 2."""
     storage = None
     try:
         storage = Storage.open(settings.database)
@@ -95,13 +98,11 @@ def _storage(settings: Settings) -> Iterator[Storage]:
         yield storage
     except StorageError as exc:
         _fail(str(exc), EXIT_STORAGE)
+    except ConfigError as exc:
+        _config_failure(exc)
     finally:
         if storage is not None:
             storage.close()
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -119,12 +120,7 @@ def check(config_path: Path | None) -> None:
         _config_failure(ConfigError("unknown MeSH IDs", settings.problems(mesh.errors)))
     for warning in settings.problems(mesh.warnings):
         click.echo(f"warning: {warning}", err=True)
-    enabled = sum(1 for s in settings.sources if s.enabled)
-    click.echo(
-        f"{path}: OK: {len(settings.sources)} sources ({enabled} enabled), "
-        f"{len(settings.topics)} topics, {mesh.imported} MeSH descriptors, "
-        f"database {shown_url(settings.database)}"
-    )
+    click.echo(reporting.check_line(path, settings, mesh))
 
 
 @cli.command()
@@ -149,63 +145,11 @@ def update_command(
     console = Console(stderr=True)
     show_progress = console.is_terminal and not as_json
     with _storage(settings) as storage:
-        try:
-            if show_progress:
-                summary = _update_with_progress(settings, storage, only, force, console)
-            else:
-                summary = asyncio.run(run_update(settings, storage, only=only, force=force))
-        except ConfigError as exc:
-            _config_failure(exc)
-            return
+        if show_progress:
+            summary = update_with_progress(settings, storage, only, force, console)
+        else:
+            summary = asyncio.run(run_update(settings, storage, only=only, force=force))
     _report(summary, as_json)
-
-
-def _update_with_progress(
-    settings: Settings, storage: Storage, only: tuple[str, ...], force: bool, console: Console
-) -> UpdateSummary:
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("Updating sources", total=None)
-
-        def started(count: int) -> None:
-            progress.update(task, total=count)
-
-        def done(report: SourceReport) -> None:
-            progress.update(task, advance=1, description=f"Updated {report.source_id}")
-
-        return asyncio.run(
-            run_update(
-                settings, storage, only=only, force=force, on_source_done=done, on_start=started
-            )
-        )
-
-
-def _print_summary(summary: UpdateSummary, console: Console) -> None:
-    totals = summary.to_json()
-    table = Table(title="Update", title_justify="left")
-    for column in ("source", "status", "new", "updated", "error"):
-        table.add_column(column, justify="right" if column in ("new", "updated") else "left")
-    for report in sorted(summary.sources, key=lambda r: r.source_id):
-        style = "red" if report.status is SourceStatus.FAILING else None
-        table.add_row(
-            report.source_id,
-            str(report.status),
-            str(report.counts.new),
-            str(report.counts.updated),
-            f"{report.error_kind}: {report.error}" if report.error_kind else "",
-            style=style,
-        )
-    if summary.sources:
-        console.print(table)
-    console.print(
-        f"{totals['new']} new, {totals['updated']} updated, {totals['unchanged']} unchanged; "
-        f"{len(summary.sources)} sources checked, {totals['failed']} failed"
-    )
 
 
 @cli.command("sources")
@@ -221,32 +165,9 @@ def sources_command(config_path: Path | None, failing: bool, as_json: bool) -> N
         counts = storage.counts_by_source()
         recent = storage.counts_by_source(datetime.now(UTC) - timedelta(days=7))
     if as_json:
-        listing = [h.to_json(counts.get(h.source_id, 0), recent.get(h.source_id, 0)) for h in rows]
-        click.echo(json.dumps(listing))
+        click.echo(reporting.sources_json(rows, counts, recent))
         return
-    table = Table()
-    for column in (
-        "id",
-        "status",
-        "articles (7 d)",
-        "last success",
-        "errors",
-        "next check",
-        "error",
-    ):
-        table.add_column(column)
-    for h in rows:
-        table.add_row(
-            h.source_id,
-            str(h.shown_status),
-            f"{counts.get(h.source_id, 0)} ({recent.get(h.source_id, 0)})",
-            _iso(h.last_success_at) or "never",
-            str(h.error_count),
-            _iso(h.next_check_at) or "now",
-            f"{h.error_kind}: {h.error_message}" if h.error_kind else "",
-            style="red" if h.needs_attention else None,
-        )
-    Console().print(table)
+    Console().print(reporting.sources_table(rows, counts, recent))
 
 
 @cli.command("tag")
@@ -257,57 +178,23 @@ def tag_command(config_path: Path | None, jsonl: bool, text: str | None) -> None
     """Show the topics TEXT is about, and why (or tag JSON Lines from stdin)."""
     settings = _settings(config_path)
     with _storage(settings) as storage:
-        try:
-            rules = load_rules(settings, storage)
-        except ConfigError as exc:
-            _config_failure(exc)
-            return
+        rules = load_rules(settings, storage)
     if not jsonl:
         if text is None:
             _fail("tag: give a TEXT to tag, or --jsonl to read JSON Lines on stdin", EXIT_CONFIG)
             return
-        tags = tag(TagInput(title=text), rules)
-        if not tags:
-            click.echo("no topic")
-        for found in tags:
-            click.echo(f"{found.topic}  score {found.score:g}")
-            for m in found.matches:
-                where = f"{m.field} {m.start}-{m.end}" if m.end else m.field
-                click.echo(f"  {m.rule:<10} {m.term!r} at {where}")
+        for line in reporting.tag_lines(tag(TagInput(title=text), rules)):
+            click.echo(line)
         return
-    for number, line in enumerate(sys.stdin, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            if not isinstance(item, dict):
-                raise TypeError("not an object")
-            title, summary = str(item.get("title") or ""), str(item.get("summary") or "")
-        except (ValueError, TypeError) as exc:
-            _fail(f"tag: stdin line {number}: not a JSON object ({exc})", EXIT_CONFIG)
+    for result in tag_json_lines(sys.stdin, rules):
+        if isinstance(result, BadLine):
+            _fail(
+                f"tag: stdin line {result.number}: not a JSON object ({result.reason})",
+                EXIT_CONFIG,
+            )
             return
-        tags = tag(TagInput(title=title, summary=summary), rules)
-        click.echo(json.dumps(_tags_json(item.get("id"), tags), ensure_ascii=False))
-
-
-def _tags_json(item_id: object, tags: tuple[TopicTag, ...]) -> dict[str, Any]:
-    return {
-        "id": item_id,
-        "topics": [t.topic for t in tags],
-        "scores": {t.topic: t.score for t in tags},
-        "matches": [
-            {
-                "topic": m.topic,
-                "term": m.term,
-                "rule": m.rule,
-                "field": m.field,
-                "start": m.start,
-                "end": m.end,
-            }
-            for t in tags
-            for m in t.matches
-        ],
-    }
+        tagged = reporting.tags_json(result.item_id, result.tags)
+        click.echo(json.dumps(tagged, ensure_ascii=False))
 
 
 @cli.command("retag")
@@ -318,22 +205,12 @@ def retag_command(config_path: Path | None, dry_run: bool, as_json: bool) -> Non
     """Re-apply the current topic rules to every stored article."""
     settings = _settings(config_path)
     with _storage(settings) as storage:
-        try:
-            report = retag(settings, storage, dry_run=dry_run)
-        except ConfigError as exc:
-            _config_failure(exc)
-            return
+        report = retag(settings, storage, dry_run=dry_run)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
         return
-    verb = "would change" if dry_run else "changed"
-    click.echo(f"{report.articles} articles retagged; {report.changed} {verb} topics")
-    for slug, change in sorted(report.topics.items()):
-        click.echo(f"{slug}: +{change.added} -{change.removed}")
-        for title in change.added_examples:
-            click.echo(f"  + {title}")
-        for title in change.removed_examples:
-            click.echo(f"  - {title}")
+    for line in reporting.retag_lines(report, dry_run):
+        click.echo(line)
 
 
 @cli.command("cluster")
@@ -373,11 +250,7 @@ def prune_command(
     if as_json:
         click.echo(json.dumps(report.to_json()))
         return
-    verb = "would delete" if dry_run else "deleted"
-    click.echo(
-        f"{verb} {report.articles} articles ({report.tags} topic tags) published before "
-        f"{_iso(report.cutoff)}" + ("" if dry_run else f"; freed {report.freed_pages} pages")
-    )
+    click.echo(reporting.prune_line(report, dry_run))
 
 
 @cli.command("export")
@@ -388,7 +261,7 @@ def export_command(config_path: Path | None, file: Path) -> None:
     settings = _settings(config_path)
     with _storage(settings) as storage, open_text(file, write=True) as out:
         counts = export(storage, out)
-    click.echo(f"exported {_counted(counts)}", err=True)
+    click.echo(f"exported {reporting.counted(counts)}", err=True)
 
 
 @cli.command("import")
@@ -404,11 +277,7 @@ def import_command(config_path: Path | None, file: Path) -> None:
         except (TransferError, OSError) as exc:
             _fail(f"import: {exc}" if isinstance(exc, OSError) else str(exc), EXIT_CONFIG)
             return
-    click.echo(f"imported {_counted(counts)} into {settings.database}", err=True)
-
-
-def _counted(counts: dict[str, int]) -> str:
-    return ", ".join(f"{count} {table}" for table, count in counts.items())
+    click.echo(f"imported {reporting.counted(counts)} into {settings.database}", err=True)
 
 
 @cli.group("mesh")
@@ -444,13 +313,10 @@ def mesh_search(config_path: Path | None, limit: int, as_json: bool, text: str) 
             _fail("mesh: no vocabulary imported; run `feeds mesh import FILE` first", EXIT_CONFIG)
         hits = storage.search_mesh(fold(text), limit)
     if as_json:
-        click.echo(json.dumps([{"ui": h.ui, "heading": h.heading, "term": h.term} for h in hits]))
+        click.echo(reporting.mesh_hits_json(hits))
         return
-    for hit in hits:
-        via = "" if hit.term == hit.heading else f"  (via {hit.term!r})"
-        click.echo(f"{hit.ui}  {hit.heading}{via}")
-    if not hits:
-        click.echo("no descriptor found")
+    for line in reporting.mesh_hit_lines(hits):
+        click.echo(line)
 
 
 @cli.command()
@@ -533,28 +399,25 @@ def worker(config_path: Path | None, once: bool, name: str | None, as_json: bool
     """
     settings = _settings(config_path)
     with _storage(settings) as storage:
-        try:
-            if once:
-                summary = asyncio.run(run_update(settings, storage, worker=name))
-                _report(summary, as_json)
-                return
-            stop = threading.Event()
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(signum, lambda _number, _frame: stop.set())
-            click.echo("feeds worker: updating sources on their schedule", err=True)
-            run_until_stopped(
-                settings,
-                storage,
-                stop,
-                on_pass=lambda s: _report(s, as_json) if s.sources else None,
-                name=name,
-            )
-        except ConfigError as exc:
-            _config_failure(exc)
+        if once:
+            summary = asyncio.run(run_update(settings, storage, worker=name))
+            _report(summary, as_json)
+            return
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda _number, _frame: stop.set())
+        click.echo("feeds worker: updating sources on their schedule", err=True)
+        run_until_stopped(
+            settings,
+            storage,
+            stop,
+            on_pass=lambda s: _report(s, as_json) if s.sources else None,
+            name=name,
+        )
 
 
 def _report(summary: UpdateSummary, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(summary.to_json(), ensure_ascii=False))
+        click.echo(reporting.summary_json(summary))
     else:
-        _print_summary(summary, Console())
+        reporting.print_summary(summary, Console())

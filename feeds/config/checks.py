@@ -1,0 +1,96 @@
+"""Checks that span several config entries: unique ids and slugs, known topics and sources,
+no cycles among topic parents, context terms that belong to their topic.
+
+What it does: read the raw YAML data (not the validated models), so these problems are
+reported in the same pass as pydantic's, even when other entries failed validation.
+
+What it does not do: check single values (the models in ``feeds.config`` do) or format
+locations (``feeds.config.problems``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from feeds.config.problems import Problem
+from feeds.config.topics import RESERVED_SLUGS
+
+
+def cross_checks(data: Mapping[str, Any]) -> Iterator[Problem]:
+    """Checks that span entries; tolerant of entries that already failed validation."""
+    topic_slugs: set[str] = set()
+    parents: dict[str, list[str]] = {}
+    for i, topic in enumerate(_mappings(data.get("topics"))):
+        slug = topic.get("slug")
+        if isinstance(slug, str):
+            if slug in RESERVED_SLUGS:
+                yield (
+                    ("topics", i, "slug"),
+                    f"{slug!r} is reserved (/feeds/{slug}.rss is every topic)",
+                )
+            if slug in topic_slugs:
+                yield ("topics", i, "slug"), f"duplicate topic slug {slug!r}"
+            topic_slugs.add(slug)
+            listed = topic.get("parents")
+            parents[slug] = (
+                [p for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
+            )
+        context = topic.get("context")
+        if isinstance(context, dict):
+            known = {str(t).casefold() for t in _list(topic.get("terms"))}
+            known |= {str(a).casefold() for a in _list(topic.get("acronyms"))}
+            for term in context:
+                if str(term).casefold() not in known:
+                    yield (
+                        ("topics", i, "context", term),
+                        "not one of this topic's terms or acronyms",
+                    )
+    for i, topic in enumerate(_mappings(data.get("topics"))):
+        for j, parent in enumerate(_list(topic.get("parents"))):
+            if isinstance(parent, str) and parent not in topic_slugs:
+                yield ("topics", i, "parents", j), f"unknown topic {parent!r}"
+        slug = topic.get("slug")
+        if isinstance(slug, str) and _reaches(parents, slug, slug):
+            yield ("topics", i, "parents"), f"topic {slug!r} is its own ancestor (a cycle)"
+    source_ids: set[str] = set()
+    for i, source in enumerate(_mappings(data.get("sources"))):
+        source_id = source.get("id")
+        if isinstance(source_id, str):
+            if source_id in source_ids:
+                yield ("sources", i, "id"), f"duplicate source id {source_id!r}"
+            source_ids.add(source_id)
+        topics = source.get("topics")
+        if isinstance(topics, list):
+            for j, slug in enumerate(topics):
+                if isinstance(slug, str) and slug not in topic_slugs:
+                    yield ("sources", i, "topics", j), f"unknown topic {slug!r}"
+    stories = data.get("stories")
+    priority = stories.get("source_priority") if isinstance(stories, dict) else None
+    for j, source_id in enumerate(_list(priority)):
+        if isinstance(source_id, str) and source_id not in source_ids:
+            yield ("stories", "source_priority", j), f"unknown source {source_id!r}"
+
+
+def _reaches(parents: Mapping[str, list[str]], start: str, target: str) -> bool:
+    """Whether ``target`` is an ancestor of ``start`` through ``parents``."""
+    seen: set[str] = set()
+    stack = list(parents.get(start, ()))
+    while stack:
+        slug = stack.pop()
+        if slug == target:
+            return True
+        if slug not in seen:
+            seen.add(slug)
+            stack.extend(parents.get(slug, ()))
+    return False
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _mappings(value: object) -> Iterator[Mapping[str, Any]]:
+    items: Sequence[object] = value if isinstance(value, list) else ()
+    for item in items:
+        yield item if isinstance(item, dict) else {}

@@ -1,0 +1,105 @@
+"""The config sections that say how the service runs: ``site:``, ``fetch:``, ``web:`` (with
+``web.rate_limit:``) and ``stories:``.
+
+What it does: declare each section's keys, defaults and ranges, and the checks that stay
+within one section (an http(s) base URL, a fetch lease that outlasts the longest fetch).
+
+What it does not do: checks that span sections or entries (``feeds.config.checks``), or
+sources and topics (``feeds.config.sources``, ``feeds.config.topics``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
+
+from feeds.config.values import Duration, Frozen, Slug
+from feeds.stories import StoryPolicy
+
+
+class SiteSettings(Frozen):
+    """``site:`` — how the service names and locates itself."""
+
+    title: str = Field("Health News Feeds", min_length=1)
+    base_url: str = "http://localhost:8000"
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("not an http(s) URL")
+        return value.rstrip("/")
+
+
+class FetchSettings(Frozen):
+    """``fetch:`` — how sources are fetched."""
+
+    user_agent: str | None = None  # default: "feeds/VERSION (+base_url)"
+    timeout: float = Field(20.0, gt=0, le=600)  # seconds, per connect and per read
+    deadline: float = Field(120.0, gt=0, le=3600)  # seconds for a whole request
+    max_bytes: int = Field(10_000_000, ge=1024)  # body limit, after decompression
+    max_items: int = Field(1000, ge=1, le=100_000)  # entries kept per fetch, the newest
+    concurrency: int = Field(8, ge=1, le=256)  # fetches in flight at once
+    per_host: int = Field(2, ge=1, le=64)  # fetches in flight to one host at once
+    host_spacing: float = Field(0.5, ge=0, le=60)  # seconds between request starts to one host
+    max_redirects: int = Field(5, ge=0, le=20)
+    interval: Duration = timedelta(minutes=30)  # default time between checks of a source
+    min_interval: Duration = timedelta(minutes=5)  # floor of every delay, whatever headers say
+    max_interval: Duration = timedelta(hours=24)  # cap of every delay, backoff included
+    backoff_base: Duration = timedelta(minutes=10)  # delay after a first failure, then doubled
+    failing_after: int = Field(10, ge=1, le=1000)  # failures before checking only at the cap
+    lease: Duration = timedelta(minutes=10)  # a claimed source is this worker's for this long
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_fetch(self) -> FetchSettings:
+        # A lease that can run out before its fetch ends would let a second worker fetch the
+        # same source (storage.claims). A claimed source may first wait for this process's
+        # other fetches to its host (per_host at a time, host_spacing apart), then run for
+        # up to deadline: the lease must cover that worst case.
+        rounds = -(-self.concurrency // self.per_host)  # ceil
+        longest = rounds * self.deadline + self.concurrency * self.host_spacing
+        lease = self.lease.total_seconds()
+        if lease <= longest:
+            raise ValueError(
+                f"lease ({lease:g} s) must outlast the longest a claimed fetch can take "
+                f"({longest:g} s: ceil(concurrency / per_host) × deadline + concurrency × "
+                "host_spacing)"
+            )
+        return self
+
+
+class RateLimitSettings(Frozen):
+    """``web.rate_limit:`` — a token bucket per client address on ``/api/`` (429 when empty)."""
+
+    enabled: bool = True
+    per_minute: float = Field(120.0, gt=0, le=1_000_000)  # sustained requests per client
+    burst: int = Field(30, ge=1, le=100_000)  # requests a client may make at once
+    loopback: bool = False  # also limit clients on 127.0.0.0/8 and ::1 (local tools, tests)
+
+
+class WebSettings(Frozen):
+    """``web:`` — how feeds and pages are served."""
+
+    max_age: Duration = timedelta(minutes=5)  # Cache-Control max-age of feeds and pages
+    cors_origins: tuple[str, ...] = ("*",)  # origins allowed to read feeds and the API
+    cache_mb: int = Field(64, ge=1, le=4096)  # memory for rendered bodies (plain + gzip)
+    page_size: int = Field(50, ge=1, le=200)  # items per feed when no limit= is given
+    max_query_length: int = Field(2048, ge=256, le=65536)  # bytes of query string, else 414
+    rate_limit: RateLimitSettings = RateLimitSettings()
+    collapse: Literal["stories", "none"] = "stories"  # feeds: one item per story, or all
+
+
+class StorySettings(Frozen):
+    """``stories:`` — when two articles are one story, and which one a feed shows."""
+
+    window: Duration = timedelta(days=7)  # farthest apart two articles of one story can be
+    threshold: float = Field(62.0, ge=1, le=100)  # rapidfuzz text score that makes one story
+    source_priority: tuple[Slug, ...] = ()  # source ids, most authoritative first
+
+    def policy(self) -> StoryPolicy:
+        """The clustering policy these settings describe."""
+        return StoryPolicy(window=self.window, threshold=self.threshold)

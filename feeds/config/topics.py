@@ -1,0 +1,32 @@
+"""One entry of the config's ``topics:`` list: a topic's rules as written.
+
+What it does: declare a topic's keys and their shapes (slugs, phrases, MeSH descriptor IDs).
+
+What it does not do: compile or interpret the rules (``feeds.tagging.rules`` specifies the
+rule language), or check slugs, parents and context terms across topics
+(``feeds.config.checks``).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from feeds.config.values import Frozen, MeshUI, Phrase, Slug
+
+RESERVED_SLUGS = frozenset({"all"})  # topic slugs the web routes use for themselves
+
+
+class TopicSettings(Frozen):
+    """One entry of ``topics:``; the rule language is specified in ``feeds.tagging.rules``."""
+
+    slug: Slug
+    title: str = Field(min_length=1)
+    description: str = ""
+    terms: tuple[Phrase, ...] = ()  # case-insensitive phrases
+    acronyms: tuple[Phrase, ...] = ()  # exact-case words
+    exclude: tuple[Phrase, ...] = ()  # phrases that veto matches they overlap
+    context: dict[Phrase, tuple[Phrase, ...]] = Field(default_factory=dict)  # term: needs one of
+    mesh: tuple[MeshUI, ...] = ()  # MeSH descriptor UIs
+    narrower: bool = False  # include descriptors below ``mesh`` in the MeSH tree
+    parents: tuple[Slug, ...] = ()  # broader topics this one belongs to
+    threshold: float | None = Field(None, gt=0)  # score needed; default tagging.threshold

@@ -1,0 +1,88 @@
+"""The value types config entries share: durations, slugs, phrases, MeSH IDs, URLs and paths.
+
+What it does: read ``"1h30m"``-style durations, declare the constrained string types the
+sections use, and resolve source URLs and database URLs against a base folder.
+
+What it does not do: read files or the environment (``feeds.config.loader`` does), or know
+about any one section of the config.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)")
+_UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+def parse_duration(value: object) -> timedelta:
+    """Read ``90``, ``"45s"``, ``"30m"``, ``"1h30m"``, ``"2d"`` or ``"1w"`` as a duration."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("not a duration (use for example 30m, 1h or 2d)")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip().lower().replace(" ", "")
+        parts = list(_DURATION_PART.finditer(text))
+        if not parts or "".join(p.group(0) for p in parts) != text:
+            raise ValueError(f"{value!r} is not a duration (use for example 30m, 1h or 2d)")
+        seconds = sum(float(p.group(1)) * _UNIT_SECONDS[p.group(2)] for p in parts)
+    else:
+        raise ValueError("not a duration (use for example 30m, 1h or 2d)")
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return timedelta(seconds=seconds)
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Slug = Annotated[str, Field(pattern=_SLUG, max_length=64)]
+Phrase = Annotated[str, Field(min_length=1, max_length=200)]
+MeshUI = Annotated[str, Field(pattern=r"^D\d{6}(\d{3})?$")]
+
+
+class Frozen(BaseModel):
+    """Base of every config model: immutable, unknown keys rejected, strings stripped."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+def resolve_source_url(value: str, base_dir: Path) -> str:
+    """An http(s) URL as given; a file path or file: URL as an absolute file: URL."""
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https"):
+        if not parts.hostname:
+            raise ValueError("not an http(s) URL or file path")
+        return value
+    if parts.scheme == "file":
+        return Path(parts.path).resolve().as_uri()
+    if parts.scheme and len(parts.scheme) > 1:  # "C:" is a drive letter, not a scheme
+        raise ValueError("not an http(s) URL or file path")
+    if not value.strip():
+        raise ValueError("not an http(s) URL or file path")
+    return (base_dir / value).resolve().as_uri()
+
+
+def resolve_database_url(value: str, base_dir: Path) -> str:
+    """Make a relative SQLite path absolute against ``base_dir``; check the URL's form."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError("not a database URL (for example sqlite:///data/feeds.db)") from None
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            path = Path(database)
+            if not path.is_absolute():
+                url = url.set(database=str((base_dir / path).resolve()))
+    return url.render_as_string(hide_password=False)
