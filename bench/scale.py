@@ -22,8 +22,11 @@ What it does:
 2. **Queries**: each through ``Storage.query_articles`` (what a render-cache miss of a feed
    or an API page costs: the article query, its topics, the frozen ``Article`` values) and,
    as the baseline, the same query written by hand in SQL and run on the DB-API connection
-   (``sqlite3`` or ``psycopg``) with ``fetchall``. The two alternate, ``--repeats`` times
-   each (default 30); p50 of each and their ratio are printed.
+   (``sqlite3`` or ``psycopg``) with ``fetchall``, reading the same data: the columns an
+   ``Article`` is built from, then the page's topic tags and study ids in one ``UNION ALL``
+   (before 2026-11-25 the baseline read ``a.*`` and the tags only, not the study ids feeds
+   has read since migration 0007). The two alternate, ``--repeats`` times each (default
+   30); p50 of each and their ratio are printed.
    - *topic feed*: the 50 newest of one topic (a common and a rare one);
    - *filtered feed*: ``topics=a,b&match=all&q=word&since=…`` (since 180 days ago). On a
      database without full-text search in this version (PostgreSQL before its ``tsvector``
@@ -234,6 +237,21 @@ def _db_time(value: datetime, dialect: str) -> Any:
 
 
 ORDER = " ORDER BY a.published_at DESC, a.id DESC LIMIT 50"
+# The columns an Article is built from (feeds.storage.pages.COLUMNS), as a person would list
+# them: what feeds' path reads, no more (``a.*`` would also read changed_at and story_id).
+COLUMNS = (
+    "a.id, a.source_id, a.entry_id, a.url, a.title, a.summary, a.content_html, "
+    "a.published_at, a.updated_at, a.first_seen_at, a.authors, a.categories, a.enclosures, "
+    "a.dois, a.content_hash"
+)
+# The page's topic tags and study ids, in one round trip as feeds' path reads them.
+TAGS_AND_STUDIES = (
+    "SELECT article_id, 0 AS kind, topic AS name, score, matches, 0 AS position "
+    "FROM article_topics WHERE article_id IN ({ids}) UNION ALL "
+    "SELECT article_id, 1, study, NULL, NULL, position "
+    "FROM article_studies WHERE article_id IN ({ids}) "
+    "ORDER BY kind, score DESC, position, name"
+)
 BY_TAG = " ORDER BY t.published_at DESC, t.article_id DESC LIMIT 50"
 
 
@@ -242,7 +260,8 @@ def cases(storage: Storage, c: Corpus, now: datetime, has_fts: bool) -> list[Cas
     dialect = storage.engine.dialect.name
     common, rare = c.slugs[0], c.slugs[-2]
     driven = (
-        "SELECT a.* FROM articles a JOIN article_topics t ON t.article_id = a.id AND t.topic = {p}"
+        f"SELECT {COLUMNS} FROM articles a JOIN article_topics t ON t.article_id = a.id "
+        "AND t.topic = {p}"
     )
     since = now - timedelta(days=180)
     a, b = c.slugs[0], c.slugs[1]
@@ -281,7 +300,8 @@ def cases(storage: Storage, c: Corpus, now: datetime, has_fts: bool) -> list[Cas
         ).one()
     cursor = (middle.published_at, middle.id)
     deep = (
-        "SELECT a.* FROM articles a WHERE a.published_at <= {p} AND (a.published_at < {p} OR "
+        f"SELECT {COLUMNS} FROM articles a WHERE a.published_at <= {{p}} AND "
+        "(a.published_at < {p} OR "
         "(a.published_at = {p} AND a.id < {p}))" + ORDER
     )
     at = _db_time(cursor[0], dialect)
@@ -352,10 +372,10 @@ def measure(storage: Storage, case: Case, repeats: int) -> Timing:
             cur.execute(sql, case.params)
             page = cur.fetchall()
             rows = len(page)
-            if page:  # the page's topic tags: a feed needs them, as feeds' path reads them
+            if page:  # the page's tags and study ids: feeds' path reads them, so must this
                 ids = [row[0] for row in page]
                 marks = ", ".join([style] * len(ids))
-                cur.execute(f"SELECT * FROM article_topics WHERE article_id IN ({marks})", ids)
+                cur.execute(TAGS_AND_STUDIES.format(ids=marks), ids + ids)
                 cur.fetchall()
             cur.close()
             raw.commit()  # psycopg: end the read transaction, as the pool does for feeds

@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert, select
+from sqlalchemy.engine.interfaces import CacheStats
 
 from feeds.models import Article, ArticleQuery, Enclosure, Match, Source, StudyId, TopicTag
-from feeds.storage import Storage, pages, rows, studies, topics
+from feeds.storage import Storage, pages, queries, rows, studies, topics
 from feeds.storage.schema import article_studies, articles
 
 NOW = datetime(2026, 11, 24, 12, 0, 0, 123456, tzinfo=UTC)
@@ -134,3 +135,23 @@ def test_articles_after_pages_through_with_tags(filled: Storage) -> None:
     rest = filled.articles_after(first[-1].id, 10)
     by_id = {a.id: a for a in plain_read(filled)}
     assert [*first, *rest] == [by_id[key] for key in sorted(by_id)]
+
+
+def test_feed_queries_reuse_the_compiled_statements_for_any_topic(filled: Storage) -> None:
+    # Values are bound, not rendered into the SQL: SQLAlchemy's compiled cache serves every
+    # topic and cursor after the first of each shape (no per-query compile on the hot path).
+    dialect = filled.engine.dialect.name
+    hits = []
+    with filled.engine.connect() as connection:
+        for query in (
+            ArticleQuery(topics=("lupus",)),
+            ArticleQuery(topics=("car-t",)),
+            ArticleQuery(before=(NOW, "id-x")),
+            ArticleQuery(before=(NOW - timedelta(hours=2), "id-y")),
+        ):
+            result = connection.execute(queries.article_select(query, dialect))
+            ids = [row[0] for row in result.all()]
+            annotated = connection.execute(pages._ANNOTATIONS, {"ids": ids or ["none"]})
+            hits.append((result.context.cache_hit, annotated.context.cache_hit))
+            annotated.close()
+    assert hits[1] == hits[3] == (CacheStats.CACHE_HIT, CacheStats.CACHE_HIT)
