@@ -237,7 +237,7 @@ def _db_time(value: datetime, dialect: str) -> Any:
 
 
 ORDER = " ORDER BY a.published_at DESC, a.id DESC LIMIT 50"
-# The columns an Article is built from (feeds.storage.pages.COLUMNS), as a person would list
+# The columns an Article is built from (feeds.storage.pages.columns), as a person would list
 # them: what feeds' path reads, no more (``a.*`` would also read changed_at and story_id).
 COLUMNS = (
     "a.id, a.source_id, a.entry_id, a.url, a.title, a.summary, a.content_html, "

@@ -267,7 +267,7 @@ class Storage(StoryStorage, Maintenance):
     def recent_articles(self, limit: int = 50, source_id: str | None = None) -> tuple[Article, ...]:
         """The newest articles with their topics, newest first, ties broken by id."""
         query = (
-            select(*pages.COLUMNS)
+            select(*pages.columns(self.engine.dialect.name))
             .order_by(articles.c.published_at.desc(), articles.c.id.desc())
             .limit(limit)
         )
@@ -281,7 +281,7 @@ class Storage(StoryStorage, Maintenance):
         """Articles with their topics in id order after ``after_id``: a stable way to visit
         every article in batches (keyset pagination), even while others are written."""
         query = (
-            select(*pages.COLUMNS)
+            select(*pages.columns(self.engine.dialect.name))
             .where(articles.c.id > after_id)
             .order_by(articles.c.id)
             .limit(limit)

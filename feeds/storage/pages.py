@@ -4,25 +4,26 @@ A page of 50 articles costs the database well under a millisecond (docs/performa
 "Scale"); turning the rows into typed values with their topics and study ids used to cost
 four times that. This module keeps that part small:
 
-- the articles are selected with ``COLUMNS`` (only what ``Article`` holds), JSON lists read
+- the articles are selected with ``columns(dialect)`` (only what ``Article`` holds), JSON lists read
   as text and decoded here: not at all when empty (most ``categories``, ``enclosures`` and
   ``dois`` are ``[]``), the rest of a page in one ``json.loads`` call, instead of one call
   per column per row (and one per tag for the tags' evidence);
-- the datetimes skip the ``UTCDateTime`` decorator's per-value Python wrapper: the plain
-  ``DateTime`` processor (C on SQLite, psycopg's own on PostgreSQL) and one ``_utc`` call;
+- the datetimes skip the ``UTCDateTime`` decorator's per-value Python wrapper: on SQLite
+  the stored text is parsed straight into an aware datetime, on PostgreSQL psycopg's value
+  gets one ``_utc`` call;
 - rows are unpacked as tuples, not read through mappings, and fetched all at once;
 - a page's topic tags and study ids come back in one round trip (``UNION ALL`` of the two
   tables, one prebuilt statement whose compiled form SQLAlchemy caches), not two.
 
 It does not choose which articles: ``feeds.storage.queries`` builds that statement, on
-``COLUMNS``. It returns exactly what ``rows.article`` plus ``topics.for_articles`` and
+``columns(dialect)``. It returns exactly what ``rows.article`` plus ``topics.for_articles`` and
 ``studies.for_articles`` return (tests/test_pages.py holds it to that).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
+    String,
     Text,
     bindparam,
     cast,
@@ -60,26 +62,44 @@ def _instant(column: Any) -> Any:
     return type_coerce(column, DateTime(timezone=True)).label(column.name)
 
 
-# The order ``_article`` reads them in.
-COLUMNS = (
-    articles.c.id,
-    articles.c.source_id,
-    articles.c.entry_id,
-    articles.c.url,
-    articles.c.title,
-    articles.c.summary,
-    articles.c.content_html,
-    _instant(articles.c.published_at),
-    _instant(articles.c.updated_at),
-    _instant(articles.c.first_seen_at),
-    _text(articles.c.authors),
-    _text(articles.c.categories),
-    _text(articles.c.enclosures),
-    _text(articles.c.dois),
-    articles.c.content_hash,
-)
+def _instant_text(column: Any) -> Any:
+    # SQLite: the stored text itself (naive UTC, as UTCDateTime writes it), parsed by
+    # ``_from_sqlite``; SQLAlchemy would parse it naive and UTCDateTime then ``replace`` the
+    # zone, two datetimes per value and five times the cost.
+    return type_coerce(column, String).label(column.name)
 
-_LISTS = (10, 11, 12, 13)  # positions of the JSON lists in COLUMNS
+
+def _columns(instant: Callable[[Any], Any]) -> tuple[Any, ...]:
+    # The order ``_article`` reads them in.
+    return (
+        articles.c.id,
+        articles.c.source_id,
+        articles.c.entry_id,
+        articles.c.url,
+        articles.c.title,
+        articles.c.summary,
+        articles.c.content_html,
+        instant(articles.c.published_at),
+        instant(articles.c.updated_at),
+        instant(articles.c.first_seen_at),
+        _text(articles.c.authors),
+        _text(articles.c.categories),
+        _text(articles.c.enclosures),
+        _text(articles.c.dois),
+        articles.c.content_hash,
+    )
+
+
+_SQLITE_COLUMNS = _columns(_instant_text)
+_COLUMNS = _columns(_instant)
+
+
+def columns(dialect: str) -> tuple[Any, ...]:
+    """What to select for ``read`` on ``dialect``: the columns an ``Article`` is built from."""
+    return _SQLITE_COLUMNS if dialect == "sqlite" else _COLUMNS
+
+
+_LISTS = (10, 11, 12, 13)  # positions of the JSON lists in ``columns``
 
 _IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
 # kind 0: a topic tag (name = slug); kind 1: a study id (name = StudyId.key).
@@ -112,13 +132,16 @@ _ANNOTATIONS = union_all(
 
 
 def read(connection: Connection, statement: Select[Any]) -> tuple[Article, ...]:
-    """The articles ``statement`` (a select of ``COLUMNS``) finds, with their topics and
-    study ids, in the statement's order."""
+    """The articles ``statement`` (a select of ``columns(dialect)``) finds, with their
+    topics and study ids, in the statement's order."""
+    instant = _from_sqlite if connection.dialect.name == "sqlite" else _utc
     found = connection.execute(statement).all()
     tags, cited = tags_and_studies(connection, [row[0] for row in found])
     lists = _decoded([row[column] for row in found for column in _LISTS])
     return tuple(
-        _article(row, lists[4 * n : 4 * n + 4], tags.get(row[0], ()), cited.get(row[0], ()))
+        _article(
+            row, instant, lists[4 * n : 4 * n + 4], tags.get(row[0], ()), cited.get(row[0], ())
+        )
         for n, row in enumerate(found)
     )
 
@@ -149,7 +172,11 @@ def tags_and_studies(
 
 
 def _article(
-    row: Any, lists: list[list[Any]], tags: tuple[TopicTag, ...], cited: tuple[StudyId, ...]
+    row: Any,
+    instant: Callable[[Any], datetime],
+    lists: list[list[Any]],
+    tags: tuple[TopicTag, ...],
+    cited: tuple[StudyId, ...],
 ) -> Article:
     (
         id_,
@@ -177,9 +204,9 @@ def _article(
         title=title,
         summary=summary,
         content_html=content_html,
-        published=_utc(published),
-        updated=None if updated is None else _utc(updated),
-        first_seen=_utc(first_seen),
+        published=instant(published),
+        updated=None if updated is None else instant(updated),
+        first_seen=instant(first_seen),
         authors=tuple(authors),
         categories=tuple(categories),
         enclosures=tuple(Enclosure(u, kind, length) for u, kind, length in enclosures),
@@ -197,6 +224,12 @@ def _decoded(values: list[str | None]) -> list[list[Any]]:
     pending = [value for value in values if value is not None and value != "[]"]
     decoded = iter(json.loads("[" + ",".join(pending) + "]") if pending else ())
     return [[] if value is None or value == "[]" else next(decoded) for value in values]
+
+
+def _from_sqlite(value: str) -> datetime:
+    # "2026-11-24 11:00:00.123456" is naive UTC; with the offset written out, fromisoformat
+    # returns it aware, with the ``UTC`` singleton as its zone, in one step.
+    return datetime.fromisoformat(value + "+00:00")
 
 
 def _utc(value: datetime) -> datetime:

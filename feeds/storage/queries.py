@@ -59,7 +59,7 @@ def rarest(nth_newest: Mapping[str, datetime | None]) -> str:
 
 
 def article_select(query: ArticleQuery, dialect: str, driver: str | None = None) -> Select[Any]:
-    """SELECT the articles (``pages.COLUMNS``) for ``query``, ordered and limited.
+    """SELECT the articles (``pages.columns``) for ``query``, ordered and limited.
     ``driver``: the topic whose tags drive the scan for ``match=all`` (default: the first;
     ``rarest`` picks well)."""
     conditions: list[ColumnElement[bool]] = []
@@ -81,7 +81,7 @@ def article_select(query: ArticleQuery, dialect: str, driver: str | None = None)
         conditions += _topic_filters(query)
     conditions += _other_filters(query, dialect, published, article_id)
     return (
-        select(*pages.COLUMNS)
+        select(*pages.columns(dialect))
         .select_from(source)
         .where(*conditions)
         .order_by(published.desc(), article_id.desc())
