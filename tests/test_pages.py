@@ -141,6 +141,7 @@ def test_feed_queries_reuse_the_compiled_statements_for_any_topic(filled: Storag
     # Values are bound, not rendered into the SQL: SQLAlchemy's compiled cache serves every
     # topic and cursor after the first of each shape (no per-query compile on the hot path).
     dialect = filled.engine.dialect.name
+    statement = pages._ANNOTATIONS if dialect == "sqlite" else pages._ANNOTATIONS_PG
     hits = []
     with filled.engine.connect() as connection:
         for query in (
@@ -151,7 +152,7 @@ def test_feed_queries_reuse_the_compiled_statements_for_any_topic(filled: Storag
         ):
             result = connection.execute(queries.article_select(query, dialect))
             ids = [row[0] for row in result.all()]
-            annotated = connection.execute(pages._ANNOTATIONS, {"ids": ids or ["none"]})
+            annotated = connection.execute(statement, {"ids": ids or ["none"]})
             hits.append((result.context.cache_hit, annotated.context.cache_hit))
             annotated.close()
     assert hits[1] == hits[3] == (CacheStats.CACHE_HIT, CacheStats.CACHE_HIT)

@@ -29,6 +29,8 @@ from typing import Any
 
 from sqlalchemy import (
     BindParameter,
+    ColumnElement,
+    CompoundSelect,
     Connection,
     DateTime,
     Float,
@@ -36,6 +38,7 @@ from sqlalchemy import (
     Select,
     String,
     Text,
+    any_,
     bindparam,
     cast,
     literal,
@@ -45,6 +48,7 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from feeds.identifiers import from_key
 from feeds.models import Article, Enclosure, Match, StudyId, TopicTag
@@ -101,34 +105,46 @@ def columns(dialect: str) -> tuple[Any, ...]:
 
 _LISTS = (10, 11, 12, 13)  # positions of the JSON lists in ``columns``
 
+
+def _annotations(wanted: Callable[[Any], ColumnElement[bool]]) -> CompoundSelect[Any]:
+    """Tags (kind 0, name = slug) and study ids (kind 1, name = ``StudyId.key``) of the
+    articles ``wanted`` selects, one result."""
+    return union_all(
+        select(
+            article_topics.c.article_id,
+            literal(0, Integer).label("kind"),
+            type_coerce(article_topics.c.topic, Text).label("name"),
+            article_topics.c.score,
+            cast(article_topics.c.matches, Text).label("matches"),
+            literal(0, Integer).label("position"),
+        ).where(wanted(article_topics.c.article_id)),
+        select(
+            article_studies.c.article_id,
+            literal(1, Integer),
+            article_studies.c.study,
+            null().cast(Float),
+            null().cast(Text),
+            article_studies.c.position,
+        ).where(wanted(article_studies.c.article_id)),
+    ).order_by(
+        # Tags: highest score first, equal scores by slug, so every database lists them
+        # alike; study ids in order of first appearance. Global orders: each article's is a
+        # subsequence. (Tags all have position 0 and studies no score: each kind sorts by
+        # its own keys.)
+        literal_column("kind"),
+        literal_column("score").desc(),
+        literal_column("position"),
+        literal_column("name"),
+    )
+
+
 _IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
-# kind 0: a topic tag (name = slug); kind 1: a study id (name = StudyId.key).
-_ANNOTATIONS = union_all(
-    select(
-        article_topics.c.article_id,
-        literal(0, Integer).label("kind"),
-        type_coerce(article_topics.c.topic, Text).label("name"),
-        article_topics.c.score,
-        cast(article_topics.c.matches, Text).label("matches"),
-        literal(0, Integer).label("position"),
-    ).where(article_topics.c.article_id.in_(_IDS)),
-    select(
-        article_studies.c.article_id,
-        literal(1, Integer),
-        article_studies.c.study,
-        null().cast(Float),
-        null().cast(Text),
-        article_studies.c.position,
-    ).where(article_studies.c.article_id.in_(_IDS)),
-).order_by(
-    # Tags: highest score first, equal scores by slug, so every database lists them alike;
-    # study ids in order of first appearance. Global orders: each article's is a subsequence.
-    # (Tags all have position 0 and studies no score, so each kind sorts by its own keys.)
-    literal_column("kind"),
-    literal_column("score").desc(),
-    literal_column("position"),
-    literal_column("name"),
-)
+_ID_ARRAY: BindParameter[Any] = bindparam("ids", type_=ARRAY(Text))
+# SQLite: IN (?, ?, ...), one mark per id. PostgreSQL: = ANY(%(ids)s), one array parameter:
+# the same short SQL text for any number of ids, which psycopg caches (it re-parses a query
+# text over 4 KB, as IN with 100 named marks is, on every execution).
+_ANNOTATIONS = _annotations(lambda column: column.in_(_IDS))
+_ANNOTATIONS_PG = _annotations(lambda column: column == any_(_ID_ARRAY))
 
 
 def read(connection: Connection, statement: Select[Any]) -> tuple[Article, ...]:
@@ -152,9 +168,10 @@ def tags_and_studies(
     """Each article's stored topic tags and study ids (articles without any are absent)."""
     tags: dict[str, list[TopicTag]] = {}
     cited: dict[str, list[StudyId]] = {}
+    statement = _ANNOTATIONS if connection.dialect.name == "sqlite" else _ANNOTATIONS_PG
     for start in range(0, len(ids), _CHUNK):
         chunk = list(ids[start : start + _CHUNK])
-        result = connection.execute(_ANNOTATIONS, {"ids": chunk}).all()
+        result = connection.execute(statement, {"ids": chunk}).all()
         evidence = iter(_decoded([row[4] for row in result if row[1] == 0]))
         for article_id, kind, name, score, _matches, _position in result:
             if kind == 0:
