@@ -4,10 +4,10 @@ A page of 50 articles costs the database well under a millisecond (docs/performa
 "Scale"); turning the rows into typed values with their topics and study ids used to cost
 four times that. This module keeps that part small:
 
-- the articles are selected with ``columns(dialect)`` (only what ``Article`` holds), JSON lists read
-  as text and decoded here: not at all when empty (most ``categories``, ``enclosures`` and
-  ``dois`` are ``[]``), the rest of a page in one ``json.loads`` call, instead of one call
-  per column per row (and one per tag for the tags' evidence);
+- the articles are selected with ``columns(dialect)`` (only what ``Article`` holds), JSON
+  lists read as text and decoded here: not at all when empty (most ``categories``,
+  ``enclosures`` and ``dois`` are ``[]``), the rest of a page in one ``json.loads`` call,
+  instead of one call per column per row (and one per tag for the tags' evidence);
 - the datetimes skip the ``UTCDateTime`` decorator's per-value Python wrapper: on SQLite
   the stored text is parsed straight into an aware datetime, on PostgreSQL psycopg's value
   gets one ``_utc`` call;
@@ -16,8 +16,8 @@ four times that. This module keeps that part small:
   tables, one prebuilt statement whose compiled form SQLAlchemy caches), not two.
 
 It does not choose which articles: ``feeds.storage.queries`` builds that statement, on
-``columns(dialect)``. It returns exactly what ``rows.article`` plus ``topics.for_articles`` and
-``studies.for_articles`` return (tests/test_pages.py holds it to that).
+``columns(dialect)``. It returns exactly what ``rows.article`` plus ``topics.for_articles``
+and ``studies.for_articles`` return (tests/test_pages.py holds it to that).
 """
 
 from __future__ import annotations
