@@ -288,7 +288,9 @@ def cases(storage: Storage, c: Corpus, now: datetime, has_fts: bool) -> list[Cas
             )
             params += (f'"{SEARCH_WORD}"',)
         else:
-            filtered += " AND a.search @@ plainto_tsquery('simple', {p})"
+            filtered += (
+                " AND a.search_vector @@ plainto_tsquery('simple', feeds_search_text({p}, ''))"
+            )
             params += (SEARCH_WORD,)
     with storage.engine.connect() as connection:
         total = connection.execute(select(text("count(*)")).select_from(articles)).scalar_one()
@@ -336,7 +338,7 @@ def has_full_text(storage: Storage) -> bool:
         found = connection.execute(
             text(
                 "SELECT 1 FROM information_schema.columns "
-                "WHERE table_name = 'articles' AND column_name = 'search'"
+                "WHERE table_name = 'articles' AND column_name = 'search_vector'"
             )
         ).first()
     return found is not None
