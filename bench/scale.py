@@ -26,7 +26,8 @@ What it does:
    ``Article`` is built from, then the page's topic tags and study ids in one ``UNION ALL``
    (before 2026-11-25 the baseline read ``a.*`` and the tags only, not the study ids feeds
    has read since migration 0007). The two alternate, ``--repeats`` times each (default
-   30); p50 of each and their ratio are printed.
+   30); p50 of each and their ratio are printed, and "rows differ" when the two did not
+   return the same articles in the same order.
    - *topic feed*: the 50 newest of one topic (a common and a rare one);
    - *filtered feed*: ``topics=a,b&match=all&q=word&since=…`` (since 180 days ago). On a
      database without full-text search in this version (PostgreSQL before its ``tsvector``
@@ -354,6 +355,7 @@ class Timing:
     base_cpu_ms: float
     found: int  # rows each returned
     rows: int
+    same: bool  # both returned the same articles in the same order
 
 
 def measure(storage: Storage, case: Case, repeats: int) -> Timing:
@@ -363,17 +365,20 @@ def measure(storage: Storage, case: Case, repeats: int) -> Timing:
     raw = storage.engine.raw_connection()
     ours, base, ours_cpu, base_cpu = [], [], [], []
     found = rows = 0
+    ours_ids: list[str] = []
+    base_ids: list[str] = []
     try:
         for _ in range(repeats):
             started, cpu = time.perf_counter(), time.process_time()
-            found = len(storage.query_articles(case.query))
+            articles_found = storage.query_articles(case.query)
             ours.append(time.perf_counter() - started)
             ours_cpu.append(time.process_time() - cpu)
+            ours_ids = [a.id for a in articles_found]
+            found = len(ours_ids)
             started, cpu = time.perf_counter(), time.process_time()
             cur = raw.cursor()
             cur.execute(sql, case.params)
             page = cur.fetchall()
-            rows = len(page)
             if page:  # the page's tags and study ids: feeds' path reads them, so must this
                 ids = [row[0] for row in page]
                 marks = ", ".join([style] * len(ids))
@@ -383,11 +388,19 @@ def measure(storage: Storage, case: Case, repeats: int) -> Timing:
             raw.commit()  # psycopg: end the read transaction, as the pool does for feeds
             base.append(time.perf_counter() - started)
             base_cpu.append(time.process_time() - cpu)
+            base_ids = [row[0] for row in page]
+            rows = len(base_ids)
     finally:
         raw.close()
     p50 = statistics.median
     return Timing(
-        p50(ours) * 1000, p50(base) * 1000, p50(ours_cpu) * 1000, p50(base_cpu) * 1000, found, rows
+        p50(ours) * 1000,
+        p50(base) * 1000,
+        p50(ours_cpu) * 1000,
+        p50(base_cpu) * 1000,
+        found,
+        rows,
+        ours_ids == base_ids,
     )
 
 
@@ -548,7 +561,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for case in cases(storage, c, now, has_fts):
         t = measure(storage, case, args.repeats)
         ratio = t.ours_ms / t.base_ms if t.base_ms else float("inf")
-        same = "" if t.found == t.rows else f"  (rows differ: {t.found} vs {t.rows})"
+        same = "" if t.same else f"  (rows differ: {t.found} vs {t.rows}, or their order)"
         print(
             f"{case.name:<58} {t.ours_ms:>8.2f} ms {t.base_ms:>9.2f} ms {ratio:>5.2f}x  "
             f"{t.found:>4}  ({t.ours_cpu_ms:.2f} / {t.base_cpu_ms:.2f} ms){same}"
