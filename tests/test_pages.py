@@ -156,3 +156,17 @@ def test_feed_queries_reuse_the_compiled_statements_for_any_topic(filled: Storag
             hits.append((result.context.cache_hit, annotated.context.cache_hit))
             annotated.close()
     assert hits[1] == hits[3] == (CacheStats.CACHE_HIT, CacheStats.CACHE_HIT)
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        ("2026-11-24 11:00:00.123456", datetime(2026, 11, 24, 11, 0, 0, 123456, tzinfo=UTC)),
+        ("2026-11-24 11:00:00", datetime(2026, 11, 24, 11, 0, tzinfo=UTC)),  # CURRENT_TIMESTAMP
+        ("2026-11-24T12:00:00+01:00", datetime(2026, 11, 24, 11, 0, tzinfo=UTC)),
+    ],
+)
+def test_sqlite_datetime_text_is_read_as_aware_utc(stored: str, expected: datetime) -> None:
+    value = pages._from_sqlite(stored)
+    assert value == expected
+    assert value.tzinfo is UTC

@@ -245,8 +245,12 @@ def _decoded(values: list[str | None]) -> list[list[Any]]:
 
 def _from_sqlite(value: str) -> datetime:
     # "2026-11-24 11:00:00.123456" is naive UTC; with the offset written out, fromisoformat
-    # returns it aware, with the ``UTC`` singleton as its zone, in one step.
-    return datetime.fromisoformat(value + "+00:00")
+    # returns it aware, with the ``UTC`` singleton as its zone, in one step. A value that
+    # carries its own offset (not written by UTCDateTime) is read as SQLAlchemy would.
+    try:
+        return datetime.fromisoformat(value + "+00:00")
+    except ValueError:
+        return _utc(datetime.fromisoformat(value))
 
 
 def _utc(value: datetime) -> datetime:
