@@ -22,8 +22,12 @@ What it does:
 2. **Queries**: each through ``Storage.query_articles`` (what a render-cache miss of a feed
    or an API page costs: the article query, its topics, the frozen ``Article`` values) and,
    as the baseline, the same query written by hand in SQL and run on the DB-API connection
-   (``sqlite3`` or ``psycopg``) with ``fetchall``. The two alternate, ``--repeats`` times
-   each (default 30); p50 of each and their ratio are printed.
+   (``sqlite3`` or ``psycopg``) with ``fetchall``, reading the same data: the columns an
+   ``Article`` is built from, then the page's topic tags and study ids in one ``UNION ALL``
+   (before 2026-11-25 the baseline read ``a.*`` and the tags only, not the study ids feeds
+   has read since migration 0007). The two alternate, ``--repeats`` times each (default
+   30); p50 of each and their ratio are printed, and "rows differ" when the two did not
+   return the same articles in the same order.
    - *topic feed*: the 50 newest of one topic (a common and a rare one);
    - *filtered feed*: ``topics=a,b&match=all&q=word&since=…`` (since 180 days ago). On a
      database without full-text search in this version (PostgreSQL before its ``tsvector``
@@ -234,6 +238,21 @@ def _db_time(value: datetime, dialect: str) -> Any:
 
 
 ORDER = " ORDER BY a.published_at DESC, a.id DESC LIMIT 50"
+# The columns an Article is built from (feeds.storage.pages.columns), as a person would list
+# them: what feeds' path reads, no more (``a.*`` would also read changed_at and story_id).
+COLUMNS = (
+    "a.id, a.source_id, a.entry_id, a.url, a.title, a.summary, a.content_html, "
+    "a.published_at, a.updated_at, a.first_seen_at, a.authors, a.categories, a.enclosures, "
+    "a.dois, a.content_hash"
+)
+# The page's topic tags and study ids, in one round trip as feeds' path reads them.
+TAGS_AND_STUDIES = (
+    "SELECT article_id, 0 AS kind, topic AS name, score, matches, 0 AS position "
+    "FROM article_topics WHERE article_id IN ({ids}) UNION ALL "
+    "SELECT article_id, 1, study, NULL, NULL, position "
+    "FROM article_studies WHERE article_id IN ({ids}) "
+    "ORDER BY kind, score DESC, position, name"
+)
 BY_TAG = " ORDER BY t.published_at DESC, t.article_id DESC LIMIT 50"
 
 
@@ -242,7 +261,8 @@ def cases(storage: Storage, c: Corpus, now: datetime, has_fts: bool) -> list[Cas
     dialect = storage.engine.dialect.name
     common, rare = c.slugs[0], c.slugs[-2]
     driven = (
-        "SELECT a.* FROM articles a JOIN article_topics t ON t.article_id = a.id AND t.topic = {p}"
+        f"SELECT {COLUMNS} FROM articles a JOIN article_topics t ON t.article_id = a.id "
+        "AND t.topic = {p}"
     )
     since = now - timedelta(days=180)
     a, b = c.slugs[0], c.slugs[1]
@@ -269,7 +289,9 @@ def cases(storage: Storage, c: Corpus, now: datetime, has_fts: bool) -> list[Cas
             )
             params += (f'"{SEARCH_WORD}"',)
         else:
-            filtered += " AND a.search @@ plainto_tsquery('simple', {p})"
+            filtered += (
+                " AND a.search_vector @@ plainto_tsquery('simple', feeds_search_text({p}, ''))"
+            )
             params += (SEARCH_WORD,)
     with storage.engine.connect() as connection:
         total = connection.execute(select(text("count(*)")).select_from(articles)).scalar_one()
@@ -281,7 +303,8 @@ def cases(storage: Storage, c: Corpus, now: datetime, has_fts: bool) -> list[Cas
         ).one()
     cursor = (middle.published_at, middle.id)
     deep = (
-        "SELECT a.* FROM articles a WHERE a.published_at <= {p} AND (a.published_at < {p} OR "
+        f"SELECT {COLUMNS} FROM articles a WHERE a.published_at <= {{p}} AND "
+        "(a.published_at < {p} OR "
         "(a.published_at = {p} AND a.id < {p}))" + ORDER
     )
     at = _db_time(cursor[0], dialect)
@@ -316,7 +339,7 @@ def has_full_text(storage: Storage) -> bool:
         found = connection.execute(
             text(
                 "SELECT 1 FROM information_schema.columns "
-                "WHERE table_name = 'articles' AND column_name = 'search'"
+                "WHERE table_name = 'articles' AND column_name = 'search_vector'"
             )
         ).first()
     return found is not None
@@ -332,6 +355,7 @@ class Timing:
     base_cpu_ms: float
     found: int  # rows each returned
     rows: int
+    same: bool  # both returned the same articles in the same order
 
 
 def measure(storage: Storage, case: Case, repeats: int) -> Timing:
@@ -341,31 +365,42 @@ def measure(storage: Storage, case: Case, repeats: int) -> Timing:
     raw = storage.engine.raw_connection()
     ours, base, ours_cpu, base_cpu = [], [], [], []
     found = rows = 0
+    ours_ids: list[str] = []
+    base_ids: list[str] = []
     try:
         for _ in range(repeats):
             started, cpu = time.perf_counter(), time.process_time()
-            found = len(storage.query_articles(case.query))
+            articles_found = storage.query_articles(case.query)
             ours.append(time.perf_counter() - started)
             ours_cpu.append(time.process_time() - cpu)
+            ours_ids = [a.id for a in articles_found]
+            found = len(ours_ids)
             started, cpu = time.perf_counter(), time.process_time()
             cur = raw.cursor()
             cur.execute(sql, case.params)
             page = cur.fetchall()
-            rows = len(page)
-            if page:  # the page's topic tags: a feed needs them, as feeds' path reads them
+            if page:  # the page's tags and study ids: feeds' path reads them, so must this
                 ids = [row[0] for row in page]
                 marks = ", ".join([style] * len(ids))
-                cur.execute(f"SELECT * FROM article_topics WHERE article_id IN ({marks})", ids)
+                cur.execute(TAGS_AND_STUDIES.format(ids=marks), ids + ids)
                 cur.fetchall()
             cur.close()
             raw.commit()  # psycopg: end the read transaction, as the pool does for feeds
             base.append(time.perf_counter() - started)
             base_cpu.append(time.process_time() - cpu)
+            base_ids = [row[0] for row in page]
+            rows = len(base_ids)
     finally:
         raw.close()
     p50 = statistics.median
     return Timing(
-        p50(ours) * 1000, p50(base) * 1000, p50(ours_cpu) * 1000, p50(base_cpu) * 1000, found, rows
+        p50(ours) * 1000,
+        p50(base) * 1000,
+        p50(ours_cpu) * 1000,
+        p50(base_cpu) * 1000,
+        found,
+        rows,
+        ours_ids == base_ids,
     )
 
 
@@ -526,7 +561,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for case in cases(storage, c, now, has_fts):
         t = measure(storage, case, args.repeats)
         ratio = t.ours_ms / t.base_ms if t.base_ms else float("inf")
-        same = "" if t.found == t.rows else f"  (rows differ: {t.found} vs {t.rows})"
+        same = "" if t.same else f"  (rows differ: {t.found} vs {t.rows}, or their order)"
         print(
             f"{case.name:<58} {t.ours_ms:>8.2f} ms {t.base_ms:>9.2f} ms {ratio:>5.2f}x  "
             f"{t.found:>4}  ({t.ours_cpu_ms:.2f} / {t.base_cpu_ms:.2f} ms){same}"

@@ -17,9 +17,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
-    Connection,
     Engine,
-    Select,
     bindparam,
     delete,
     func,
@@ -38,7 +36,7 @@ from feeds.models import (
     TopicTag,
 )
 from feeds.models import Source as SourceModel
-from feeds.storage import claims, mesh, queries, rows, studies, sync, topics, upsert
+from feeds.storage import claims, mesh, pages, queries, rows, studies, sync, topics, upsert
 from feeds.storage import stories as story_rows
 from feeds.storage.common import CHUNK, bump, translated
 from feeds.storage.engine import atomic_ddl, make_engine, shown_url, sqlite_condition
@@ -269,24 +267,27 @@ class Storage(StoryStorage, Maintenance):
     def recent_articles(self, limit: int = 50, source_id: str | None = None) -> tuple[Article, ...]:
         """The newest articles with their topics, newest first, ties broken by id."""
         query = (
-            select(articles)
+            select(*pages.columns(self.engine.dialect.name))
             .order_by(articles.c.published_at.desc(), articles.c.id.desc())
             .limit(limit)
         )
         if source_id is not None:
             query = query.where(articles.c.source_id == source_id)
         with self.engine.connect() as connection:
-            return _with_tags(connection, query)
+            return pages.read(connection, query)
 
     @translated
     def articles_after(self, after_id: str, limit: int) -> tuple[Article, ...]:
         """Articles with their topics in id order after ``after_id``: a stable way to visit
         every article in batches (keyset pagination), even while others are written."""
         query = (
-            select(articles).where(articles.c.id > after_id).order_by(articles.c.id).limit(limit)
+            select(*pages.columns(self.engine.dialect.name))
+            .where(articles.c.id > after_id)
+            .order_by(articles.c.id)
+            .limit(limit)
         )
         with self.engine.connect() as connection:
-            return _with_tags(connection, query)
+            return pages.read(connection, query)
 
     @translated
     def replace_topics(self, tags: Mapping[str, Sequence[TopicTag]]) -> None:
@@ -308,7 +309,7 @@ class Storage(StoryStorage, Maintenance):
                 }
                 driver = queries.rarest(probes)
             statement = queries.article_select(query, self.engine.dialect.name, driver)
-            return _with_tags(connection, statement)
+            return pages.read(connection, statement)
 
     @translated
     def counts_by_source(self, since: datetime | None = None) -> dict[str, int]:
@@ -401,18 +402,6 @@ class Storage(StoryStorage, Maintenance):
         """Descriptors whose heading or entry term contains the (folded) text."""
         with self.engine.connect() as connection:
             return mesh.search(connection, folded_text, limit)
-
-
-def _with_tags(connection: Connection, query: Select[Any]) -> tuple[Article, ...]:
-    """The articles ``query`` selects, each built once with its stored topics and study ids
-    (the rows are read first, the tags second, so no ``Article`` is copied to attach them)."""
-    found = connection.execute(query).mappings().all()
-    ids = [row["id"] for row in found]
-    tags = topics.for_articles(connection, ids)
-    cited = studies.for_articles(connection, ids)
-    return tuple(
-        rows.article(row, tags.get(row["id"], ()), cited.get(row["id"], ())) for row in found
-    )
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:

@@ -28,12 +28,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, FromClause, Select, and_, exists, or_, select
 
 from feeds.models import ArticleQuery
-from feeds.storage import search, studies
+from feeds.storage import pages, search, studies
 from feeds.storage.schema import article_topics, articles
 
 # How deep ``nth_newest`` looks into a topic's index to compare topics' recent frequency.
 RARITY_PROBE = 200
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The driving topic's tag rows, aliased so they are not correlated into the EXISTS probes;
+# built once, not per query (an alias costs a column proxy per column).
+_DRIVER = article_topics.alias("driver")
 
 
 def nth_newest(topic: str) -> Select[Any]:
@@ -56,8 +59,9 @@ def rarest(nth_newest: Mapping[str, datetime | None]) -> str:
 
 
 def article_select(query: ArticleQuery, dialect: str, driver: str | None = None) -> Select[Any]:
-    """SELECT articles.* for ``query``, ordered and limited. ``driver``: the topic whose
-    tags drive the scan for ``match=all`` (default: the first; ``rarest`` picks well)."""
+    """SELECT the articles (``pages.columns``) for ``query``, ordered and limited.
+    ``driver``: the topic whose tags drive the scan for ``match=all`` (default: the first;
+    ``rarest`` picks well)."""
     conditions: list[ColumnElement[bool]] = []
     source: FromClause = articles
     published, article_id = articles.c.published_at, articles.c.id
@@ -66,7 +70,7 @@ def article_select(query: ArticleQuery, dialect: str, driver: str | None = None)
     else:
         driver = None
     if driver is not None:
-        tag = article_topics.alias("driver")  # not correlated into the EXISTS probes
+        tag = _DRIVER
         source = articles.join(tag, and_(tag.c.article_id == articles.c.id, tag.c.topic == driver))
         published, article_id = tag.c.published_at, tag.c.article_id
         if query.min_score is not None:
@@ -77,7 +81,7 @@ def article_select(query: ArticleQuery, dialect: str, driver: str | None = None)
         conditions += _topic_filters(query)
     conditions += _other_filters(query, dialect, published, article_id)
     return (
-        select(articles)
+        select(*pages.columns(dialect))
         .select_from(source)
         .where(*conditions)
         .order_by(published.desc(), article_id.desc())
