@@ -309,6 +309,10 @@ def write_config(folder: Path, site_port: int, feeds: int, period: float, base: 
         for n in range(feeds)
     ]
     config["sources"] = samples + site
+    if "stories" in config:  # its source_priority names shipped sources that are left out here
+        kept = {source["id"] for source in config["sources"]}
+        stories = config["stories"]
+        stories["source_priority"] = [s for s in stories.get("source_priority", []) if s in kept]
     config["database"] = f"sqlite:///{folder / 'feeds.db'}"
     config["site"] = {**config.get("site", {}), "base_url": base}
     # One loopback host serves every site feed: no spacing; every source due each period.
