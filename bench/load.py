@@ -9,10 +9,11 @@ Run from the repository root (needs ``wrk``: ``apt-get install wrk``)::
 What it runs, as separate processes on this machine:
 
 - **a feed site**: this script with ``--feed-site``, an HTTP server on 127.0.0.1 with 200 RSS
-  feeds (20 items of health news each, a third on one of the shipped topics). Every
+  feeds (20 items of health news each, a third on one of the shipped topics; each item's
+  title and sentences carry made-up words of their own, so items are separate stories). Every
   ``--period`` seconds each feed publishes one item and drops its oldest; ETag and
   If-None-Match work, so an unchanged feed is a 304.
-- **feeds**: ``feeds serve`` (uvicorn, one worker, the updater thread beside it) over a
+- **feeds**: ``feeds serve`` (uvicorn, one worker, its updater process beside it) over a
   database filled once by ``feeds update`` from the shipped ``config.yaml`` topics, its four
   bundled sample sources and the 200 site feeds, every source checked each ``--period``
   seconds (``fetch.interval`` and ``min_interval``): the updater fetches, parses, tags and
