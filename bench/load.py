@@ -9,10 +9,11 @@ Run from the repository root (needs ``wrk``: ``apt-get install wrk``)::
 What it runs, as separate processes on this machine:
 
 - **a feed site**: this script with ``--feed-site``, an HTTP server on 127.0.0.1 with 200 RSS
-  feeds (20 items of health news each, a third on one of the shipped topics). Every
+  feeds (20 items of health news each, a third on one of the shipped topics; each item's
+  title and sentences carry made-up words of their own, so items are separate stories). Every
   ``--period`` seconds each feed publishes one item and drops its oldest; ETag and
   If-None-Match work, so an unchanged feed is a 304.
-- **feeds**: ``feeds serve`` (uvicorn, one worker, the updater thread beside it) over a
+- **feeds**: ``feeds serve`` (uvicorn, one worker, its updater process beside it) over a
   database filled once by ``feeds update`` from the shipped ``config.yaml`` topics, its four
   bundled sample sources and the 200 site feeds, every source checked each ``--period``
   seconds (``fetch.interval`` and ``min_interval``): the updater fetches, parses, tags and
@@ -183,11 +184,23 @@ ITEMS = 20
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 
 
+def words(rng: random.Random, count: int) -> str:
+    """``count`` made-up words of three syllables (about 1,000,000 possible words)."""
+    return " ".join(
+        "".join(rng.choice("bdfgklmnprstvz") + rng.choice("aeiou") for _ in range(3))
+        for _ in range(count)
+    )
+
+
 def item_xml(feed: int, number: int) -> str:
     """Item ``number`` of feed ``feed``: always the same text for the same pair."""
     rng = random.Random(feed * 1_000_003 + number)
-    sentences = [rng.choice(FILLER) for _ in range(rng.randint(6, 12))]
-    title = f"Report {feed}-{number}: {rng.choice(FILLER)}"
+    # Each item reports its own story: words of its own in the title and every sentence.
+    # (Items made only of the shared FILLER sentences all fell into a handful of giant story
+    # clusters, and every feed render then read thousands of articles: not what real news
+    # looks like, where most stories have one article and few have more than a dozen.)
+    sentences = [f"{rng.choice(FILLER)} in {words(rng, 2)}" for _ in range(rng.randint(6, 12))]
+    title = f"Report {feed}-{number}: {words(rng, 5)}"
     if rng.random() < 1 / 3:
         phrase = rng.choice(PHRASES)
         title += f", in {phrase}"
@@ -309,6 +322,10 @@ def write_config(folder: Path, site_port: int, feeds: int, period: float, base: 
         for n in range(feeds)
     ]
     config["sources"] = samples + site
+    if "stories" in config:  # its source_priority names shipped sources that are left out here
+        kept = {source["id"] for source in config["sources"]}
+        stories = config["stories"]
+        stories["source_priority"] = [s for s in stories.get("source_priority", []) if s in kept]
     config["database"] = f"sqlite:///{folder / 'feeds.db'}"
     config["site"] = {**config.get("site", {}), "base_url": base}
     # One loopback host serves every site feed: no spacing; every source due each period.

@@ -57,7 +57,11 @@ class AppState:
 
     def site(self) -> Site:
         """Topic titles, source health and MeSH headings, re-read when the data changes."""
-        version = self.version.current()
+        # The version as the render cache sees it (re-read at most once per DataVersion ttl).
+        # Calling ``current()`` here re-read it on every API request and every render, and
+        # stored what it read: under an update the cache then saw several versions a second
+        # and re-rendered every hot key for each (bench/load.py, docs/performance.md "Load").
+        version = self.version.fresh() or self.version.current()
         with self._site_lock:
             if self._site is None or self._site[0] != version:
                 self._site = (version, self._load_site())

@@ -1,12 +1,20 @@
-"""Run the web application under uvicorn, with exactly one background updater.
+"""Run the web application under uvicorn, with exactly one updater process beside it.
 
-The updater is a thread of the ``feeds serve`` process, not of the web workers: uvicorn's
-workers are separate processes (each builds the app from ``$FEEDS_CONFIG``), so putting the
-updater beside them, not inside them, keeps it at one whatever ``--workers`` is. Replicas
-started with ``--no-update`` share the database; their caches follow its data version.
+The updater is a child process of ``feeds serve`` (``python -m feeds.worker``: the loop of
+``feeds worker``), not a thread: parsing, tagging and clustering are CPU work that holds the
+GIL, and in the web process it held up the event loop serving cached feeds (hot-feed p99
+about 1 s during an update, see docs/performance.md "Load"). It is not inside uvicorn's
+workers either (each builds the app from ``$FEEDS_CONFIG``), so there is one updater whatever
+``--workers`` is. Replicas started with ``--no-update`` share the database; their caches
+follow its data version.
 
-On SIGTERM/SIGINT uvicorn drains in-flight requests and returns; the updater is then asked
-to stop and finishes the source it is writing (each source is one transaction).
+``UpdaterProcess`` supervises it: started once the server accepts connections (so its start-up
+never delays the first requests), restarted with a backoff if it dies, and told to stop on
+SIGTERM/SIGINT after uvicorn has drained in-flight requests; it then finishes the source it
+is writing (each source is one transaction). It dies with ``feeds serve`` however that ends
+(``feeds.worker.die_with_parent``). Its stderr is ``feeds serve``'s.
+
+This module does not decide when sources are due or write anything: that is ``feeds.worker``.
 """
 
 from __future__ import annotations
@@ -15,7 +23,11 @@ import asyncio
 import logging
 import os
 import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -24,25 +36,67 @@ import uvicorn
 from feeds.config import CONFIG_ENV, Settings
 from feeds.storage import Storage
 from feeds.web.app import create_app
-from feeds.worker import run_until_stopped
+from feeds.worker import IDLE_MAX, retry_delay
 
 log = logging.getLogger("feeds.serve")
 
 
-class Updater(threading.Thread):
-    """``feeds.worker.run_until_stopped`` in a thread, beside the web server."""
+class UpdaterProcess(threading.Thread):
+    """Start, watch and restart ``python -m feeds.worker``; ``stop`` ends it gracefully."""
 
-    def __init__(self, settings: Settings, storage: Storage) -> None:
-        super().__init__(name="feeds-updater", daemon=True)
-        self._settings = settings
-        self._storage = storage
+    def __init__(self, host: str, port: int, grace: float) -> None:
+        super().__init__(name="feeds-updater-supervisor", daemon=True)
+        self._address = (_connectable(host), port)
+        self._grace = grace  # seconds a stopping updater gets before SIGKILL
         self._stopping = threading.Event()
+        self.starts = 0  # how many times the updater was started (for the log and tests)
 
     def stop(self) -> None:
         self._stopping.set()
 
     def run(self) -> None:
-        run_until_stopped(self._settings, self._storage, self._stopping)
+        # The child is started from this thread and watched by it until it ends: Linux's
+        # parent-death signal follows the thread that forked (prctl(2)), so this thread must
+        # outlive every child it starts.
+        if not self._wait_for_server():
+            return
+        failures = 0
+        while not self._stopping.is_set():
+            child = subprocess.Popen(
+                [sys.executable, "-m", "feeds.worker", str(os.getpid())], stdin=subprocess.DEVNULL
+            )
+            self.starts += 1
+            started = time.monotonic()
+            while child.poll() is None and not self._stopping.wait(0.5):
+                pass
+            if child.poll() is None:  # stopping: let it finish the source it writes
+                child.send_signal(signal.SIGTERM)
+                try:
+                    child.wait(timeout=self._grace)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+                return
+            # It ended by itself: restart, sooner if it had been running for a while.
+            failures = 1 if time.monotonic() - started > IDLE_MAX.total_seconds() else failures + 1
+            wait = retry_delay(failures).total_seconds()
+            log.error("updater exited with status %s; restarting in %g s", child.returncode, wait)
+            self._stopping.wait(wait)
+
+    def _wait_for_server(self) -> bool:
+        """Wait until the web server accepts connections; False if stopped before."""
+        while not self._stopping.is_set():
+            try:
+                socket.create_connection(self._address, timeout=1).close()
+                return True
+            except OSError:
+                self._stopping.wait(0.1)
+        return False
+
+
+def _connectable(host: str) -> str:
+    """The address to reach a server listening on ``host`` (a wildcard means loopback)."""
+    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
 
 
 def serve(
@@ -56,7 +110,10 @@ def serve(
     run_updater: bool,
     access_log: bool,
 ) -> None:
-    """Serve until a signal stops uvicorn; then stop the updater."""
+    """Serve until a signal stops uvicorn; then stop the updater.
+
+    ``storage`` is the database the command opened and migrated; the web workers and the
+    updater process open their own from ``config_path``."""
     os.environ[CONFIG_ENV] = str(config_path.resolve())
     # uvicorn restores the handlers it found and re-raises the signal once it has drained
     # requests; with the default handler that would kill the process before the updater is
@@ -64,7 +121,7 @@ def serve(
     received: list[int] = []
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda number, _frame: received.append(number))
-    updater = Updater(settings, storage) if run_updater else None
+    updater = UpdaterProcess(host, port, grace=settings.fetch.deadline + 5) if run_updater else None
     if updater:
         updater.start()
     try:
@@ -81,7 +138,7 @@ def serve(
     finally:
         if updater:
             updater.stop()
-            updater.join(timeout=settings.fetch.deadline + 5)
+            updater.join()  # the supervisor itself bounds the wait (SIGKILL after the grace)
         if received:
             log.info("stopped by signal %s", received[0])
 
