@@ -78,13 +78,13 @@ class SourceHealth:
             "url": self.url,
             "moved_from": self.config_url if self.config_url != self.url else None,
             "status": str(self.shown_status),
-            "last_fetch": _iso(self.last_fetch_at),
-            "last_success": _iso(self.last_success_at),
+            "last_fetch": iso(self.last_fetch_at),
+            "last_success": iso(self.last_success_at),
             "error_kind": str(self.error_kind) if self.error_kind else None,
             "error": self.error_message,
             "error_count": self.error_count,
-            "failing_since": _iso(self.failing_since),
-            "next_check": _iso(self.next_check_at),
+            "failing_since": iso(self.failing_since),
+            "next_check": iso(self.next_check_at),
             "articles": articles,
             "articles_7d": articles_7d,
             "last_bytes": self.last_bytes,
@@ -102,8 +102,8 @@ class SourceHealth:
         return self.status is SourceStatus.GONE
 
 
-def _iso(value: datetime | None) -> str | None:
-    """RFC 3339 with a Z, or None."""
+def iso(value: datetime | None) -> str | None:
+    """RFC 3339 in UTC with a ``Z`` (RFC 3339 §5.6), or None."""
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 

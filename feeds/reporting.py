@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +19,12 @@ from rich.console import Console
 from rich.table import Table
 
 from feeds.config import Settings
-from feeds.models import SourceHealth, SourceStatus, TopicTag, UpdateSummary
+from feeds.models import SourceHealth, SourceStatus, TopicTag, UpdateSummary, iso
 from feeds.retag import RetagReport
 from feeds.retention import PruneReport
 from feeds.storage.engine import shown_url
 from feeds.storage.mesh import MeshHit
 from feeds.tagging.vocabulary import MeshCheck
-
-
-def iso(value: datetime | None) -> str | None:
-    """RFC 3339 in UTC with a ``Z`` (RFC 3339 §5.6), or None."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
-
 
 # --- feeds check ------------------------------------------------------------------------
 
