@@ -67,7 +67,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from report import machine, revision, verdict
-from serve import CONFIG, REPO, fetch, free_port, versions
+from serve import CONFIG, REPO, fetch, free_port, keep_known_priorities, versions
 
 MAX_HOT_P99_MS = 100.0
 WARMUP = 2  # seconds of load before each phase, not counted
@@ -322,10 +322,7 @@ def write_config(folder: Path, site_port: int, feeds: int, period: float, base: 
         for n in range(feeds)
     ]
     config["sources"] = samples + site
-    if "stories" in config:  # its source_priority names shipped sources that are left out here
-        kept = {source["id"] for source in config["sources"]}
-        stories = config["stories"]
-        stories["source_priority"] = [s for s in stories.get("source_priority", []) if s in kept]
+    keep_known_priorities(config)
     config["database"] = f"sqlite:///{folder / 'feeds.db'}"
     config["site"] = {**config.get("site", {}), "base_url": base}
     # One loopback host serves every site feed: no spacing; every source due each period.

@@ -457,6 +457,15 @@ def items(answer: Answer) -> int:
 # --- set-up -------------------------------------------------------------------------------
 
 
+def keep_known_priorities(config: dict[str, Any]) -> None:
+    """Drop from ``stories.source_priority`` the shipped sources a benchmark left out (the
+    config check refuses a priority naming an unknown source)."""
+    if "stories" in config:
+        kept = {source["id"] for source in config["sources"]}
+        stories = config["stories"]
+        stories["source_priority"] = [s for s in stories.get("source_priority", []) if s in kept]
+
+
 def write_config(folder: Path) -> Path:
     """``config.yaml`` with only its bundled sample sources, and a database in ``folder``."""
     import yaml  # PyYAML is a dependency of feeds
@@ -470,6 +479,7 @@ def write_config(folder: Path) -> Path:
     ]
     if not config["sources"]:
         raise RuntimeError(f"no bundled sample source (feeds/samples/...) in {CONFIG}")
+    keep_known_priorities(config)
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
