@@ -67,7 +67,15 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from report import machine, revision, verdict
-from serve import CONFIG, REPO, fetch, free_port, keep_known_priorities, versions
+from serve import (
+    CONFIG,
+    REPO,
+    fetch,
+    fill_database,
+    free_port,
+    keep_known_priorities,
+    versions,
+)
 
 MAX_HOT_P99_MS = 100.0
 WARMUP = 2  # seconds of load before each phase, not counted
@@ -497,16 +505,7 @@ def measure(folder: Path, seconds: int, feeds: int, period: float, workers: int)
     try:
         wait_until("serving", lambda: answers(site_port, "/0.xml") == 200, site)
         started = time.monotonic()
-        fill = subprocess.run(
-            [sys.executable, "-m", "feeds", "update", "--config", str(config), "--json"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if fill.returncode != 0:
-            raise RuntimeError(f"feeds update failed:\n{fill.stderr}")
-        summary = json.loads(fill.stdout)
+        summary = fill_database(config, env)
         print(
             f"\ndatabase: {summary['new']} articles from {len(summary['sources'])} sources "
             f"({feeds} site feeds of {ITEMS} items, 4 bundled samples), shipped topics; "

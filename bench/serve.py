@@ -485,10 +485,12 @@ def write_config(folder: Path) -> Path:
     return path
 
 
-def fill_database(config: Path) -> dict[str, Any]:
+def fill_database(config: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``feeds update --json`` on ``config``; its summary (raises if the update fails)."""
     done = subprocess.run(
         [sys.executable, "-m", "feeds", "update", "--config", str(config), "--json"],
         cwd=REPO,
+        env=env,
         capture_output=True,
         text=True,
         check=False,
