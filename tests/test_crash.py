@@ -32,7 +32,7 @@ from tests.servers import free_port, opener
 
 SOURCES = 100
 ITEMS = 5
-SERVE_KILLS = 3
+SERVE_KILLS = 20  # the issue asks 20 kills of each command
 SEED = 8  # the issue's number: fixed, so every run kills at the same fractions of D
 KILL_WINDOW = (0.25, 0.98)  # fractions of D: from the migration to the last sources
 

@@ -31,6 +31,7 @@ from feeds.web.fastpath import FastPath
 from feeds.web.headers import HeaderMiddleware, HeaderPolicy, page_csp
 from feeds.web.limits import LimitMiddleware
 from feeds.web.metrics import Metrics, MetricsMiddleware
+from feeds.web.rendering import Renderer
 from feeds.web.routes import ROUTES
 from feeds.web.views import Site
 
@@ -45,6 +46,7 @@ class AppState:
     storage: Storage
     cache: RenderCache
     version: DataVersion
+    renderer: Renderer
     templates: Jinja2Templates
     metrics: Metrics
     header_policy: HeaderPolicy  # security and CORS headers, by path and media type
@@ -90,11 +92,17 @@ def create_app(
     policy = HeaderPolicy(
         page_csp=page_csp(TEMPLATES / "base.html"), cors_origins=tuple(settings.web.cors_origins)
     )
+    cache = RenderCache(settings.web.cache_mb * 1024 * 1024)
     state = AppState(
         settings=settings,
         storage=storage,
-        cache=RenderCache(settings.web.cache_mb * 1024 * 1024),
+        cache=cache,
         version=DataVersion(storage.versions),
+        renderer=Renderer(
+            cache,
+            threads=settings.web.render_threads,
+            serve_stale=settings.web.serve_stale,
+        ),
         templates=Jinja2Templates(directory=str(TEMPLATES)),
         metrics=metrics,
         header_policy=policy,
