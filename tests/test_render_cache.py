@@ -8,13 +8,12 @@ import asyncio
 import math
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 
 from feeds.web.cache import ARTICLES, HEALTH, CachedBody, DataVersion, RenderCache, make_entry
-from feeds.web.rendering import WAIT, Renderer
+from feeds.web.rendering import WAIT, Render, Renderer
 
 WHEN = datetime(2026, 1, 15, tzinfo=UTC)
 KEY = "/feeds/a.rss?"
@@ -70,19 +69,19 @@ def test_the_version_reader_knows_at_most_how_out_of_date_a_body_is() -> None:
 class SlowRender:
     """A render that blocks until released, counting its calls."""
 
-    def __init__(self, text: str, version: tuple[int, ...]) -> None:
-        self.text, self.version = text, version
+    def __init__(self, text: str) -> None:
+        self.text = text
         self.calls = 0
         self.release = threading.Event()
 
-    def __call__(self) -> CachedBody:
+    def __call__(self, version: tuple[int, ...]) -> CachedBody:
         self.calls += 1
         assert self.release.wait(10)
-        return body(self.text, self.version)
+        return body(self.text, version)
 
 
 async def gather_after_miss(
-    renderer: Renderer, versions: DataVersion, render: Callable[[], CachedBody], count: int
+    renderer: Renderer, versions: DataVersion, render: Render, count: int
 ) -> list[CachedBody]:
     tasks = [
         asyncio.ensure_future(renderer.after_miss(KEY, (2,), render, versions))
@@ -105,7 +104,7 @@ def moved_versions() -> DataVersion:
 def test_requests_missing_one_key_together_share_one_render() -> None:
     cache = RenderCache(1 << 20)
     renderer = Renderer(cache, threads=2, serve_stale=0.0)
-    render = SlowRender("new", (2,))
+    render = SlowRender("new")
 
     async def scenario() -> list[CachedBody]:
         tasks = asyncio.ensure_future(gather_after_miss(renderer, moved_versions(), render, 5))
@@ -123,7 +122,7 @@ def test_while_a_key_renders_after_a_recent_change_requests_get_the_previous_bod
     cache = RenderCache(1 << 20)
     cache.put(KEY, body("old", (1,)))
     renderer = Renderer(cache, threads=1, serve_stale=5.0)
-    render = SlowRender("new", (2,))
+    render = SlowRender("new")
 
     results = asyncio.run(gather_after_miss(renderer, moved_versions(), render, 3))
     assert {r.body for r in results} == {b"<rss>old</rss>"}  # nobody waited for the render
@@ -137,7 +136,7 @@ def test_once_the_change_is_older_than_serve_stale_requests_wait_for_the_new_bod
     cache = RenderCache(1 << 20)
     cache.put(KEY, body("old", (1,)))
     renderer = Renderer(cache, threads=1, serve_stale=0.0)
-    render = SlowRender("new", (2,))
+    render = SlowRender("new")
 
     async def scenario() -> list[CachedBody]:
         tasks = asyncio.ensure_future(gather_after_miss(renderer, moved_versions(), render, 3))
@@ -154,7 +153,7 @@ def test_a_quick_render_is_served_fresh_even_within_serve_stale() -> None:
     renderer = Renderer(cache, threads=1, serve_stale=5.0)
 
     result = asyncio.run(
-        renderer.after_miss(KEY, (2,), lambda: body("new", (2,)), moved_versions())
+        renderer.after_miss(KEY, (2,), lambda version: body("new", version), moved_versions())
     )
     assert result.body == b"<rss>new</rss>"
 
@@ -164,10 +163,35 @@ def test_a_failing_render_reaches_the_request_and_the_next_miss_renders_again() 
     renderer = Renderer(cache, threads=1, serve_stale=1.0)
     versions = moved_versions()
 
-    def fail() -> CachedBody:
+    def fail(version: tuple[int, ...]) -> CachedBody:
         raise ValueError("bad parameter")
 
     with pytest.raises(ValueError, match="bad parameter"):
         asyncio.run(renderer.after_miss(KEY, (2,), fail, versions))
-    result = asyncio.run(renderer.after_miss(KEY, (2,), lambda: body("ok", (2,)), versions))
+    result = asyncio.run(
+        renderer.after_miss(KEY, (2,), lambda version: body("ok", version), versions)
+    )
     assert result.body == b"<rss>ok</rss>"
+
+
+def test_a_render_waiting_for_a_thread_renders_the_newest_versions_read() -> None:
+    cache = RenderCache(1 << 20)
+    renderer = Renderer(cache, threads=1, serve_stale=0.0)
+    counter = Counter()
+    versions = DataVersion(counter, ttl=0)
+    versions.current()
+    blocker = SlowRender("other")
+
+    async def scenario() -> CachedBody:
+        busy = asyncio.ensure_future(renderer.after_miss("/other?", (1,), blocker, versions))
+        queued = asyncio.ensure_future(
+            renderer.after_miss(KEY, (1,), lambda version: body("a", version), versions)
+        )
+        await asyncio.sleep(WAIT)  # the key's job waits for the one thread
+        counter.value = (3, 1)
+        versions.current()  # versions move on before it starts
+        blocker.release.set()
+        await busy
+        return await queued
+
+    assert asyncio.run(scenario()).version == (3,)

@@ -189,6 +189,10 @@ class DataVersion:
             return None
         return value
 
+    def last_read(self) -> tuple[int, int] | None:
+        """The last value read, however old (no I/O)."""
+        return self._value
+
     def current(self) -> tuple[int, int]:
         """Read the versions from the database now."""
         try:

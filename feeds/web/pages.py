@@ -59,9 +59,9 @@ async def topic_page(request: Request) -> Response:
         )
         if query.stories:  # like the topic's feeds: one entry per story
             site, priority = state.site(), state.settings.stories.source_priority
-            entries = [story_lead(site, s, priority) for s in state.storage.query_stories(query)]
+            entries = [story_lead(site, s, priority) for s in state.stories(query, version)]
         else:
-            entries = [(a, ()) for a in state.storage.query_articles(query)]
+            entries = [(a, ()) for a in state.articles(query, version)]
         return _page(state, "topic.html", version, topic=topic, entries=entries)
 
     return await cached(request, build, takes_query=False)

@@ -47,7 +47,7 @@ async def cached(
         versions = await run_in_threadpool(state.version.current)
     version = versions[:depends]
 
-    def render() -> CachedBody:
+    def render(version: Versions) -> CachedBody:
         built = build(state, version)
         policy = state.header_policy
         return prepare(
@@ -58,9 +58,12 @@ async def cached(
         )
 
     entry = state.cache.get(key, version)
-    (state.metrics.cache_hits if entry else state.metrics.cache_misses).inc()
-    if entry is None:
+    if entry is not None:
+        state.metrics.cache_hits.inc()
+    else:
         entry = await state.renderer.after_miss(key, version, render, state.version)
+        fresh = entry.version == version[: len(entry.version)]
+        (state.metrics.cache_misses if fresh else state.metrics.cache_stale).inc()
     return cached_response(request, entry)
 
 

@@ -71,9 +71,9 @@ async def topic_feed(request: Request) -> Response:
         # A digest's limit counts periods; it reads enough articles to fill them.
         wanted = replace(query, limit=DIGEST_ARTICLES) if period else query
         priority = state.settings.stories.source_priority
-        stories = state.storage.query_stories(wanted) if query.stories else None
+        stories = state.stories(wanted, version) if query.stories else None
         articles = (
-            state.storage.query_articles(wanted)
+            state.articles(wanted, version)
             if stories is None
             else tuple(lead_article(s.articles, priority, s.matching) for s in stories)
         )
@@ -154,10 +154,10 @@ async def digest_page(request: Request) -> Response:
         articles = (
             tuple(
                 lead_article(s.articles, priority, s.matching)
-                for s in state.storage.query_stories(query)
+                for s in state.stories(query, version)
             )
             if query.stories
-            else state.storage.query_articles(query)
+            else state.articles(query, version)
         )
         body = state.templates.get_template("digest.html").render(
             site=site,
@@ -184,11 +184,11 @@ async def api_articles(request: Request) -> Response:
             default_limit=state.settings.web.page_size,
         )
         if query.stories:
-            stories = state.storage.query_stories(query)
+            stories = state.stories(query, version)
             items = story_json(stories, site, state.settings.stories.source_priority)
             positions = [(s.first_published, s.id) for s in stories]
         else:
-            articles = state.storage.query_articles(query)
+            articles = state.articles(query, version)
             items = [article_json(a, site.sources.get(a.source_id), site.topics) for a in articles]
             positions = [(a.published, a.id) for a in articles]
         next_url = None

@@ -65,7 +65,7 @@ async def study(request: Request) -> Response:
             default_limit=state.settings.web.page_size,
         )
         query = replace(query, studies=(found.key,))
-        articles = state.storage.query_articles(query)
+        articles = state.articles(query, version)
         view = feed_view(
             site,
             query,
