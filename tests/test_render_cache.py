@@ -101,18 +101,22 @@ def moved_versions() -> DataVersion:
     return versions
 
 
+async def released_while_waiting(
+    renderer: Renderer, render: SlowRender, count: int
+) -> list[CachedBody]:
+    """``count`` requests miss after a change; the render finishes while they wait."""
+    tasks = asyncio.ensure_future(gather_after_miss(renderer, moved_versions(), render, count))
+    await asyncio.sleep(WAIT)
+    render.release.set()
+    return await tasks
+
+
 def test_requests_missing_one_key_together_share_one_render() -> None:
     cache = RenderCache(1 << 20)
     renderer = Renderer(cache, threads=2, serve_stale=0.0)
     render = SlowRender("new")
 
-    async def scenario() -> list[CachedBody]:
-        tasks = asyncio.ensure_future(gather_after_miss(renderer, moved_versions(), render, 5))
-        await asyncio.sleep(WAIT)
-        render.release.set()
-        return await tasks
-
-    results = asyncio.run(scenario())
+    results = asyncio.run(released_while_waiting(renderer, render, 5))
     assert render.calls == 1
     assert {r.body for r in results} == {b"<rss>new</rss>"}
     assert cache.get(KEY, (2, 1)) is results[0]
@@ -138,13 +142,8 @@ def test_once_the_change_is_older_than_serve_stale_requests_wait_for_the_new_bod
     renderer = Renderer(cache, threads=1, serve_stale=0.0)
     render = SlowRender("new")
 
-    async def scenario() -> list[CachedBody]:
-        tasks = asyncio.ensure_future(gather_after_miss(renderer, moved_versions(), render, 3))
-        await asyncio.sleep(WAIT)
-        render.release.set()
-        return await tasks
-
-    assert {r.body for r in asyncio.run(scenario())} == {b"<rss>new</rss>"}
+    results = asyncio.run(released_while_waiting(renderer, render, 3))
+    assert {r.body for r in results} == {b"<rss>new</rss>"}
 
 
 def test_a_quick_render_is_served_fresh_even_within_serve_stale() -> None:
