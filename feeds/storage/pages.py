@@ -15,6 +15,9 @@ four times that. This module keeps that part small:
 - a page's topic tags and study ids come back in one round trip (``UNION ALL`` of the two
   tables, one prebuilt statement whose compiled form SQLAlchemy caches), not two.
 
+It also reads a story's members (``members_of``): the same columns, and ``StoryMember``
+values of only what a story lists beside its lead.
+
 It does not choose which articles: ``feeds.storage.queries`` builds that statement, on
 ``columns(dialect)``. It returns exactly what ``rows.article`` plus ``topics.for_articles``
 and ``studies.for_articles`` return (tests/test_pages.py holds it to that).
@@ -51,7 +54,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from feeds.identifiers import from_key
-from feeds.models import Article, Enclosure, Match, StudyId, TopicTag
+from feeds.models import Article, Enclosure, Match, StoryMember, StudyId, TopicTag
 from feeds.storage.schema import article_studies, article_topics, articles
 
 _CHUNK = 500  # ids per IN (...) list; the union lists them twice: well under SQLite's bound
@@ -104,6 +107,7 @@ def columns(dialect: str) -> tuple[Any, ...]:
 
 
 _LISTS = (10, 11, 12, 13)  # positions of the JSON lists in ``columns``
+_DOIS = 13
 
 
 def _annotations(wanted: Callable[[Any], ColumnElement[bool]]) -> CompoundSelect[Any]:
@@ -150,8 +154,13 @@ _ANNOTATIONS_PG = _annotations(lambda column: column == any_(_ID_ARRAY))
 def read(connection: Connection, statement: Select[Any]) -> tuple[Article, ...]:
     """The articles ``statement`` (a select of ``columns(dialect)``) finds, with their
     topics and study ids, in the statement's order."""
+    return articles_of(connection, connection.execute(statement).all())
+
+
+def articles_of(connection: Connection, found: Sequence[Sequence[Any]]) -> tuple[Article, ...]:
+    """An ``Article`` of each row (rows that begin with ``columns(dialect)``; values after
+    those are not read), with its topics and study ids (one more round trip), in order."""
     instant = _from_sqlite if connection.dialect.name == "sqlite" else _utc
-    found = connection.execute(statement).all()
     tags, cited = tags_and_studies(connection, [row[0] for row in found])
     lists = _decoded([row[column] for row in found for column in _LISTS])
     return tuple(
@@ -159,6 +168,17 @@ def read(connection: Connection, statement: Select[Any]) -> tuple[Article, ...]:
             row, instant, lists[4 * n : 4 * n + 4], tags.get(row[0], ()), cited.get(row[0], ())
         )
         for n, row in enumerate(found)
+    )
+
+
+def members_of(dialect: str, found: Sequence[Sequence[Any]]) -> tuple[StoryMember, ...]:
+    """A ``StoryMember`` of each row (rows that begin with ``columns(dialect)``), in order:
+    no round trip, and only the DOIs of the JSON lists decoded."""
+    instant = _from_sqlite if dialect == "sqlite" else _utc
+    dois = _decoded([row[_DOIS] for row in found])
+    return tuple(
+        StoryMember(row[0], row[1], row[3], row[4], instant(row[7]), tuple(found_dois))
+        for row, found_dois in zip(found, dois, strict=True)
     )
 
 
@@ -211,6 +231,7 @@ def _article(
         _enclosures,
         _dois,
         content_hash,
+        *_,  # what a caller selected after ``columns`` (a story's members: story, flag)
     ) = row
     authors, categories, enclosures, dois = lists
     return Article(

@@ -74,7 +74,7 @@ async def topic_feed(request: Request) -> Response:
         articles = (
             state.storage.query_articles(wanted)
             if stories is None
-            else tuple(lead_article(s.articles, priority, s.matching) for s in stories)
+            else tuple(lead_article(s.leads, priority) for s in stories)
         )
         html = f"{site.base_url}/topics/{slug}" if slug != "all" else f"{site.base_url}/"
         view = feed_view(
@@ -151,10 +151,7 @@ async def digest_page(request: Request) -> Response:
             query = replace(query, since=datetime.now(UTC) - DIGEST_PAGE_DEFAULT_SPAN)
         priority = state.settings.stories.source_priority
         articles = (
-            tuple(
-                lead_article(s.articles, priority, s.matching)
-                for s in state.storage.query_stories(query)
-            )
+            tuple(lead_article(s.leads, priority) for s in state.storage.query_stories(query))
             if query.stories
             else state.storage.query_articles(query)
         )
@@ -251,7 +248,7 @@ def story_json(
     id and the other outlets' articles."""
     result = []
     for story in stories:
-        lead = lead_article(story.articles, priority, story.matching)
+        lead = lead_article(story.leads, priority)
         body = article_json(lead, site.sources.get(lead.source_id), site.topics)
         body["story"] = {
             "id": story.id,
