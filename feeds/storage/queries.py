@@ -17,6 +17,11 @@ Shape, chosen for a million articles (bench/scale.py, docs/performance.md "Scale
 - The cursor condition is written as ``published <= p AND (published < p OR (published = p
   AND id < i))``: the redundant first term is a plain range the index can start from; the
   OR alone makes both SQLite and PostgreSQL scan from the newest article.
+
+Every value is a named bind parameter (``parameters``: ``driver``, ``topic_0``, ``since``,
+``before_at``, ``limit``, ...), never rendered into the SQL, so the SQL text of a query
+depends only on its shape (``shape``): ``Storage.query_articles`` compiles each shape once
+(``feeds.storage.prepared``) and binds the values of every later query of that shape.
 """
 
 from __future__ import annotations
