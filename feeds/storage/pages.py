@@ -28,7 +28,7 @@ and ``studies.for_articles`` return (tests/test_pages.py holds it to that).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -188,12 +188,12 @@ def articles_of(connection: Connection, found: Sequence[Sequence[Any]]) -> tuple
     those are not read), with its topics and study ids (one more round trip), in order."""
     instant = _from_sqlite if connection.dialect.name == "sqlite" else _utc
     tags, cited = tags_and_studies(connection, [row[0] for row in found])
-    lists = _decoded([row[column] for row in found for column in _LISTS])
+    lists = iter(_decoded([row[column] for row in found for column in _LISTS]))
     return tuple(
-        _article(
-            row, instant, lists[4 * n : 4 * n + 4], tags.get(row[0], ()), cited.get(row[0], ())
-        )
-        for n, row in enumerate(found)
+        [
+            _article(row, instant, lists, tags.get(row[0], ()), cited.get(row[0], ()))
+            for row in found
+        ]
     )
 
 
@@ -225,15 +225,11 @@ def tags_and_studies(
             statement = prepared(connection, "annotations", lambda: _ANNOTATIONS_PG)
             result = statement.rows(connection, {"ids": chunk})
         evidence = iter(_decoded([row[4] for row in result if row[1] == 0]))
+        new_match, new_tag = _new_match, _new_tag  # locals: ~75 tags, ~75-150 matches a page
         for article_id, kind, name, score, _matches, _position in result:
             if kind == 0:
-                matches = tuple(
-                    [
-                        _new_match(name, term, rule, field, begin, end)
-                        for term, rule, field, begin, end in next(evidence)
-                    ]
-                )
-                tags.setdefault(article_id, []).append(_new_tag(name, score, matches))
+                matches = tuple([new_match(name, *match) for match in next(evidence)])
+                tags.setdefault(article_id, []).append(new_tag(name, score, matches))
             elif (study := from_key(name)) is not None:  # a key no longer canonical: skip
                 cited.setdefault(article_id, []).append(study)
     return (
@@ -255,45 +251,28 @@ def _listing(names: Sequence[str]) -> Callable[[], CompoundSelect[Any]]:
 def _article(
     row: Any,
     instant: Callable[[Any], datetime],
-    lists: list[list[Any]],
+    lists: Iterator[list[Any]],
     tags: tuple[TopicTag, ...],
     cited: tuple[StudyId, ...],
 ) -> Article:
-    (
-        id_,
-        source_id,
-        entry_id,
-        url,
-        title,
-        summary,
-        content_html,
-        published,
-        updated,
-        first_seen,
-        _authors,
-        _categories,
-        _enclosures,
-        _dois,
-        content_hash,
-        *_,  # what a caller selected after ``columns`` (a story's members: story, flag)
-    ) = row
-    authors, categories, enclosures, dois = lists
+    """The ``Article`` of ``row``; ``lists``: its four decoded JSON lists come next."""
+    updated = row[8]
     return _new_article(  # Article's fields, in order
-        id_,
-        source_id,
-        entry_id,
-        url,
-        title,
-        summary,
-        content_html,
-        instant(published),
+        row[0],  # id
+        row[1],  # source_id
+        row[2],  # entry_id
+        row[3],  # url
+        row[4],  # title
+        row[5],  # summary
+        row[6],  # content_html
+        instant(row[7]),  # published
         None if updated is None else instant(updated),
-        instant(first_seen),
-        tuple(authors),
-        tuple(categories),
-        tuple([Enclosure(u, kind, length) for u, kind, length in enclosures]),
-        tuple(dois),
-        content_hash,
+        instant(row[9]),  # first_seen
+        tuple(next(lists)),  # authors
+        tuple(next(lists)),  # categories
+        tuple([Enclosure(u, kind, length) for u, kind, length in next(lists)]),
+        tuple(next(lists)),  # dois
+        row[14],  # content_hash
         tags,
         cited,
     )

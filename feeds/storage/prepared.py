@@ -59,7 +59,7 @@ class Prepared:
             merged[name] = processor(merged[name])
         if self.positions is None:
             return merged
-        return tuple(merged[name] for name in self.positions)
+        return tuple(map(merged.__getitem__, self.positions))
 
     def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
         """Every row (a tuple) the statement returns for ``values``, on ``connection``."""
