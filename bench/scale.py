@@ -35,7 +35,7 @@ What it does:
    - *API page deep in the cursor*: 50 articles after a cursor half-way through the set;
    - *collapsed topic feed* (``collapse=stories``, the default of topic feeds): the 50
      newest stories of the common topic through ``Storage.query_stories``; the baseline
-     is the story select, then the stories' members with a "selected by the filter" flag
+     is the story select, then the stories' members (and updated_at) with a "selected" flag
      in one statement, then the tags and study ids of the selected members (the ones that
      can lead a story). The fill groups articles into stories (``cluster_stories``: runs
      of one to four articles neighbouring in time; a database filled before 2026-11-25
@@ -310,12 +310,13 @@ BY_TAG = " ORDER BY t.published_at DESC, t.article_id DESC LIMIT 50"
 # whether the topic selected it (only those can lead the story: their tags are read).
 TAGGED = "EXISTS (SELECT 1 FROM article_topics t WHERE t.article_id = a.id AND t.topic = {p})"
 STORY_SELECT = (
-    "SELECT DISTINCT s.id, s.first_published, s.updated_at FROM articles a "
+    "SELECT DISTINCT s.id, s.first_published FROM articles a "
     "JOIN stories s ON s.id = a.story_id WHERE " + TAGGED + " "
     "ORDER BY s.first_published DESC, s.id DESC LIMIT 50"
 )
-STORY_MEMBERS = (
-    f"SELECT {COLUMNS}, a.story_id, {TAGGED} FROM articles a WHERE a.story_id IN ({{ids}})"
+STORY_MEMBERS = (  # with the story's updated_at: in the DISTINCT above it costs PostgreSQL a sort
+    f"SELECT {COLUMNS}, s.updated_at, a.story_id, {TAGGED} FROM articles a "
+    "JOIN stories s ON s.id = a.story_id WHERE a.story_id IN ({ids})"
 )
 
 
