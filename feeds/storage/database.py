@@ -129,7 +129,10 @@ class Storage(StoryStorage, Maintenance):
         ``enabled``; sources no longer configured are kept (their articles stay) but disabled.
         A changed configured URL starts afresh: the old validators belong to the old URL."""
         with self.engine.begin() as connection:
-            sync.sync(connection, configured, now)
+            if sync.sync(connection, configured, now):
+                # Names and URLs are in every feed, the rest in the source pages.
+                bump(connection, "data_version")
+                bump(connection, "sources_version")
 
     # --- claiming (workers) ---------------------------------------------------------------
 
@@ -237,13 +240,17 @@ class Storage(StoryStorage, Maintenance):
             story_rows.assign(connection, stories, now)
             topics.replace(connection, {a.id: a.topics for a in batch if a.id in written})
             studies.replace(connection, {a.id: a.studies for a in batch if a.id in written})
+            # Feeds show each source's URL: a permanent redirect changes what they show.
+            moved = health.config_url is not None and connection.execute(
+                select(sources.c.url).where(sources.c.id == health.source_id)
+            ).scalar_one_or_none() not in (None, health.url)
             connection.execute(
                 sources.update()
                 .where(sources.c.id == health.source_id)
                 .values(rows.health_row(health) | {"leased_until": None, "leased_by": None})
             )
             bump(connection, "sources_version")
-            if written or stories:
+            if written or stories or moved:
                 bump(connection, "data_version")
             if fetched_bytes is not None:  # this write records a fetch: count it
                 bump(connection, f"fetches:{health.status.value}")

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from feeds.models import ArticleQuery
-from feeds.web.cache import CachedBody, make_entry
+from feeds.web.cache import HEALTH, CachedBody, Versions, make_entry
 from feeds.web.respond import cached, state_of
 from feeds.web.views import story_lead
 
@@ -22,7 +22,7 @@ HTML = "text/html; charset=utf-8"
 HEADLINES = 3
 
 
-def _page(state: AppState, template: str, version: tuple[int, int], **context: Any) -> CachedBody:
+def _page(state: AppState, template: str, version: Versions, **context: Any) -> CachedBody:
     site = state.site()
     body = state.templates.get_template(template).render(
         site=site, base_url=site.base_url, topics=state.settings.topics, **context
@@ -31,7 +31,7 @@ def _page(state: AppState, template: str, version: tuple[int, int], **context: A
 
 
 async def index(request: Request) -> Response:
-    def build(state: AppState, version: tuple[int, int]) -> CachedBody:
+    def build(state: AppState, version: Versions) -> CachedBody:
         counts = state.storage.topic_counts()
         latest = {
             t.slug: state.storage.query_articles(ArticleQuery(topics=(t.slug,), limit=HEADLINES))
@@ -51,7 +51,7 @@ async def topic_page(request: Request) -> Response:
     if topic is None:
         raise HTTPException(404, f"unknown topic {slug!r}")
 
-    def build(state: AppState, version: tuple[int, int]) -> CachedBody:
+    def build(state: AppState, version: Versions) -> CachedBody:
         query = ArticleQuery(
             topics=(slug,),
             limit=state.settings.web.page_size,
@@ -59,17 +59,17 @@ async def topic_page(request: Request) -> Response:
         )
         if query.stories:  # like the topic's feeds: one entry per story
             site, priority = state.site(), state.settings.stories.source_priority
-            entries = [story_lead(site, s, priority) for s in state.storage.query_stories(query)]
+            entries = [story_lead(site, s, priority) for s in state.stories(query, version)]
         else:
-            entries = [(a, ()) for a in state.storage.query_articles(query)]
+            entries = [(a, ()) for a in state.articles(query, version)]
         return _page(state, "topic.html", version, topic=topic, entries=entries)
 
     return await cached(request, build, takes_query=False)
 
 
 async def sources_page(request: Request) -> Response:
-    def build(state: AppState, version: tuple[int, int]) -> CachedBody:
+    def build(state: AppState, version: Versions) -> CachedBody:
         health = state.storage.source_health()
         return _page(state, "sources.html", version, sources=health)
 
-    return await cached(request, build, takes_query=False)
+    return await cached(request, build, takes_query=False, depends=HEALTH)

@@ -141,9 +141,10 @@ def feed_item(site: Site, article: Article) -> FeedItem:
             name=health.name if health else article.source_id,
             feed_url=health.url if health else "",
             site_url=None,
-            updated=(
-                health.last_success_at if health and health.last_success_at else article.first_seen
-            ),
+            # When the entry was copied from the source feed: the source's metadata as of
+            # that copy (RFC 4287 §4.2.11), not of the last fetch, so that a fetch which
+            # brings nothing new changes no feed body (feeds.web.cache, ARTICLES).
+            updated=article.first_seen,
         ),
     )
 
