@@ -27,6 +27,7 @@ from feeds.stories import (
     same_story,
 )
 from feeds.update import cluster, update
+from tests.conftest import update_samples
 
 REPO = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data" / "stories"
@@ -255,9 +256,7 @@ def test_same_story_precision_and_recall_on_labeled_pairs(
 
 @pytest.fixture
 def samples(storage: Storage) -> Storage:
-    settings = load_settings(REPO / "config.yaml")
-    sample_ids = [s.id for s in settings.sources if s.url.startswith("file:")]
-    asyncio.run(update(settings, storage, only=sample_ids))
+    update_samples(storage)
     return storage
 
 

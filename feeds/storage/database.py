@@ -42,6 +42,7 @@ from feeds.storage.common import CHUNK, bump, translated
 from feeds.storage.engine import atomic_ddl, make_engine, shown_url, sqlite_condition
 from feeds.storage.maintenance import Maintenance
 from feeds.storage.mesh import MeshHit
+from feeds.storage.prepared import prepared
 from feeds.storage.schema import articles, meta, sources
 from feeds.storage.stories import StoryStorage
 from feeds.stories import Assignment, Sighting
@@ -315,8 +316,14 @@ class Storage(StoryStorage, Maintenance):
                     t: connection.execute(queries.nth_newest(t)).scalar() for t in query.topics
                 }
                 driver = queries.rarest(probes)
-            statement = queries.article_select(query, self.engine.dialect.name, driver)
-            return pages.read(connection, statement)
+            dialect = self.engine.dialect.name
+            values = queries.parameters(query, dialect, driver)
+            statement = prepared(
+                connection,
+                ("articles", queries.shape(query, values)),
+                lambda: queries.article_select(query, dialect, driver),
+            )
+            return pages.articles_of(connection, statement.rows(connection, values))
 
     @translated
     def counts_by_source(self, since: datetime | None = None) -> dict[str, int]:

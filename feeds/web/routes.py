@@ -75,7 +75,7 @@ async def topic_feed(request: Request) -> Response:
         articles = (
             state.articles(wanted, version)
             if stories is None
-            else tuple(lead_article(s.articles, priority, s.matching) for s in stories)
+            else tuple(lead_article(s.leads, priority) for s in stories)
         )
         html = f"{site.base_url}/topics/{slug}" if slug != "all" else f"{site.base_url}/"
         view = feed_view(
@@ -152,10 +152,7 @@ async def digest_page(request: Request) -> Response:
             query = replace(query, since=datetime.now(UTC) - DIGEST_PAGE_DEFAULT_SPAN)
         priority = state.settings.stories.source_priority
         articles = (
-            tuple(
-                lead_article(s.articles, priority, s.matching)
-                for s in state.stories(query, version)
-            )
+            tuple(lead_article(s.leads, priority) for s in state.stories(query, version))
             if query.stories
             else state.articles(query, version)
         )
@@ -258,7 +255,7 @@ def story_json(
     id and the other outlets' articles."""
     result = []
     for story in stories:
-        lead = lead_article(story.articles, priority, story.matching)
+        lead = lead_article(story.leads, priority)
         body = article_json(lead, site.sources.get(lead.source_id), site.topics)
         body["story"] = {
             "id": story.id,

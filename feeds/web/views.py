@@ -170,7 +170,7 @@ def story_item(site: Site, story: Story, priority: Sequence[str]) -> FeedItem:
     if not others:
         return item
     content = (item.content_html or f"<p>{html.escape(item.summary)}</p>") + also_html(outlets)
-    dois = tuple(dict.fromkeys(d for a in (lead, *others) for d in a.dois))
+    dois = tuple(dict.fromkeys([*lead.dois, *(d for a in others for d in a.dois)]))
     updated = max(item.updated, story.updated or item.updated)
     return replace(
         item,
@@ -187,7 +187,7 @@ def story_lead(
 ) -> tuple[Article, tuple[Outlet, ...]]:
     """The article that stands for ``story`` (``stories.lead_article``) and the other
     outlets, each once, with its earliest article."""
-    lead = lead_article(story.articles, priority, story.matching)
+    lead = lead_article(story.leads, priority)
     also: dict[str, Outlet] = {}
     for other in story.articles:
         if other.source_id != lead.source_id and other.source_id not in also:
