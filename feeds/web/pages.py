@@ -10,7 +10,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from feeds.models import ArticleQuery
+from feeds.models import Article, ArticleQuery
+from feeds.render.view import Outlet
 from feeds.web.cache import HEALTH, CachedBody, Versions, make_entry
 from feeds.web.respond import cached, state_of
 from feeds.web.views import story_lead
@@ -34,7 +35,7 @@ async def index(request: Request) -> Response:
     def build(state: AppState, version: Versions) -> CachedBody:
         counts = state.storage.topic_counts()
         latest = {
-            t.slug: state.storage.query_articles(ArticleQuery(topics=(t.slug,), limit=HEADLINES))
+            t.slug: entries(state, version, t.slug, HEADLINES)
             for t in state.settings.topics
             if counts.get(t.slug)
         }
@@ -52,19 +53,24 @@ async def topic_page(request: Request) -> Response:
         raise HTTPException(404, f"unknown topic {slug!r}")
 
     def build(state: AppState, version: Versions) -> CachedBody:
-        query = ArticleQuery(
-            topics=(slug,),
-            limit=state.settings.web.page_size,
-            stories=state.settings.web.collapse == "stories",
-        )
-        if query.stories:  # like the topic's feeds: one entry per story
-            site, priority = state.site(), state.settings.stories.source_priority
-            entries = [story_lead(site, s, priority) for s in state.stories(query, version)]
-        else:
-            entries = [(a, ()) for a in state.articles(query, version)]
-        return _page(state, "topic.html", version, topic=topic, entries=entries)
+        found = entries(state, version, slug, state.settings.web.page_size)
+        return _page(state, "topic.html", version, topic=topic, entries=found)
 
     return await cached(request, build, takes_query=False)
+
+
+def entries(
+    state: AppState, version: Versions, slug: str, limit: int
+) -> list[tuple[Article, tuple[Outlet, ...]]]:
+    """A topic's newest entries as pages list them: like its feeds, one per story (its lead
+    article and the other outlets) when ``web.collapse`` is ``stories``, else per article."""
+    query = ArticleQuery(
+        topics=(slug,), limit=limit, stories=state.settings.web.collapse == "stories"
+    )
+    if query.stories:
+        site, priority = state.site(), state.settings.stories.source_priority
+        return [story_lead(site, s, priority) for s in state.stories(query, version)]
+    return [(a, ()) for a in state.articles(query, version)]
 
 
 async def sources_page(request: Request) -> Response:
