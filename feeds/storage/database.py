@@ -147,6 +147,12 @@ class Storage(StoryStorage, Maintenance):
             return claims.claim(connection, worker, now, lease, limit)
 
     @translated
+    def renew_leases(self, worker: str, ids: Sequence[str], until: datetime) -> None:
+        """Extend ``worker``'s leases on ``ids`` to ``until`` (those it still holds)."""
+        with self.engine.begin() as connection:
+            claims.renew(connection, worker, list(ids), until)
+
+    @translated
     def release_sources(self, worker: str, ids: Sequence[str]) -> None:
         """End ``worker``'s leases on ``ids`` without recording a fetch."""
         with self.engine.begin() as connection:
