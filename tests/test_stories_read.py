@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from feeds.models import Article, ArticleQuery, StoryMember
-from feeds.storage import Storage, rows, stories, studies, topics
+from feeds.storage import Storage, rows, stories, storyscan, studies, topics
 from feeds.storage.schema import articles
 from feeds.storage.schema import stories as stories_table
 from tests.conftest import sqlite_plan, update_samples
@@ -187,3 +187,20 @@ def test_a_searched_collapsed_feed_reads_articles_only_through_indexes(
     assert "articles_fts" in plan
     assert "SCAN articles " not in plan + " "
     assert "ix_stories_first" in plan or "SEARCH stories USING INDEX" in plan
+
+
+def test_a_first_page_walked_from_the_articles_is_the_story_selects_page(
+    samples: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Steps of two articles: the walk goes through many steps even on the few samples.
+    monkeypatch.setattr(storyscan, "SCAN", 2)
+    slugs = sorted(samples.topic_counts())
+    sources = sorted({s.source_id for s in samples.source_health()})
+    dialect = samples.engine.dialect.name
+    rng = random.Random(8)
+    for _ in range(60):
+        query = random_query(rng, slugs, sources)
+        with samples.engine.connect() as connection:
+            walked = storyscan.first_page(connection, query, dialect)
+            selected = connection.execute(stories.story_select(query, dialect)).all()
+        assert [(c.story, c.first) for c in walked] == [(r.story, r.first) for r in selected]

@@ -244,6 +244,7 @@ class Storage(StoryStorage, Maintenance):
                     changed,
                 )
             story_rows.assign(connection, stories, now)
+            story_rows.refresh_first_published(connection, [row["b_id"] for row in changed])
             topics.replace(connection, {a.id: a.topics for a in batch if a.id in written})
             studies.replace(connection, {a.id: a.studies for a in batch if a.id in written})
             # Feeds show each source's URL: a permanent redirect changes what they show.

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, true, update
 
 from feeds.models import ArticleQuery, Story, StoryMember
-from feeds.storage import pages, queries, studies
+from feeds.storage import pages, queries, storyscan, studies
 from feeds.storage.common import bump, translated
 from feeds.storage.schema import UTCDateTime, articles, stories, story_keys
 from feeds.stories import LEAD_CHARS, Assignment, Member, Sighting, keys
@@ -181,6 +181,22 @@ def assign(
 _PENDING = select(articles.c.id).where(articles.c.story_id.is_(None)).limit(1)
 
 
+def refresh_first_published(connection: Connection, article_ids: Sequence[str]) -> None:
+    """Set the stories of ``article_ids`` (edited articles) to their earliest member's
+    publication: an edit may move an article's date, and a story is never published after
+    its members (``storyscan`` relies on it)."""
+    earliest = (
+        select(func.min(articles.c.published_at))
+        .where(articles.c.story_id == stories.c.id)
+        .scalar_subquery()
+    )
+    for chunk in _chunks(article_ids):
+        edited = select(articles.c.story_id).where(articles.c.id.in_(chunk))
+        connection.execute(
+            update(stories).where(stories.c.id.in_(edited)).values(first_published=earliest)
+        )
+
+
 def story_select(query: ArticleQuery, dialect: str) -> Any:
     """(story, first) of the stories ``query`` selects, newest first, when every article
     has a story: the distinct stories of the selected articles, ordered by the story's
@@ -238,8 +254,13 @@ def read_stories(connection: Connection, query: ArticleQuery, dialect: str) -> t
     select are read as ``StoryMember`` only: they cannot lead, and a story lists only their
     outlet, link, title and DOIs."""
     pending = connection.execute(_PENDING).first()
-    statement = (grouped_select if pending else story_select)(query, dialect)
-    chosen = connection.execute(statement).all()
+    chosen: Sequence[Any]
+    if pending:
+        chosen = connection.execute(grouped_select(query, dialect)).all()
+    elif query.before is None:  # a first page: walk the selected articles (storyscan)
+        chosen = storyscan.first_page(connection, query, dialect)
+    else:
+        chosen = connection.execute(story_select(query, dialect)).all()
     if not chosen:
         return ()
     ids = [row.story for row in chosen]
