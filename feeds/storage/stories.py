@@ -257,7 +257,7 @@ def read_stories(connection: Connection, query: ArticleQuery, dialect: str) -> t
     chosen: Sequence[Any]
     if pending:
         chosen = connection.execute(grouped_select(query, dialect)).all()
-    elif query.before is None:  # a first page: walk the selected articles (storyscan)
+    elif query.before is None and storyscan.selective(query):
         chosen = storyscan.first_page(connection, query, dialect)
     else:
         chosen = connection.execute(story_select(query, dialect)).all()

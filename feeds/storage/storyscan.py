@@ -15,7 +15,8 @@ first). The walk reads about as many articles as the page has stories, for any t
 
 What it does not do: pages after the first (a cursor): a story far down can have members
 at the top, so the walk would start from the newest article every time; those pages keep
-``story_select``'s shape. Nor the fallback for unclustered articles (``grouped_select``).
+``story_select``'s shape, as do feeds without a selective filter (``selective``). Nor the
+fallback for unclustered articles (``grouped_select``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from feeds.models import ArticleQuery
 from feeds.storage import queries
 from feeds.storage.schema import articles, stories
 
-SCAN = 200  # articles read per step of the walk
+SCAN = 200  # most articles read in one step of the walk
 
 
 class Chosen(NamedTuple):
@@ -40,10 +41,20 @@ class Chosen(NamedTuple):
     first: datetime
 
 
+def selective(query: ArticleQuery) -> bool:
+    """Whether ``query`` may leave out most stories, so that walking its articles beats
+    walking the stories: a topic, text, source or study filter. Without one nearly every
+    story qualifies and the stories index gives the page at once (0.26 ms against 2.5 ms
+    for the walk on 50,000 articles)."""
+    return bool(query.topics or query.text or query.sources or query.studies)
+
+
 def first_page(connection: Connection, query: ArticleQuery, dialect: str) -> list[Chosen]:
     """The stories of ``query``'s first page (``query.before`` must be None), newest first."""
     seen: dict[str, datetime] = {}
-    step = replace(query, stories=False, before=None, limit=SCAN)
+    # Most stories have one article: a first step a little longer than the page usually
+    # ends the walk; each further step reads twice as many, up to SCAN.
+    step = replace(query, stories=False, before=None, limit=min(SCAN, query.limit + 10))
     while True:
         walk = queries.article_select(step, dialect).with_only_columns(
             articles.c.id, articles.c.published_at
@@ -62,11 +73,11 @@ def first_page(connection: Connection, query: ArticleQuery, dialect: str) -> lis
             key=lambda chosen: (chosen.first, chosen.story),
             reverse=True,
         )
-        if len(found) < SCAN:  # every selected article read: every story is known
+        if len(found) < step.limit:  # every selected article read: every story is known
             return ranked[: query.limit]
         reached = found[-1].published_at
         # Stories first published after ``reached`` have no selected member left unread.
         complete = [chosen for chosen in ranked if chosen.first > reached]
         if len(complete) >= query.limit:
             return complete[: query.limit]
-        step = replace(step, before=(reached, found[-1].id))
+        step = replace(step, before=(reached, found[-1].id), limit=min(SCAN, step.limit * 2))
