@@ -437,10 +437,12 @@ def update_activity(before: dict[str, float], after: dict[str, float]) -> str:
     stored = delta("feeds_articles")
     hits = delta('feeds_render_cache_total{result="hit"')
     misses = delta('feeds_render_cache_total{result="miss"')
+    stale = delta('feeds_render_cache_total{result="stale"')
     return (
         f"{fetches:,.0f} fetches ({ok:,.0f} with new content, {unchanged:,.0f} not modified, "
         f"{failed:,.0f} failed), {stored:,.0f} new articles stored; render cache "
-        f"{hits:,.0f} hits, {misses:,.0f} misses"
+        f"{hits:,.0f} hits, {misses:,.0f} misses (rendered), {stale:,.0f} previous bodies "
+        "served while a render ran"
     )
 
 

@@ -32,7 +32,14 @@ What it does:
    - *filtered feed*: ``topics=a,b&match=all&q=word&since=…`` (since 180 days ago). On a
      database without full-text search in this version (PostgreSQL before its ``tsvector``
      index), the ``q=`` part is left out and that is printed;
-   - *API page deep in the cursor*: 50 articles after a cursor half-way through the set.
+   - *API page deep in the cursor*: 50 articles after a cursor half-way through the set;
+   - *collapsed topic feed* (``collapse=stories``, the default of topic feeds): the 50
+     newest stories of the common topic through ``Storage.query_stories``; the baseline
+     is the story select, then the stories' members (and updated_at) with a "selected" flag
+     in one statement, then the tags and study ids of the selected members (the ones that
+     can lead a story). The fill groups articles into stories (``cluster_stories``: runs
+     of one to four articles neighbouring in time; a database filled before 2026-11-25
+     gets them when reused).
 3. **Retag** of the whole set (``feeds.retag.retag``); the fill's tags are synthetic, so
    retag rewrites almost every article's tags: the worst case of a rules change. (A second
    run on a kept database finds them already right: the common case, nothing written.)
@@ -69,14 +76,14 @@ from hashlib import blake2b
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import bindparam, insert, select, text
 
 from feeds.config import Settings, load_settings
 from feeds.models import ArticleQuery
 from feeds.retag import retag
 from feeds.retention import prune
 from feeds.storage import Storage
-from feeds.storage.schema import article_topics, articles, meta, sources
+from feeds.storage.schema import article_topics, articles, meta, sources, stories
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import machine, revision, verdict
@@ -222,6 +229,49 @@ def fill(storage: Storage, count: int, now: datetime, c: Corpus) -> float:
     return time.perf_counter() - started
 
 
+def cluster_stories(storage: Storage) -> int:
+    """Group the articles into synthetic stories, if they have none: runs of one to four
+    articles neighbouring in publication time (a story's members published close
+    together, by different sources), so collapsed feeds read real stories. Stories made."""
+    with storage.engine.connect() as connection:
+        if connection.execute(select(stories.c.id).limit(1)).first() is not None:
+            return 0
+        rows = connection.execute(
+            select(articles.c.id, articles.c.source_id, articles.c.published_at).order_by(
+                articles.c.published_at, articles.c.id
+            )
+        ).all()
+    rng = random.Random(SEED + 1)
+    made: list[dict[str, Any]] = []
+    members: list[dict[str, Any]] = []
+    start = 0
+    while start < len(rows):
+        group = rows[start : start + rng.choices((1, 2, 3, 4), weights=(55, 25, 12, 8))[0]]
+        start += len(group)
+        sources_ = list(dict.fromkeys(r.source_id for r in group))
+        made.append(
+            {
+                "id": group[0].id,
+                "first_published": group[0].published_at,
+                "updated_at": group[-1].published_at if len(sources_) > 1 else None,
+                "sources": sources_,
+            }
+        )
+        members += [{"member": r.id, "story": group[0].id} for r in group]
+    assign = (
+        articles.update()
+        .where(articles.c.id == bindparam("member"))
+        .values(story_id=bindparam("story"))
+    )
+    with storage.engine.begin() as connection:
+        for begin in range(0, len(made), BATCH):
+            connection.execute(insert(stories), made[begin : begin + BATCH])
+        for begin in range(0, len(members), BATCH):
+            connection.execute(assign, members[begin : begin + BATCH])
+        connection.execute(text("ANALYZE"))
+    return len(made)
+
+
 # --- queries and their hand-written baselines ------------------------------------------
 
 
@@ -231,6 +281,8 @@ class Case:
     query: ArticleQuery
     sql: str  # with {p} placeholders for the driver's parameter style
     params: tuple[Any, ...]
+    # Collapsed (query.stories): the members' statement, {ids} standing for the stories.
+    members_sql: str = ""
 
 
 def _db_time(value: datetime, dialect: str) -> Any:
@@ -257,6 +309,18 @@ TAGS_AND_STUDIES = (
     "ORDER BY kind, score DESC, position, name"
 )
 BY_TAG = " ORDER BY t.published_at DESC, t.article_id DESC LIMIT 50"
+# A collapsed topic feed: the topic's newest stories, then every member of them with
+# whether the topic selected it (only those can lead the story: their tags are read).
+TAGGED = "EXISTS (SELECT 1 FROM article_topics t WHERE t.article_id = a.id AND t.topic = {p})"
+STORY_SELECT = (
+    "SELECT DISTINCT s.id, s.first_published FROM articles a "
+    "JOIN stories s ON s.id = a.story_id WHERE " + TAGGED + " "
+    "ORDER BY s.first_published DESC, s.id DESC LIMIT 50"
+)
+STORY_MEMBERS = (  # with the story's updated_at: in the DISTINCT above it costs PostgreSQL a sort
+    f"SELECT {COLUMNS}, s.updated_at, a.story_id, {TAGGED} FROM articles a "
+    "JOIN stories s ON s.id = a.story_id WHERE a.story_id IN ({ids})"
+)
 
 
 def cases(storage: Storage, c: Corpus, now: datetime, has_fts: bool) -> list[Case]:
@@ -331,6 +395,13 @@ def cases(storage: Storage, c: Corpus, now: datetime, has_fts: bool) -> list[Cas
             deep,
             (at, at, at, cursor[1]),
         ),
+        Case(
+            f"collapsed topic feed ({common}, stories)",
+            ArticleQuery(topics=(common,), stories=True),
+            STORY_SELECT,
+            (common,),
+            STORY_MEMBERS,
+        ),
     ]
 
 
@@ -373,19 +444,29 @@ def measure(storage: Storage, case: Case, repeats: int) -> Timing:
     try:
         for _ in range(repeats):
             started, cpu = time.perf_counter(), time.process_time()
-            articles_found = storage.query_articles(case.query)
+            if case.query.stories:
+                ours_ids = [s.id for s in storage.query_stories(case.query)]
+            else:
+                ours_ids = [a.id for a in storage.query_articles(case.query)]
             ours.append(time.perf_counter() - started)
             ours_cpu.append(time.process_time() - cpu)
-            ours_ids = [a.id for a in articles_found]
             found = len(ours_ids)
             started, cpu = time.perf_counter(), time.process_time()
             cur = raw.cursor()
             cur.execute(sql, case.params)
             page = cur.fetchall()
-            if page:  # the page's tags and study ids: feeds' path reads them, so must this
-                ids = [row[0] for row in page]
+            ids = [row[0] for row in page]
+            if page and case.members_sql:  # members, and which of them the filter selected
                 marks = ", ".join([style] * len(ids))
-                cur.execute(TAGS_AND_STUDIES.format(ids=marks), ids + ids)
+                members_sql = case.members_sql.replace("{ids}", marks).replace("{p}", style)
+                cur.execute(members_sql, case.params + tuple(ids))
+                members = cur.fetchall()
+                leads = [row[0] for row in members if row[-1]]
+            else:
+                leads = ids
+            if leads:  # the tags and study ids: feeds' path reads them, so must this
+                marks = ", ".join([style] * len(leads))
+                cur.execute(TAGS_AND_STUDIES.format(ids=marks), leads + leads)
                 cur.fetchall()
             cur.close()
             raw.commit()  # psycopg: end the read transaction, as the pool does for feeds
@@ -601,6 +682,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             ).scalar_one()
         print(f"Reusing {present:,} stored articles")
         now = datetime.fromisoformat(filled)
+    if made := cluster_stories(storage):
+        print(f"Stories: {made:,} synthetic stories over the articles")
     results: list[tuple[str, bool]] = []
 
     has_fts = has_full_text(storage)

@@ -391,11 +391,27 @@ class ArticleQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryMember:
+    """An article of a story as the story lists it beside its lead: what an "also reported
+    by" line and the story's DOIs need, not the article's text, tags or study ids."""
+
+    id: str  # the article's id
+    source_id: str  # the outlet that published it
+    url: str | None  # canonical absolute link
+    title: str  # plain text, no markup
+    published: datetime  # effective date (UTC), as Article.published
+    dois: tuple[str, ...]  # DOIs found in it, lower-case, as Article.dois
+
+
+@dataclass(frozen=True, slots=True)
 class Story:
-    """A story cluster as a feed shows it: every article reporting the same story."""
+    """A story cluster as a feed shows it: every article reporting the same story, and in
+    full the ones that may stand for it (``feeds.stories.lead_article`` picks among them)."""
 
     id: str  # stable story id: the founding article's id
     first_published: datetime  # the story's first publication: its position in a feed
     updated: datetime | None  # when the last new outlet joined; None while it has one outlet
-    articles: tuple[Article, ...]  # every member, oldest first
-    matching: tuple[str, ...]  # ids of the members the query's filters selected
+    articles: tuple[StoryMember, ...]  # every member, oldest first
+    # The members the query's filters selected (every member if none was), oldest first,
+    # in full with topics and study ids: only these may lead the story.
+    leads: tuple[Article, ...]

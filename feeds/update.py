@@ -25,6 +25,7 @@ with ``--source`` or forced with ``--all`` are fetched as asked, without a claim
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -177,7 +178,13 @@ async def update(
         try:
             await asyncio.to_thread(release_orphans, storage, clock())
             claim = Claim(storage, me, fetch.lease, clock, {s.id: s for s in configured})
-            slots = await asyncio.gather(*(claim.each(one) for _ in range(fetch.concurrency)))
+            renewing = asyncio.create_task(claim.renew())
+            try:
+                slots = await asyncio.gather(*(claim.each(one) for _ in range(fetch.concurrency)))
+            finally:
+                renewing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewing
         finally:
             _RUNNING.discard(me)
     order = {s.id: n for n, s in enumerate(configured)}
@@ -203,6 +210,7 @@ class Claim:
         self._clock = clock
         self._configured = configured
         self._seen: set[str] = set()
+        self._working: set[str] = set()  # claimed, outcome not stored yet
 
     async def each(
         self, work: Callable[[Source, SourceHealth], Awaitable[SourceReport]]
@@ -225,7 +233,27 @@ class Claim:
                 )
                 return done
             self._seen.add(state.source_id)
-            done.append(await work(source, state))
+            self._working.add(state.source_id)
+            try:
+                done.append(await work(source, state))
+            finally:
+                self._working.discard(state.source_id)
+
+    async def renew(self) -> None:
+        """Every third of a lease, extend the leases of the sources being worked on: a
+        fetch, parse and store slower than one lease (a loaded machine, a source that
+        drips until the deadline) must not be fetched again by another worker meanwhile.
+        A worker that dies renews nothing, so its leases still end."""
+        period = self._lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(period)
+            if self._working:
+                await asyncio.to_thread(
+                    self._storage.renew_leases,
+                    self._worker,
+                    sorted(self._working),
+                    self._clock() + self._lease,
+                )
 
 
 # Lease names of this process's passes in progress: a lease of this process under any other

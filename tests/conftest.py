@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import Select
 from starlette.testclient import TestClient
 
 from feeds.config import Settings, load_settings, parse_settings
@@ -100,13 +102,28 @@ def backend_storage(backend_url: str) -> Iterator[Storage]:
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Storage]]:
     """The shipped config with its offline samples loaded into a fresh database (once per
     test module: the web tests only read it)."""
-    settings = load_settings(Path(__file__).parent.parent / "config.yaml")
     storage = Storage.open(f"sqlite:///{tmp_path_factory.mktemp('samples') / 'feeds.db'}")
     storage.migrate()
+    yield update_samples(storage), storage
+    storage.close()
+
+
+def update_samples(storage: Storage) -> Settings:
+    """Update ``storage`` from the shipped config's offline sample sources (and cluster
+    them into stories); the shipped settings."""
+    settings = load_settings(Path(__file__).parent.parent / "config.yaml")
     samples = [s.id for s in settings.sources if s.url.startswith("file:")]
     asyncio.run(update(settings, storage, only=samples))
-    yield settings, storage
-    storage.close()
+    return settings
+
+
+def sqlite_plan(storage: Storage, statement: Select[Any]) -> str:
+    """SQLite's plan for ``statement`` (values do not change a plan's shape: all NULL here)."""
+    compiled = statement.compile(storage.engine)
+    nulls = (None,) * len(compiled.positiontup or ())
+    with storage.engine.connect() as connection:
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", nulls)
+        return " | ".join(row[-1] for row in rows)
 
 
 @pytest.fixture

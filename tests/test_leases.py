@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
 from feeds.leases import orphaned, pid_exists
-from feeds.models import Source
+from feeds.models import Source, SourceHealth, SourceReport, SourceStatus
 from feeds.storage import Storage
-from feeds.update import release_orphans, worker_name
+from feeds.update import Claim, release_orphans, worker_name
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=10)
@@ -66,3 +67,46 @@ def test_the_next_run_takes_back_the_sources_of_a_killed_local_worker(
     storage.claim_sources(elsewhere, NOW, LEASE)
     release_orphans(storage, NOW)
     assert storage.claim_sources("w", NOW, LEASE) == ()
+
+
+def test_a_worker_renews_only_the_leases_it_still_holds(backend_storage: Storage) -> None:
+    storage = backend_storage
+    storage.sync_sources(
+        [Source(id=s, name=s, url=f"http://{s}.test/", interval=LEASE) for s in "ab"], NOW
+    )
+    storage.claim_sources("w1", NOW, LEASE)  # a
+    storage.claim_sources("w2", NOW, LEASE)  # b
+    later = NOW + LEASE + timedelta(minutes=1)
+    storage.renew_leases("w1", ["a", "b"], later + LEASE)  # b is not w1's
+    assert storage.claim_sources("w3", later, LEASE, limit=2)[0].source_id == "b"
+    assert storage.lease_holders(later) == {"w1": ["a"], "w3": ["b"]}
+
+
+def test_work_slower_than_a_lease_is_not_taken_over_while_it_runs(
+    sqlite_storage: Storage,
+) -> None:
+    storage = sqlite_storage
+    slow = Source(id="slow", name="slow", url="http://slow.test/", interval=LEASE)
+    storage.sync_sources([slow], NOW)
+    lease = timedelta(seconds=1)
+    taken_over: list[int] = []
+
+    async def slow_work(source: Source, state: SourceHealth) -> SourceReport:
+        for _ in range(6):  # three leases long; another worker looks each half lease
+            await asyncio.sleep(lease.total_seconds() / 2)
+            other = await asyncio.to_thread(
+                storage.claim_sources, "other", datetime.now(UTC), lease
+            )
+            taken_over.append(len(other))
+        return SourceReport(source.id, SourceStatus.NOT_MODIFIED)
+
+    async def run() -> None:
+        renewing = asyncio.create_task(claim.renew())
+        try:
+            await claim.each(slow_work)
+        finally:
+            renewing.cancel()
+
+    claim = Claim(storage, "busy", lease, lambda: datetime.now(UTC), {"slow": slow})
+    asyncio.run(run())
+    assert taken_over == [0] * 6

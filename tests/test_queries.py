@@ -10,6 +10,7 @@ import pytest
 from feeds.models import Article, ArticleQuery, Match, Source, TopicTag
 from feeds.normalize import article_id
 from feeds.storage import Storage, queries
+from tests.conftest import sqlite_plan
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -190,12 +191,8 @@ def test_an_edit_that_moves_an_article_in_time_moves_it_in_its_topic_feed(
 
 
 def query_plan(storage: Storage, query: ArticleQuery) -> str:
-    """SQLite's plan for ``query`` (values do not change a plan's shape: all NULL here)."""
-    compiled = queries.article_select(query, "sqlite").compile(storage.engine)
-    nulls = (None,) * len(compiled.positiontup or ())
-    with storage.engine.connect() as connection:
-        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", nulls)
-        return " | ".join(row[-1] for row in rows)
+    """SQLite's plan for ``query``."""
+    return sqlite_plan(storage, queries.article_select(query, "sqlite"))
 
 
 def test_a_topic_feed_reads_the_topic_index_newest_first(filled_sqlite: Storage) -> None:

@@ -27,6 +27,7 @@ from feeds.stories import (
     same_story,
 )
 from feeds.update import cluster, update
+from tests.conftest import update_samples
 
 REPO = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data" / "stories"
@@ -255,9 +256,7 @@ def test_same_story_precision_and_recall_on_labeled_pairs(
 
 @pytest.fixture
 def samples(storage: Storage) -> Storage:
-    settings = load_settings(REPO / "config.yaml")
-    sample_ids = [s.id for s in settings.sources if s.url.startswith("file:")]
-    asyncio.run(update(settings, storage, only=sample_ids))
+    update_samples(storage)
     return storage
 
 
@@ -417,3 +416,17 @@ def test_story_settings_give_the_clustering_policy(tmp_path: Path) -> None:
     settings = parse_settings(text, tmp_path / "config.yaml")
     assert settings.stories.policy() == StoryPolicy(window=timedelta(days=3), threshold=80.0)
     assert settings.web.collapse == "none"
+
+
+def test_an_edit_that_dates_an_article_earlier_moves_its_story_with_it(samples: Storage) -> None:
+    (story_id,) = _car_t_lupus(samples)
+    every = ArticleQuery(limit=200, stories=True)
+    (story,) = [s for s in samples.query_stories(every) if s.id == story_id]
+    edited = replace(
+        story.leads[-1],
+        published=story.first_published - timedelta(days=3),
+        content_hash="corrected",
+    )
+    samples.record_update(_health(samples, edited.source_id), [edited], datetime.now(UTC))
+    (moved,) = [s for s in samples.query_stories(every) if s.id == story_id]
+    assert moved.first_published == edited.published

@@ -8,6 +8,7 @@ only the Date header (the clock) taken out.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from feeds.config import Settings
 from feeds.storage import Storage
 from feeds.web.app import create_app
+from feeds.web.cache import CachedBody, DataVersion
 from feeds.web.fastpath import FastPath
 from tests.servers import free_port
 
@@ -219,3 +221,38 @@ def test_with_explicit_cors_origins_a_request_with_origin_takes_the_starlette_pa
             fast.port, request("GET", "/feeds/lupus.rss")
         )
         assert inner.calls == calls  # no Origin: the fast path answers
+
+
+def test_while_a_feed_renders_anew_both_paths_serve_its_previous_body(
+    loaded: tuple[Settings, Storage],
+) -> None:
+    settings, storage = loaded
+    app: FastPath = create_app(settings, storage)
+    state = app.state.feeds
+    inner = Counting(app.app)
+    app.app = inner
+    moved = [storage.versions()]
+    state.version = DataVersion(lambda: moved[0], ttl=3600)
+    with Server(app) as fast, Server(inner) as slow:
+        before = raw(slow.port, request("GET", "/feeds/lupus.rss"))  # rendered and cached
+        release = threading.Event()
+
+        def held(version: tuple[int, ...]) -> CachedBody:
+            assert release.wait(10)
+            raise AssertionError("never served: the test ends before")
+
+        moved[0] = (moved[0][0] + 1, moved[0][1])  # a write elsewhere
+        state.version.current()
+        # The first request after the change starts a render that does not finish...
+        starter = asyncio.run(
+            state.renderer.after_miss("/feeds/lupus.rss?", moved[0][:1], held, state.version)
+        )
+        try:
+            calls = inner.calls
+            fast_answer = raw(fast.port, request("GET", "/feeds/lupus.rss"))
+            assert inner.calls == calls  # answered on the fast path
+            # ...and everybody gets the previous body meanwhile, on either path.
+            assert fast_answer == raw(slow.port, request("GET", "/feeds/lupus.rss")) == before
+            assert starter.body in before
+        finally:
+            release.set()

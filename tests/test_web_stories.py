@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 from pathlib import Path
 
 import feedparser
@@ -13,6 +15,7 @@ from feeds.config import Settings
 from feeds.storage import Storage
 from feeds.update import update
 from feeds.web.app import create_app
+from feeds.web.pages import HEADLINES
 from tests.conftest import MakeSettings
 from tests.servers import opener, serving
 
@@ -166,3 +169,14 @@ def test_the_topic_page_lists_a_story_once_with_its_other_outlets(client: TestCl
     listed = page.count("<li>")
     assert listed == len(client.get("/feeds/car-t.json").json()["items"])
     assert listed < len(client.get("/feeds/car-t.json?collapse=none").json()["items"])
+
+
+def test_the_index_headlines_are_the_topic_feeds_first_stories(client: TestClient) -> None:
+    page = client.get("/").text
+    section = page.split('id="topic-car-t"', 1)[1].split("</section>", 1)[0]
+    listed = [html.unescape(url) for url in re.findall(r'<li>\s*<a href="([^"]*)"', section)]
+    stories = client.get("/feeds/car-t.json").json()["items"]
+    assert listed == [item["url"] for item in stories[: len(listed)]]
+    assert 0 < len(listed) <= HEADLINES
+    collapsed = any("Also reported by" in item.get("content_html", "") for item in stories[:3])
+    assert ("Also reported by:" in section) == collapsed

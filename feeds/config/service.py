@@ -91,6 +91,9 @@ class WebSettings(Frozen):
     max_query_length: int = Field(2048, ge=256, le=65536)  # bytes of query string, else 414
     rate_limit: RateLimitSettings = RateLimitSettings()
     collapse: Literal["stories", "none"] = "stories"  # feeds: one item per story, or all
+    render_threads: int = Field(2, ge=1, le=32)  # renders at once (CPU-bound: more contend)
+    # how out of date (s) a body may be when served while its new render runs (0: never)
+    serve_stale: float = Field(2.0, ge=0.0, le=60.0)
 
 
 class StorySettings(Frozen):

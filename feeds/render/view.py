@@ -20,7 +20,7 @@ class SourceRef:
     name: str  # source display name
     feed_url: str  # the source's feed URL (RSS <source url>, atom:source link rel=self)
     site_url: str | None  # the source's website, when known
-    updated: datetime  # when feeds last fetched the source successfully
+    updated: datetime  # when feeds copied the item from the source feed (first seen)
 
 
 @dataclass(frozen=True, slots=True)

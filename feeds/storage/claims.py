@@ -16,8 +16,10 @@ ONE statement, ``UPDATE … WHERE id IN (SELECT … LIMIT N) RETURNING *``:
 ``next_check_at``), so the source is no longer due. A worker that dies keeps its lease
 until ``leased_until``; then the source is due and unleased again and another worker takes
 it — sooner when the dead worker ran on the same host: ``feeds.leases`` finds such
-orphans (their pid is gone) and ``release`` gives them back. ``now`` comes from the
-caller's clock (workers' clocks are assumed in step, as for every schedule decision).
+orphans (their pid is gone) and ``release`` gives them back. A live worker ``renew``s the
+leases of the sources it is still working on, so slow work is never taken over. ``now``
+comes from the caller's clock (workers' clocks are assumed in step, as for every schedule
+decision).
 
 What it does not do: decide the next check (``feeds.schedule``) or fetch anything.
 """
@@ -59,6 +61,16 @@ def claim(
     )
     claimed = [rows.health(row) for row in connection.execute(statement).mappings()]
     return tuple(sorted(claimed, key=_due_order))
+
+
+def renew(connection: Connection, worker: str, ids: list[str], until: datetime) -> None:
+    """Extend to ``until`` the leases ``worker`` still holds on ``ids`` (a lease it lost, or
+    one ended by storing the outcome, is left alone)."""
+    connection.execute(
+        update(sources)
+        .where(and_(sources.c.id.in_(ids), sources.c.leased_by == worker))
+        .values(leased_until=until)
+    )
 
 
 def release(connection: Connection, worker: str, ids: list[str]) -> None:

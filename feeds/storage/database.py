@@ -42,6 +42,7 @@ from feeds.storage.common import CHUNK, bump, translated
 from feeds.storage.engine import atomic_ddl, make_engine, shown_url, sqlite_condition
 from feeds.storage.maintenance import Maintenance
 from feeds.storage.mesh import MeshHit
+from feeds.storage.prepared import prepared
 from feeds.storage.schema import articles, meta, sources
 from feeds.storage.stories import StoryStorage
 from feeds.stories import Assignment, Sighting
@@ -128,7 +129,10 @@ class Storage(StoryStorage, Maintenance):
         ``enabled``; sources no longer configured are kept (their articles stay) but disabled.
         A changed configured URL starts afresh: the old validators belong to the old URL."""
         with self.engine.begin() as connection:
-            sync.sync(connection, configured, now)
+            if sync.sync(connection, configured, now):
+                # Names and URLs are in every feed, the rest in the source pages.
+                bump(connection, "data_version")
+                bump(connection, "sources_version")
 
     # --- claiming (workers) ---------------------------------------------------------------
 
@@ -141,6 +145,12 @@ class Storage(StoryStorage, Maintenance):
         source's outcome (``record_update``) ends the lease. See ``feeds.storage.claims``."""
         with self.engine.begin() as connection:
             return claims.claim(connection, worker, now, lease, limit)
+
+    @translated
+    def renew_leases(self, worker: str, ids: Sequence[str], until: datetime) -> None:
+        """Extend ``worker``'s leases on ``ids`` to ``until`` (those it still holds)."""
+        with self.engine.begin() as connection:
+            claims.renew(connection, worker, list(ids), until)
 
     @translated
     def release_sources(self, worker: str, ids: Sequence[str]) -> None:
@@ -234,15 +244,20 @@ class Storage(StoryStorage, Maintenance):
                     changed,
                 )
             story_rows.assign(connection, stories, now)
+            story_rows.refresh_first_published(connection, [row["b_id"] for row in changed])
             topics.replace(connection, {a.id: a.topics for a in batch if a.id in written})
             studies.replace(connection, {a.id: a.studies for a in batch if a.id in written})
+            # Feeds show each source's URL: a permanent redirect changes what they show.
+            moved = health.config_url is not None and connection.execute(
+                select(sources.c.url).where(sources.c.id == health.source_id)
+            ).scalar_one_or_none() not in (None, health.url)
             connection.execute(
                 sources.update()
                 .where(sources.c.id == health.source_id)
                 .values(rows.health_row(health) | {"leased_until": None, "leased_by": None})
             )
             bump(connection, "sources_version")
-            if written or stories:
+            if written or stories or moved:
                 bump(connection, "data_version")
             if fetched_bytes is not None:  # this write records a fetch: count it
                 bump(connection, f"fetches:{health.status.value}")
@@ -311,8 +326,14 @@ class Storage(StoryStorage, Maintenance):
                     t: connection.execute(queries.nth_newest(t)).scalar() for t in query.topics
                 }
                 driver = queries.rarest(probes)
-            statement = queries.article_select(query, self.engine.dialect.name, driver)
-            return pages.read(connection, statement)
+            dialect = self.engine.dialect.name
+            values = queries.parameters(query, dialect, driver)
+            statement = prepared(
+                connection,
+                ("articles", queries.shape(query, values)),
+                lambda: queries.article_select(query, dialect, driver),
+            )
+            return pages.articles_of(connection, statement.rows(connection, values))
 
     @translated
     def counts_by_source(self, since: datetime | None = None) -> dict[str, int]:

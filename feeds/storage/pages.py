@@ -13,7 +13,12 @@ four times that. This module keeps that part small:
   gets one ``_utc`` call;
 - rows are unpacked as tuples, not read through mappings, and fetched all at once;
 - a page's topic tags and study ids come back in one round trip (``UNION ALL`` of the two
-  tables, one prebuilt statement whose compiled form SQLAlchemy caches), not two.
+  tables), not two, compiled once (``prepared``) and run on the DB-API cursor;
+- ``Article``, ``TopicTag`` and ``Match`` are built by ``_constructor``'s generated
+  constructors, which set the frozen slots directly (half the cost of ``__init__``).
+
+It also reads a story's members (``members_of``): the same columns, and ``StoryMember``
+values of only what a story lists beside its lead.
 
 It does not choose which articles: ``feeds.storage.queries`` builds that statement, on
 ``columns(dialect)``. It returns exactly what ``rows.article`` plus ``topics.for_articles``
@@ -23,9 +28,10 @@ and ``studies.for_articles`` return (tests/test_pages.py holds it to that).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BindParameter,
@@ -51,9 +57,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from feeds.identifiers import from_key
-from feeds.models import Article, Enclosure, Match, StudyId, TopicTag
+from feeds.models import Article, Enclosure, Match, StoryMember, StudyId, TopicTag
+from feeds.storage.prepared import prepared
 from feeds.storage.schema import article_studies, article_topics, articles
 
+T = TypeVar("T")
 _CHUNK = 500  # ids per IN (...) list; the union lists them twice: well under SQLite's bound
 
 
@@ -104,6 +112,7 @@ def columns(dialect: str) -> tuple[Any, ...]:
 
 
 _LISTS = (10, 11, 12, 13)  # positions of the JSON lists in ``columns``
+_DOIS = 13
 
 
 def _annotations(wanted: Callable[[Any], ColumnElement[bool]]) -> CompoundSelect[Any]:
@@ -138,27 +147,64 @@ def _annotations(wanted: Callable[[Any], ColumnElement[bool]]) -> CompoundSelect
     )
 
 
-_IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
 _ID_ARRAY: BindParameter[Any] = bindparam("ids", type_=ARRAY(Text))
 # SQLite: IN (?, ?, ...), one mark per id. PostgreSQL: = ANY(%(ids)s), one array parameter:
 # the same short SQL text for any number of ids, which psycopg caches (it re-parses a query
 # text over 4 KB, as IN with 100 named marks is, on every execution).
-_ANNOTATIONS = _annotations(lambda column: column.in_(_IDS))
 _ANNOTATIONS_PG = _annotations(lambda column: column == any_(_ID_ARRAY))
+_ID_NAMES = tuple(f"id_{n}" for n in range(_CHUNK))  # SQLite: each id its own mark (``_listing``)
+
+
+def _constructor(cls: type[T]) -> Callable[..., T]:
+    """``cls(*values)`` for a frozen, slotted dataclass without ``__post_init__``, at half
+    the cost: the generated ``__init__`` of a frozen dataclass sets each field through
+    ``object.__setattr__`` (its own ``__setattr__`` refuses); this sets each slot through
+    its descriptor, the same value and the same instance (``==``, ``hash``, ``repr``,
+    still frozen). A page builds some 200 of these; it was a third of its cost."""
+    assert hasattr(cls, "__slots__")
+    assert not hasattr(cls, "__post_init__")  # it would be skipped
+    names = [field.name for field in fields(cls)]  # type: ignore[arg-type]
+    scope: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    scope.update({f"set_{name}": getattr(cls, name).__set__ for name in names})
+    body = "".join(f"    set_{name}(made, {name})\n" for name in names)
+    exec(f"def make({', '.join(names)}):\n    made = new(cls)\n{body}    return made\n", scope)
+    made: Callable[..., T] = scope["make"]
+    return made
+
+
+_new_article = _constructor(Article)
+_new_tag = _constructor(TopicTag)
+_new_match = _constructor(Match)
 
 
 def read(connection: Connection, statement: Select[Any]) -> tuple[Article, ...]:
     """The articles ``statement`` (a select of ``columns(dialect)``) finds, with their
     topics and study ids, in the statement's order."""
+    return articles_of(connection, connection.execute(statement).all())
+
+
+def articles_of(connection: Connection, found: Sequence[Sequence[Any]]) -> tuple[Article, ...]:
+    """An ``Article`` of each row (rows that begin with ``columns(dialect)``; values after
+    those are not read), with its topics and study ids (one more round trip), in order."""
     instant = _from_sqlite if connection.dialect.name == "sqlite" else _utc
-    found = connection.execute(statement).all()
     tags, cited = tags_and_studies(connection, [row[0] for row in found])
-    lists = _decoded([row[column] for row in found for column in _LISTS])
+    lists = iter(_decoded([row[column] for row in found for column in _LISTS]))
     return tuple(
-        _article(
-            row, instant, lists[4 * n : 4 * n + 4], tags.get(row[0], ()), cited.get(row[0], ())
-        )
-        for n, row in enumerate(found)
+        [
+            _article(row, instant, lists, tags.get(row[0], ()), cited.get(row[0], ()))
+            for row in found
+        ]
+    )
+
+
+def members_of(dialect: str, found: Sequence[Sequence[Any]]) -> tuple[StoryMember, ...]:
+    """A ``StoryMember`` of each row (rows that begin with ``columns(dialect)``), in order:
+    no round trip, and only the DOIs of the JSON lists decoded."""
+    instant = _from_sqlite if dialect == "sqlite" else _utc
+    dois = _decoded([row[_DOIS] for row in found])
+    return tuple(
+        StoryMember(row[0], row[1], row[3], row[4], instant(row[7]), tuple(found_dois))
+        for row, found_dois in zip(found, dois, strict=True)
     )
 
 
@@ -168,18 +214,22 @@ def tags_and_studies(
     """Each article's stored topic tags and study ids (articles without any are absent)."""
     tags: dict[str, list[TopicTag]] = {}
     cited: dict[str, list[StudyId]] = {}
-    statement = _ANNOTATIONS if connection.dialect.name == "sqlite" else _ANNOTATIONS_PG
+    sqlite = connection.dialect.name == "sqlite"
     for start in range(0, len(ids), _CHUNK):
         chunk = list(ids[start : start + _CHUNK])
-        result = connection.execute(statement, {"ids": chunk}).all()
+        if sqlite:  # one statement per number of ids, each id its own mark
+            names = _ID_NAMES[: len(chunk)]
+            statement = prepared(connection, ("annotations", len(chunk)), _listing(names))
+            result = statement.rows(connection, dict(zip(names, chunk, strict=True)))
+        else:
+            statement = prepared(connection, "annotations", lambda: _ANNOTATIONS_PG)
+            result = statement.rows(connection, {"ids": chunk})
         evidence = iter(_decoded([row[4] for row in result if row[1] == 0]))
+        new_match, new_tag = _new_match, _new_tag  # locals: ~75 tags, ~75-150 matches a page
         for article_id, kind, name, score, _matches, _position in result:
             if kind == 0:
-                matches = tuple(
-                    Match(name, term, rule, field, begin, end)
-                    for term, rule, field, begin, end in next(evidence)
-                )
-                tags.setdefault(article_id, []).append(TopicTag(name, score, matches))
+                matches = tuple([new_match(name, *match) for match in next(evidence)])
+                tags.setdefault(article_id, []).append(new_tag(name, score, matches))
             elif (study := from_key(name)) is not None:  # a key no longer canonical: skip
                 cited.setdefault(article_id, []).append(study)
     return (
@@ -188,49 +238,43 @@ def tags_and_studies(
     )
 
 
+def _listing(names: Sequence[str]) -> Callable[[], CompoundSelect[Any]]:
+    """``_annotations`` of the ids bound as ``names`` (for ``prepared``)."""
+
+    def build() -> CompoundSelect[Any]:
+        ids: list[BindParameter[str]] = [bindparam(name) for name in names]
+        return _annotations(lambda column: column.in_(ids))
+
+    return build
+
+
 def _article(
     row: Any,
     instant: Callable[[Any], datetime],
-    lists: list[list[Any]],
+    lists: Iterator[list[Any]],
     tags: tuple[TopicTag, ...],
     cited: tuple[StudyId, ...],
 ) -> Article:
-    (
-        id_,
-        source_id,
-        entry_id,
-        url,
-        title,
-        summary,
-        content_html,
-        published,
-        updated,
-        first_seen,
-        _authors,
-        _categories,
-        _enclosures,
-        _dois,
-        content_hash,
-    ) = row
-    authors, categories, enclosures, dois = lists
-    return Article(
-        id=id_,
-        source_id=source_id,
-        entry_id=entry_id,
-        url=url,
-        title=title,
-        summary=summary,
-        content_html=content_html,
-        published=instant(published),
-        updated=None if updated is None else instant(updated),
-        first_seen=instant(first_seen),
-        authors=tuple(authors),
-        categories=tuple(categories),
-        enclosures=tuple(Enclosure(u, kind, length) for u, kind, length in enclosures),
-        dois=tuple(dois),
-        content_hash=content_hash,
-        topics=tags,
-        studies=cited,
+    """The ``Article`` of ``row``; ``lists``: its four decoded JSON lists come next."""
+    updated = row[8]
+    return _new_article(  # Article's fields, in order
+        row[0],  # id
+        row[1],  # source_id
+        row[2],  # entry_id
+        row[3],  # url
+        row[4],  # title
+        row[5],  # summary
+        row[6],  # content_html
+        instant(row[7]),  # published
+        None if updated is None else instant(updated),
+        instant(row[9]),  # first_seen
+        tuple(next(lists)),  # authors
+        tuple(next(lists)),  # categories
+        tuple([Enclosure(u, kind, length) for u, kind, length in next(lists)]),
+        tuple(next(lists)),  # dois
+        row[14],  # content_hash
+        tags,
+        cited,
     )
 
 

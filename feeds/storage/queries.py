@@ -17,19 +17,35 @@ Shape, chosen for a million articles (bench/scale.py, docs/performance.md "Scale
 - The cursor condition is written as ``published <= p AND (published < p OR (published = p
   AND id < i))``: the redundant first term is a plain range the index can start from; the
   OR alone makes both SQLite and PostgreSQL scan from the newest article.
+
+Every value is a named bind parameter (``parameters``: ``driver``, ``topic_0``, ``since``,
+``before_at``, ``limit``, ...), never rendered into the SQL, so the SQL text of a query
+depends only on its shape (``shape``): ``Storage.query_articles`` compiles each shape once
+(``feeds.storage.prepared``) and binds the values of every later query of that shape.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, exists, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    FromClause,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    or_,
+    select,
+)
 
 from feeds.models import ArticleQuery
 from feeds.storage import pages, search, studies
-from feeds.storage.schema import article_topics, articles
+from feeds.storage.schema import UTCDateTime, article_topics, articles
 
 # How deep ``nth_newest`` looks into a topic's index to compare topics' recent frequency.
 RARITY_PROBE = 200
@@ -58,83 +74,160 @@ def rarest(nth_newest: Mapping[str, datetime | None]) -> str:
     return min(nth_newest, key=lambda t: (nth_newest[t] is not None, nth_newest[t] or _EPOCH))
 
 
+def parameters(query: ArticleQuery, dialect: str, driver: str | None = None) -> dict[str, Any]:
+    """The values of the named bind parameters ``article_select`` (and ``conditions``)
+    write for ``query``: all that differs between two queries of one shape (``shape``).
+    ``driver``: as for ``article_select``."""
+    values: dict[str, Any] = {}
+    driving = _driver(query, driver)
+    topics = query.topics
+    if driving is not None:
+        values["driver"] = driving
+        topics = tuple(topic for topic in query.topics if topic != driving)
+    values.update({f"topic_{n}": topic for n, topic in enumerate(topics)})
+    if query.min_score is not None:
+        values["min_score"] = query.min_score
+    values.update({f"exclude_{n}": topic for n, topic in enumerate(query.exclude)})
+    values.update({f"source_{n}": source for n, source in enumerate(query.sources)})
+    values.update({f"study_{n}": study for n, study in enumerate(query.studies)})
+    if query.since is not None:
+        values["since"] = query.since
+    if query.until is not None:
+        values["until"] = query.until
+    if query.text:
+        if (bound := search.bound_text(dialect, query.text)) is not None:
+            values["text"] = bound
+        else:
+            values["no_words"] = True  # a search without words: every article (not bound)
+    if query.before is not None:
+        values["before_at"], values["before_id"] = query.before
+    values["limit"] = query.limit
+    return values
+
+
+def shape(query: ArticleQuery, values: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What ``article_select``'s SQL text depends on besides the dialect and the driver:
+    equal shapes, equal SQL, whatever the values (``values``: ``parameters(query, …)``)."""
+    return (query.match_all, *values)
+
+
 def article_select(query: ArticleQuery, dialect: str, driver: str | None = None) -> Select[Any]:
-    """SELECT the articles (``pages.columns``) for ``query``, ordered and limited.
-    ``driver``: the topic whose tags drive the scan for ``match=all`` (default: the first;
-    ``rarest`` picks well)."""
+    """SELECT the articles (``pages.columns``) for ``query``, ordered and limited, every
+    value a named bind parameter (``parameters``). ``driver``: the topic whose tags drive
+    the scan for ``match=all`` (default: the first; ``rarest`` picks well)."""
+    bind = _Binder(parameters(query, dialect, driver))
     conditions: list[ColumnElement[bool]] = []
     source: FromClause = articles
     published, article_id = articles.c.published_at, articles.c.id
-    if query.topics and (query.match_all or len(query.topics) == 1):
-        driver = driver if driver in query.topics else query.topics[0]
-    else:
-        driver = None
-    if driver is not None:
+    min_score = bind.optional("min_score")
+    if "driver" in bind.values:
         tag = _DRIVER
-        source = articles.join(tag, and_(tag.c.article_id == articles.c.id, tag.c.topic == driver))
+        source = articles.join(
+            tag, and_(tag.c.article_id == articles.c.id, tag.c.topic == bind("driver"))
+        )
         published, article_id = tag.c.published_at, tag.c.article_id
-        if query.min_score is not None:
-            conditions.append(tag.c.score >= query.min_score)
-        others = [topic for topic in query.topics if topic != driver]
-        conditions += [_tagged((topic,), query.min_score) for topic in others]
+        if min_score is not None:
+            conditions.append(tag.c.score >= min_score)
+        conditions += [_tagged([topic], min_score) for topic in bind.each("topic")]
     else:
-        conditions += _topic_filters(query)
-    conditions += _other_filters(query, dialect, published, article_id)
+        conditions += _topic_filters(query, bind)
+    conditions += _other_filters(bind, dialect, published, article_id)
     return (
         select(*pages.columns(dialect))
         .select_from(source)
         .where(*conditions)
         .order_by(published.desc(), article_id.desc())
-        .limit(query.limit)
+        .limit(bind("limit"))
     )
 
 
 def conditions(query: ArticleQuery, dialect: str) -> list[ColumnElement[bool]]:
     """The WHERE conditions of ``query``'s filters and cursor on ``articles`` alone (no
     driving topic): for queries that group the articles, such as story feeds."""
-    return _topic_filters(query) + _other_filters(
-        query, dialect, articles.c.published_at, articles.c.id
+    bind = _Binder(parameters(query, dialect, driver=_NO_DRIVER))
+    return _topic_filters(query, bind) + _other_filters(
+        bind, dialect, articles.c.published_at, articles.c.id
     )
 
 
-def _topic_filters(query: ArticleQuery) -> list[ColumnElement[bool]]:
-    if query.topics:
+_NO_DRIVER = ""  # ``parameters``' driver for ``conditions``: no topic drives
+
+
+def _driver(query: ArticleQuery, driver: str | None) -> str | None:
+    """The topic whose tag rows drive the scan, if one does."""
+    if driver == _NO_DRIVER or not (query.topics and (query.match_all or len(query.topics) == 1)):
+        return None
+    return driver if driver in query.topics else query.topics[0]
+
+
+class _Binder:
+    """The named bind parameters of one statement, each carrying its value."""
+
+    _TYPES: Mapping[str, Any] = {
+        "since": UTCDateTime(),
+        "until": UTCDateTime(),
+        "before_at": UTCDateTime(),
+        "limit": Integer(),
+    }
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.values = values
+
+    def __call__(self, name: str) -> BindParameter[Any]:
+        return bindparam(name, self.values[name], type_=self._TYPES.get(name))
+
+    def optional(self, name: str) -> BindParameter[Any] | None:
+        return self(name) if name in self.values else None
+
+    def each(self, prefix: str) -> list[BindParameter[Any]]:
+        """``prefix_0``, ``prefix_1``, ... while they have values."""
+        found: list[BindParameter[Any]] = []
+        while (name := f"{prefix}_{len(found)}") in self.values:
+            found.append(self(name))
+        return found
+
+
+def _topic_filters(query: ArticleQuery, bind: _Binder) -> list[ColumnElement[bool]]:
+    topics, min_score = bind.each("topic"), bind.optional("min_score")
+    if topics:
         if query.match_all:
-            return [_tagged((topic,), query.min_score) for topic in query.topics]
-        return [_tagged(query.topics, query.min_score)]
-    if query.min_score is not None:
-        return [_tagged((), query.min_score)]
+            return [_tagged([topic], min_score) for topic in topics]
+        return [_tagged(topics, min_score)]
+    if min_score is not None:
+        return [_tagged([], min_score)]
     return []
 
 
 def _other_filters(
-    query: ArticleQuery,
+    bind: _Binder,
     dialect: str,
     published: ColumnElement[datetime],
     article_id: ColumnElement[str],
 ) -> list[ColumnElement[bool]]:
     """Every filter but the topics, and the cursor, on the scan's (published, id) columns."""
     conditions: list[ColumnElement[bool]] = []
-    if query.exclude:
-        conditions.append(~_tagged(query.exclude, None))
-    if query.sources:
-        conditions.append(articles.c.source_id.in_(query.sources))
-    if query.studies:
-        conditions.append(studies.citing(query.studies))
-    if query.since is not None:
-        conditions.append(published >= query.since)
-    if query.until is not None:
-        conditions.append(published < query.until)
-    if query.text:
-        conditions.append(search.matches(dialect, query.text))
-    if query.before is not None:
-        at, before_id = query.before
+    if exclude := bind.each("exclude"):
+        conditions.append(~_tagged(exclude, None))
+    if sources := bind.each("source"):
+        conditions.append(articles.c.source_id.in_(sources))
+    if cited := bind.each("study"):
+        conditions.append(studies.citing(cited))
+    if (since := bind.optional("since")) is not None:
+        conditions.append(published >= since)
+    if (until := bind.optional("until")) is not None:
+        conditions.append(published < until)
+    if "text" in bind.values or "no_words" in bind.values:
+        conditions.append(search.matches(dialect, bind.optional("text")))
+    if "before_at" in bind.values:
+        at, before_id = bind("before_at"), bind("before_id")
         conditions.append(published <= at)
         conditions.append(or_(published < at, and_(published == at, article_id < before_id)))
     return conditions
 
 
-def _tagged(topics: tuple[str, ...], min_score: float | None) -> ColumnElement[bool]:
+def _tagged(
+    topics: Sequence[ColumnElement[str]], min_score: ColumnElement[float] | None
+) -> ColumnElement[bool]:
     """The article carries one of ``topics`` (any topic when empty), confidently enough."""
     condition = article_topics.c.article_id == articles.c.id
     if len(topics) == 1:

@@ -36,22 +36,30 @@ def words(query: str) -> list[str]:
     return _WORD.findall(query)[:MAX_WORDS]
 
 
-def matches(dialect: str, query: str) -> ColumnElement[bool]:
-    """A WHERE condition: the article contains every word of ``query``."""
+def bound_text(dialect: str, query: str) -> str | None:
+    """What ``matches`` binds for the user's ``query``: the quoted words ANDed in FTS5's
+    syntax (SQLite), the words (PostgreSQL); None when it has no words."""
     terms = words(query)
     if not terms:
+        return None
+    if dialect == "sqlite":
+        return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+    return " ".join(terms)
+
+
+def matches(dialect: str, bound: ColumnElement[str] | None) -> ColumnElement[bool]:
+    """A WHERE condition: the article contains every word of the query whose
+    ``bound_text`` is bound as ``bound`` (None: a query without words, every article)."""
+    if bound is None:
         return literal_column("1") == literal_column("1")
     if dialect == "sqlite":
-        fts = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
         rowids: Select[Any] = (
             select(literal_column("rowid"))
             .select_from(text("articles_fts"))
-            .where(text("articles_fts MATCH :fts").bindparams(fts=fts))
+            .where(literal_column("articles_fts").op("MATCH", return_type=Boolean)(bound))
         )
         return literal_column("articles.rowid").in_(rowids)
     if dialect == "postgresql":
-        wanted = func.plainto_tsquery(
-            _SIMPLE, func.feeds_search_text(literal(" ".join(terms)), literal(""))
-        )
+        wanted = func.plainto_tsquery(_SIMPLE, func.feeds_search_text(bound, literal("")))
         return _VECTOR.op("@@", return_type=Boolean)(wanted)
     raise StorageError(f"search: no full-text search for the {dialect} database")

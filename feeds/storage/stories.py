@@ -14,10 +14,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, true, update
 
-from feeds.models import Article, ArticleQuery, Story
-from feeds.storage import queries, rows, studies, topics
+from feeds.models import ArticleQuery, Story, StoryMember
+from feeds.storage import pages, queries, storyscan, studies
 from feeds.storage.common import bump, translated
 from feeds.storage.schema import UTCDateTime, articles, stories, story_keys
 from feeds.stories import LEAD_CHARS, Assignment, Member, Sighting, keys
@@ -177,6 +177,26 @@ def assign(
             )
 
 
+# Whether any article is still unclustered (then stories are read by ``grouped_select``).
+_PENDING = select(articles.c.id).where(articles.c.story_id.is_(None)).limit(1)
+
+
+def refresh_first_published(connection: Connection, article_ids: Sequence[str]) -> None:
+    """Set the stories of ``article_ids`` (edited articles) to their earliest member's
+    publication: an edit may move an article's date, and a story is never published after
+    its members (``storyscan`` relies on it)."""
+    earliest = (
+        select(func.min(articles.c.published_at))
+        .where(articles.c.story_id == stories.c.id)
+        .scalar_subquery()
+    )
+    for chunk in _chunks(article_ids):
+        edited = select(articles.c.story_id).where(articles.c.id.in_(chunk))
+        connection.execute(
+            update(stories).where(stories.c.id.in_(edited)).values(first_published=earliest)
+        )
+
+
 def story_select(query: ArticleQuery, dialect: str) -> Any:
     """(story, first) of the stories ``query`` selects, newest first, when every article
     has a story: the distinct stories of the selected articles, ordered by the story's
@@ -194,6 +214,8 @@ def story_select(query: ArticleQuery, dialect: str) -> Any:
             )
         )
     return (
+        # Only the ordered index's columns: with another (stories.updated_at) in the DISTINCT,
+        # PostgreSQL sorts every selected story instead of walking ix_stories_first.
         select(stories.c.id.label("story"), stories.c.first_published.label("first"))
         .select_from(articles.join(stories, articles.c.story_id == stories.c.id))
         .where(*conditions)
@@ -225,54 +247,67 @@ def grouped_select(query: ArticleQuery, dialect: str) -> Any:
 
 
 def read_stories(connection: Connection, query: ArticleQuery, dialect: str) -> tuple[Story, ...]:
-    """The stories ``query`` selects, each with every member article (and its topics)."""
-    pending = connection.execute(
-        select(articles.c.id).where(articles.c.story_id.is_(None)).limit(1)
-    ).first()
-    statement = (grouped_select if pending else story_select)(query, dialect)
-    chosen = [(row.story, row.first) for row in connection.execute(statement)]
+    """The stories ``query`` selects, each with every member and, in full, the members that
+    may lead it. Four round trips: whether any article is unclustered, the stories, their
+    members (with the story's ``updated_at`` and whether the filters select each member),
+    the selected members' topics and study ids (``pages``). Members the filters did not
+    select are read as ``StoryMember`` only: they cannot lead, and a story lists only their
+    outlet, link, title and DOIs."""
+    pending = connection.execute(_PENDING).first()
+    chosen: Sequence[Any]
+    if pending:
+        chosen = connection.execute(grouped_select(query, dialect)).all()
+    elif query.before is None and storyscan.selective(query):
+        chosen = storyscan.first_page(connection, query, dialect)
+    else:
+        chosen = connection.execute(story_select(query, dialect)).all()
     if not chosen:
         return ()
-    ids = [story for story, _ in chosen]
+    ids = [row.story for row in chosen]
     # Members by the story_id index; only the fallback needs coalesce (no index use).
     group = story_key() if pending else articles.c.story_id
-    matching: set[str] = set()
-    members: dict[str, list[Article]] = {story: [] for story in ids}
-    meta: dict[str, Any] = {}
+    filters = queries.conditions(replace(query, before=None), dialect)
+    selected = and_(*filters) if filters else true()
+    found: list[Any] = []
     for chunk in _chunks(ids):
-        selected = select(articles.c.id).where(
-            group.in_(chunk), *queries.conditions(replace(query, before=None), dialect)
-        )
-        matching.update(row.id for row in connection.execute(selected))
-        every = select(articles, group.label("story_key")).where(group.in_(chunk))
-        for row in connection.execute(every).mappings():
-            members[row["story_key"]].append(rows.article(row))
-        meta.update(
-            {r.id: r for r in connection.execute(select(stories).where(stories.c.id.in_(chunk)))}
-        )
-    every_id = [a.id for group_ in members.values() for a in group_]
-    tags = topics.for_articles(connection, every_id)
-    cited = studies.for_articles(connection, every_id)
+        found += connection.execute(
+            select(
+                *pages.columns(dialect),
+                stories.c.updated_at,  # the story's, on every member
+                group.label("story_key"),
+                selected.label("selected"),
+            )
+            # Outer: the fallback's stories may have no row yet (unclustered articles).
+            .select_from(articles.outerjoin(stories, stories.c.id == group))
+            .where(group.in_(chunk))
+        ).all()
+    members = dict(zip((row[0] for row in found), pages.members_of(dialect, found), strict=True))
+    by_story: dict[str, list[Any]] = {story: [] for story in ids}
+    for row in found:
+        by_story[row[-2]].append(row)
+    # A story with no selected member (rows changed between the statements) is led by any.
+    leading: list[Any] = []
+    for rows_ in by_story.values():
+        leading += [row for row in rows_ if row[-1]] or rows_
+    full = {a.id: a for a in pages.articles_of(connection, leading)}
+    updated = {row[-2]: row[-3] for row in found}
     result = []
-    for story, first in chosen:
-        found = sorted(
-            (
-                replace(a, topics=tags.get(a.id, ()), studies=cited.get(a.id, ()))
-                for a in members[story]
-            ),
-            key=lambda a: (a.published, a.id),
-        )
-        info = meta.get(story)
+    for row in chosen:
+        order = sorted((members[r[0]] for r in by_story[row.story]), key=_position)
         result.append(
             Story(
-                id=story,
-                first_published=first,
-                updated=info.updated_at if info is not None else None,
-                articles=tuple(found),
-                matching=tuple(a.id for a in found if a.id in matching),
+                id=row.story,
+                first_published=row.first,
+                updated=updated.get(row.story),
+                articles=tuple(order),
+                leads=tuple(full[m.id] for m in order if m.id in full),
             )
         )
     return tuple(result)
+
+
+def _position(member: StoryMember) -> tuple[datetime, str]:
+    return member.published, member.id
 
 
 def story_ids(connection: Connection, ids: Sequence[str]) -> dict[str, str | None]:

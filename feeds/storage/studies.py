@@ -50,12 +50,12 @@ def for_articles(connection: Connection, ids: Iterable[str]) -> dict[str, tuple[
     return {key: tuple(value) for key, value in found.items()}
 
 
-def citing(keys: Sequence[str]) -> ColumnElement[bool]:
-    """The article cites one of the study ``keys``.
+def citing(keys: Sequence[ColumnElement[str]]) -> ColumnElement[bool]:
+    """The article cites one of the study keys bound as ``keys``.
 
     An ``IN (subquery)`` rather than ``EXISTS``: a study is cited by few articles, so the
     planner can start from the study index instead of testing every article.
     """
     return articles.c.id.in_(
-        select(article_studies.c.article_id).where(article_studies.c.study.in_(list(keys)))
+        select(article_studies.c.article_id).where(article_studies.c.study.in_(keys))
     )

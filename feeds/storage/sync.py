@@ -29,8 +29,9 @@ _FORGET = {  # a new configured URL is a new feed: forget the old one's state
 }
 
 
-def sync(connection: Connection, configured: Sequence[Source], now: datetime) -> None:
-    """Add new sources, update names, URLs and ``enabled``; disable the ones not configured."""
+def sync(connection: Connection, configured: Sequence[Source], now: datetime) -> bool:
+    """Add new sources, update names, URLs and ``enabled``; disable the ones not configured.
+    Whether anything changed."""
     existing = {
         row.id: row
         for row in connection.execute(
@@ -51,6 +52,7 @@ def sync(connection: Connection, configured: Sequence[Source], now: datetime) ->
         for source in configured
         if source.id not in existing
     ]
+    changed = bool(new)
     if new:  # another process may insert the same ones at the same moment: skip those
         connection.execute(insert_new(connection, sources), new)
     for source in configured:
@@ -64,6 +66,7 @@ def sync(connection: Connection, configured: Sequence[Source], now: datetime) ->
             values |= {"config_url": source.url, "url": source.url} | _FORGET
         if values:
             connection.execute(sources.update().where(sources.c.id == source.id).values(**values))
+            changed = True
     kept = {s.id for s in configured}
     gone = sorted(i for i, row in existing.items() if row.enabled and i not in kept)
     if gone:
@@ -72,3 +75,4 @@ def sync(connection: Connection, configured: Sequence[Source], now: datetime) ->
             .where(sources.c.id.in_(gone), sources.c.enabled == true())
             .values(enabled=False)
         )
+    return changed or bool(gone)

@@ -23,14 +23,17 @@ from starlette.middleware import Middleware
 from starlette.templating import Jinja2Templates
 
 from feeds.config import Settings, load_settings
+from feeds.models import Article, ArticleQuery, Story
 from feeds.storage import Storage
 from feeds.web.admin import ADMIN_TOKEN_ENV, admin_routes
-from feeds.web.cache import DataVersion, RenderCache
+from feeds.web.cache import DataVersion, RenderCache, Versions
 from feeds.web.errors import EXCEPTION_HANDLERS
 from feeds.web.fastpath import FastPath
 from feeds.web.headers import HeaderMiddleware, HeaderPolicy, page_csp
 from feeds.web.limits import LimitMiddleware
+from feeds.web.memo import ReadMemo
 from feeds.web.metrics import Metrics, MetricsMiddleware
+from feeds.web.rendering import Renderer
 from feeds.web.routes import ROUTES
 from feeds.web.views import Site
 
@@ -45,6 +48,7 @@ class AppState:
     storage: Storage
     cache: RenderCache
     version: DataVersion
+    renderer: Renderer
     templates: Jinja2Templates
     metrics: Metrics
     header_policy: HeaderPolicy  # security and CORS headers, by path and media type
@@ -52,6 +56,7 @@ class AppState:
     refreshing: threading.Lock = field(default_factory=threading.Lock)  # one admin refresh
     ready: threading.Event = field(default_factory=threading.Event)
     topic_slugs: frozenset[str] = frozenset()  # for 404s without rebuilding a set per request
+    memo: ReadMemo = field(default_factory=ReadMemo)  # reads shared by one version's renders
     _site: tuple[tuple[int, int], Site] | None = None
     _site_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -66,6 +71,17 @@ class AppState:
             if self._site is None or self._site[0] != version:
                 self._site = (version, self._load_site())
             return self._site[1]
+
+    def stories(self, query: ArticleQuery, version: Versions) -> tuple[Story, ...]:
+        """``storage.query_stories``, read once at ``version`` for every render that asks
+        (a topic's three feed formats and its page read the same stories)."""
+        return self.memo.get(("stories", query, version), lambda: self.storage.query_stories(query))
+
+    def articles(self, query: ArticleQuery, version: Versions) -> tuple[Article, ...]:
+        """``storage.query_articles``, read once at ``version`` (see ``stories``)."""
+        return self.memo.get(
+            ("articles", query, version), lambda: self.storage.query_articles(query)
+        )
 
     def _load_site(self) -> Site:
         health = {h.source_id: h for h in self.storage.source_health()}
@@ -90,11 +106,17 @@ def create_app(
     policy = HeaderPolicy(
         page_csp=page_csp(TEMPLATES / "base.html"), cors_origins=tuple(settings.web.cors_origins)
     )
+    cache = RenderCache(settings.web.cache_mb * 1024 * 1024)
     state = AppState(
         settings=settings,
         storage=storage,
-        cache=RenderCache(settings.web.cache_mb * 1024 * 1024),
+        cache=cache,
         version=DataVersion(storage.versions),
+        renderer=Renderer(
+            cache,
+            threads=settings.web.render_threads,
+            serve_stale=settings.web.serve_stale,
+        ),
         templates=Jinja2Templates(directory=str(TEMPLATES)),
         metrics=metrics,
         header_policy=policy,

@@ -4,26 +4,30 @@ An entry holds the identity body, its gzip form (compressed once, when stored: c
 per request costs far more than serving), a strong ETag for each, and Last-Modified; once
 ``feeds.web.http.prepare`` has run, also the four complete answers it can give (identity or
 gzip, 200 or 304) as raw ASGI headers, so a hit builds no headers at all. Entries
-are keyed by a request key (path + normalized query) and remember the data version they
-were rendered at; a lookup with a newer version is a miss, so a write is visible as soon as
-one request has rendered it. While that request renders, others asking for the same key get
-the previous body (``claim``): one render per key at a time, not one per waiting request.
-Without this, an update writing every second under load made every request a miss: renders
-took longer than a version lasted, so none was ever reused (bench/load.py, docs/security.md).
-The cache is an LRU bounded by the bytes it holds.
+are keyed by a request key (path + normalized query) and remember the versions they were
+rendered at, as a prefix of the storage's ``(data version, sources version)``: feeds, pages
+of articles and the API depend on the articles only (``ARTICLES``: a fetch that brings
+nothing new, which only moves the sources version, leaves them valid); the source-health
+pages depend on both (``HEALTH``). A lookup at newer versions is a miss; who renders it
+again, and what the others get meanwhile, is ``feeds.web.rendering``'s business. The cache
+is an LRU bounded by the bytes it holds.
 
 ``DataVersion`` reads the storage's version counters at most once per ``ttl`` seconds, by
 one request at a time, so a hot feed costs one cheap read a second at most, and a change
-elsewhere (another process) is seen within about that time.
+elsewhere (another process) is seen within about that time. It remembers when it last read
+each recent value, so the renderer knows at most how out of date an older entry is.
+
+What this module does not do: render, or touch the database itself.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +35,10 @@ from email.utils import format_datetime
 
 GZIP_MIN_BYTES = 512  # below this, gzip framing costs more than it saves
 RawHeaders = list[tuple[bytes, bytes]]  # ASGI "http.response.start" headers
+Versions = tuple[int, ...]  # (data version,) or (data version, sources version)
+ARTICLES = 1  # an entry that depends on stored articles only: keyed on (data version,)
+HEALTH = 2  # one that shows source health too: keyed on (data version, sources version)
+HISTORY = 64  # versions DataVersion remembers (one a second at most: about a minute)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +59,7 @@ class CachedBody:
     media_type: str  # Content-Type
     etag: str  # strong ETag of the identity body, quoted
     last_modified: str  # HTTP-date (RFC 9110 §5.6.7)
-    version: tuple[int, int]  # data versions it was rendered at
+    version: Versions  # the versions it was rendered at (a prefix: ARTICLES or HEALTH)
     # (identity 200, gzip 200, identity 304, gzip 304), filled by ``http.prepare``
     answers: tuple[Answer, ...] = field(default=(), compare=False)
 
@@ -67,7 +75,7 @@ class CachedBody:
 
 
 def make_entry(
-    body: bytes, media_type: str, last_modified: datetime, version: tuple[int, int]
+    body: bytes, media_type: str, last_modified: datetime, version: Versions
 ) -> CachedBody:
     """Build a cache entry: ETag from the content, gzip once."""
     digest = hashlib.sha256(body).hexdigest()[:20]
@@ -90,51 +98,45 @@ class RenderCache:
         self._entries: OrderedDict[str, CachedBody] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self._rendering: set[str] = set()  # keys a request is rendering now
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: str, version: tuple[int, int]) -> CachedBody | None:
+    def get(self, key: str, version: Versions) -> CachedBody | None:
+        """The entry for ``key`` if it was rendered at ``version`` (the current versions, of
+        which the entry compares the prefix it depends on); counts a hit or a miss."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None or entry.version != version:
+            if entry is None or entry.version != version[: len(entry.version)]:
                 self.misses += 1
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
             return entry
 
-    def get_hit(self, key: str, version: tuple[int, int]) -> CachedBody | None:
+    def get_hit(self, key: str, version: Versions) -> CachedBody | None:
         """Like ``get``, but a miss is not counted (the caller falls back to ``get``)."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None or entry.version != version:
+            if entry is None or entry.version != version[: len(entry.version)]:
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
             return entry
 
-    def claim(self, key: str) -> CachedBody | None:
-        """After a miss: the previous body for ``key`` if another request is rendering it
-        now (serve that), else None, and the caller renders (then ``put`` or ``release``)."""
+    def peek(self, key: str) -> CachedBody | None:
+        """The entry held for ``key`` at whatever versions (the renderer's stale copy)."""
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and key in self._rendering:
-                return entry
-            self._rendering.add(key)
-            return None
-
-    def release(self, key: str) -> None:
-        """The caller of ``claim`` is done rendering ``key`` (stored or not)."""
-        with self._lock:
-            self._rendering.discard(key)
+            return self._entries.get(key)
 
     def put(self, key: str, entry: CachedBody) -> None:
         if entry.size > self._max_bytes // 4:
             return  # one huge body must not flush everything else
         with self._lock:
-            old = self._entries.pop(key, None)
+            old = self._entries.get(key)
+            if old is not None and old.version > entry.version:
+                return  # a slow render finished after a newer one: keep the newer
             if old is not None:
+                del self._entries[key]
                 self._bytes -= old.size
             self._entries[key] = entry
             self._bytes += entry.size
@@ -161,6 +163,8 @@ class DataVersion:
         self._read_at = 0.0
         self._refreshing = False
         self._lock = threading.Lock()
+        # (versions, when last read), oldest first, one per value, for ``stale_for``.
+        self._seen: deque[tuple[tuple[int, int], float]] = deque(maxlen=HISTORY)
 
     def cached(self) -> tuple[tuple[int, int] | None, bool]:
         """The last value read (no I/O), and whether the caller should re-read it now.
@@ -185,6 +189,10 @@ class DataVersion:
             return None
         return value
 
+    def last_read(self) -> tuple[int, int] | None:
+        """The last value read, however old (no I/O)."""
+        return self._value
+
     def current(self) -> tuple[int, int]:
         """Read the versions from the database now."""
         try:
@@ -193,9 +201,24 @@ class DataVersion:
             with self._lock:
                 self._refreshing = False
         with self._lock:
+            now = time.monotonic()
             self._value = value
-            self._read_at = time.monotonic()
+            self._read_at = now
+            if self._seen and self._seen[-1][0] == value:
+                self._seen.pop()
+            self._seen.append((value, now))
         return value
+
+    def stale_for(self, version: Versions) -> float:
+        """At most how out of date a body rendered at ``version`` (an entry's prefix) is:
+        seconds since this process last read versions at which it was current. ``inf``
+        when it never did, or no longer remembers."""
+        with self._lock:
+            confirmed = max(
+                (last for value, last in self._seen if value[: len(version)] == version),
+                default=None,
+            )
+        return math.inf if confirmed is None else time.monotonic() - confirmed
 
     def invalidate(self) -> None:
         """Forget the cached value (after a write in this process)."""

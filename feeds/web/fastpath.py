@@ -1,7 +1,8 @@
 """The cache-hit fast path: a hot feed answered from memory before Starlette is entered.
 
 What it does: for a ``GET``/``HEAD`` of ``/feeds/…`` whose render-cache key (raw path and
-query string, ``respond.cache_key``) is a hit at the current data version, it reads the
+query string, ``respond.cache_key``) is a hit at the current data version, or is being
+rendered anew with a previous body that may be served meanwhile (``Renderer.stale``), it reads the
 three request headers that choose the answer (Accept-Encoding, If-None-Match,
 If-Modified-Since) in one pass over the raw headers, picks one of the entry's prepared
 answers through ``http.choose`` (the function the Starlette handlers use), sends it, and
@@ -93,8 +94,15 @@ class FastPath:
                     since = value.decode("latin-1")
             elif name == b"origin" and self._origin_matters:
                 return None
-        entry = state.cache.get_hit(cache_key(scope["path"], scope["query_string"]), version)
-        if entry is None:
-            return None
-        state.metrics.cache_hits.inc()
+        key = cache_key(scope["path"], scope["query_string"])
+        entry = state.cache.get_hit(key, version)
+        if entry is not None:
+            state.metrics.cache_hits.inc()
+        else:
+            # Being rendered anew after a change: the previous body, within web.serve_stale,
+            # exactly as the Starlette path would answer (feeds.web.rendering).
+            entry = state.renderer.stale(key, state.version)
+            if entry is None:
+                return None
+            state.metrics.cache_stale.inc()
         return choose(entry, accept, match, since)

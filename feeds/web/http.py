@@ -22,7 +22,7 @@ from starlette.responses import Response
 from feeds.web.cache import Answer, CachedBody, RawHeaders
 
 
-def prepare(entry: CachedBody, max_age: int, vary: str, extra: RawHeaders) -> CachedBody:
+def prepare(entry: CachedBody, cache_control: str, vary: str, extra: RawHeaders) -> CachedBody:
     """``entry`` with its answers built: (identity 200, gzip 200, identity 304, gzip 304)."""
 
     def answer(gzipped: bool, status: int) -> Answer:
@@ -30,7 +30,7 @@ def prepare(entry: CachedBody, max_age: int, vary: str, extra: RawHeaders) -> Ca
         common: RawHeaders = [
             (b"etag", (entry.gzip_etag if gzipped else entry.etag).encode()),
             (b"last-modified", entry.last_modified.encode()),
-            (b"cache-control", f"public, max-age={max_age}".encode()),
+            (b"cache-control", cache_control.encode()),
             (b"vary", vary.encode()),
         ]
         if status == 304:  # no body, so no Content-Length or Content-Type (RFC 9110 §15.4.5)

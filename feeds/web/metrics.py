@@ -46,7 +46,8 @@ class Metrics:
         )
         # Bound once: a labels() lookup per request is a measurable share of a cache hit.
         self.cache_hits = cache.labels("hit")
-        self.cache_misses = cache.labels("miss")
+        self.cache_misses = cache.labels("miss")  # rendered for this request
+        self.cache_stale = cache.labels("stale")  # the previous body, while it renders anew
         # (route template, status) -> its two series; bounded by routes × statuses.
         self._series: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
 

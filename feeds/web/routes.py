@@ -7,6 +7,7 @@ thread pool so the event loop never waits on it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,7 @@ from feeds.render.opml import OpmlOutline, render_opml
 from feeds.render.registry import render
 from feeds.stories import lead_article
 from feeds.web import pages, studies
-from feeds.web.cache import CachedBody, make_entry
+from feeds.web.cache import HEALTH, CachedBody, Versions, make_entry
 from feeds.web.digests import DIGEST_ARTICLES, PERIODS, digest_feed, group_by_period
 from feeds.web.params import API_PARAMS, BadRequest, Known, encode_cursor, normalized, parse_query
 from feeds.web.respond import cached, self_url, state_of
@@ -57,7 +58,7 @@ async def topic_feed(request: Request) -> Response:
     if slug != "all" and slug not in state.topic_slugs:
         raise HTTPException(404, f"unknown topic {slug!r}")
 
-    def build(state: AppState, version: tuple[int, int]) -> CachedBody:
+    def build(state: AppState, version: Versions) -> CachedBody:
         site = state.site()
         period, items = split_digest(list(request.query_params.multi_items()))
         query = parse_query(
@@ -70,11 +71,11 @@ async def topic_feed(request: Request) -> Response:
         # A digest's limit counts periods; it reads enough articles to fill them.
         wanted = replace(query, limit=DIGEST_ARTICLES) if period else query
         priority = state.settings.stories.source_priority
-        stories = state.storage.query_stories(wanted) if query.stories else None
+        stories = state.stories(wanted, version) if query.stories else None
         articles = (
-            state.storage.query_articles(wanted)
+            state.articles(wanted, version)
             if stories is None
-            else tuple(lead_article(s.articles, priority, s.matching) for s in stories)
+            else tuple(lead_article(s.leads, priority) for s in stories)
         )
         html = f"{site.base_url}/topics/{slug}" if slug != "all" else f"{site.base_url}/"
         view = feed_view(
@@ -105,7 +106,7 @@ async def topic_feed(request: Request) -> Response:
 
 
 async def opml(request: Request) -> Response:
-    def build(state: AppState, version: tuple[int, int]) -> CachedBody:
+    def build(state: AppState, version: Versions) -> CachedBody:
         base = state.settings.site.base_url
         outlines = [
             OpmlOutline(
@@ -139,7 +140,7 @@ async def digest_page(request: Request) -> Response:
     if slug != "all" and slug not in state.topic_slugs:
         raise HTTPException(404, f"unknown topic {slug!r}")
 
-    def build(state: AppState, version: tuple[int, int]) -> CachedBody:
+    def build(state: AppState, version: Versions) -> CachedBody:
         site = state.site()
         query = parse_query(
             list(request.query_params.multi_items()),
@@ -151,12 +152,9 @@ async def digest_page(request: Request) -> Response:
             query = replace(query, since=datetime.now(UTC) - DIGEST_PAGE_DEFAULT_SPAN)
         priority = state.settings.stories.source_priority
         articles = (
-            tuple(
-                lead_article(s.articles, priority, s.matching)
-                for s in state.storage.query_stories(query)
-            )
+            tuple(lead_article(s.leads, priority) for s in state.stories(query, version))
             if query.stories
-            else state.storage.query_articles(query)
+            else state.articles(query, version)
         )
         body = state.templates.get_template("digest.html").render(
             site=site,
@@ -174,29 +172,35 @@ async def digest_page(request: Request) -> Response:
 
 
 async def api_articles(request: Request) -> Response:
-    state = state_of(request)
-    site = await run_in_threadpool(state.site)
-    query = parse_query(
-        list(request.query_params.multi_items()),
-        Known(site.topics, site.sources),
-        allowed=API_PARAMS,
-        default_limit=state.settings.web.page_size,
-    )
-    if query.stories:
-        stories = await run_in_threadpool(state.storage.query_stories, query)
-        items = story_json(stories, site, state.settings.stories.source_priority)
-        positions = [(s.first_published, s.id) for s in stories]
-    else:
-        articles = await run_in_threadpool(state.storage.query_articles, query)
-        items = [article_json(a, site.sources.get(a.source_id), site.topics) for a in articles]
-        positions = [(a.published, a.id) for a in articles]
-    next_url = None
-    if len(positions) == query.limit:  # a full page: there may be more
-        params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
-        params.append(("cursor", encode_cursor(*positions[-1])))
-        next_url = f"{site.base_url}{request.url.path}?{urlencode(params)}"
-    body = {"articles": items, "next": next_url}
-    return JSONResponse(body, headers={"Cache-Control": "no-cache"})
+    def build(state: AppState, version: Versions) -> CachedBody:
+        site = state.site()
+        query = parse_query(
+            list(request.query_params.multi_items()),
+            Known(site.topics, site.sources),
+            allowed=API_PARAMS,
+            default_limit=state.settings.web.page_size,
+        )
+        if query.stories:
+            stories = state.stories(query, version)
+            items = story_json(stories, site, state.settings.stories.source_priority)
+            positions = [(s.first_published, s.id) for s in stories]
+        else:
+            articles = state.articles(query, version)
+            items = [article_json(a, site.sources.get(a.source_id), site.topics) for a in articles]
+            positions = [(a.published, a.id) for a in articles]
+        next_url = None
+        if len(positions) == query.limit:  # a full page: there may be more
+            params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+            params.append(("cursor", encode_cursor(*positions[-1])))
+            next_url = f"{site.base_url}{request.url.path}?{urlencode(params)}"
+        body = json.dumps(
+            {"articles": items, "next": next_url}, ensure_ascii=False, separators=(",", ":")
+        )
+        return make_entry(body.encode(), "application/json", datetime.now(UTC), version)
+
+    # no-cache: partners revalidate every page (a 304 when nothing changed), so a page
+    # never lags behind the feeds; the body is still rendered once per data version.
+    return await cached(request, build, cache_control="no-cache")
 
 
 def article_json(
@@ -251,7 +255,7 @@ def story_json(
     id and the other outlets' articles."""
     result = []
     for story in stories:
-        lead = lead_article(story.articles, priority, story.matching)
+        lead = lead_article(story.leads, priority)
         body = article_json(lead, site.sources.get(lead.source_id), site.topics)
         body["story"] = {
             "id": story.id,
@@ -300,7 +304,7 @@ async def failing_sources_feed(request: Request) -> Response:
     if request.query_params:
         raise BadRequest("this feed takes no parameters")
 
-    def build(state: AppState, version: tuple[int, int]) -> CachedBody:
+    def build(state: AppState, version: Versions) -> CachedBody:
         site = state.site()
         view = failing_sources_view(
             site,
@@ -311,7 +315,7 @@ async def failing_sources_feed(request: Request) -> Response:
         rendered = render(view, FORMATS[fmt])
         return make_entry(rendered.body, rendered.media_type, view.updated, version)
 
-    return await cached(request, build)
+    return await cached(request, build, depends=HEALTH)
 
 
 # --- operations ---------------------------------------------------------------------------

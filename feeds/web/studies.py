@@ -23,7 +23,7 @@ from starlette.responses import Response
 from feeds.identifiers import parse_study
 from feeds.models import ArticleQuery, StudyId
 from feeds.render.registry import RENDERERS, render
-from feeds.web.cache import CachedBody, make_entry
+from feeds.web.cache import CachedBody, Versions, make_entry
 from feeds.web.params import FEED_PARAMS, BadRequest, Known, parse_query
 from feeds.web.respond import cached, self_url
 from feeds.web.views import feed_view
@@ -56,7 +56,7 @@ async def study(request: Request) -> Response:
     if fmt is None:
         return await _page(request, found)
 
-    def build(state: AppState, version: tuple[int, int]) -> CachedBody:
+    def build(state: AppState, version: Versions) -> CachedBody:
         site = state.site()
         query = parse_query(
             list(request.query_params.multi_items()),
@@ -65,7 +65,7 @@ async def study(request: Request) -> Response:
             default_limit=state.settings.web.page_size,
         )
         query = replace(query, studies=(found.key,))
-        articles = state.storage.query_articles(query)
+        articles = state.articles(query, version)
         view = feed_view(
             site,
             query,
@@ -85,7 +85,7 @@ async def study(request: Request) -> Response:
 async def _page(request: Request, found: StudyId) -> Response:
     # Like the topic pages, the page takes no parameters and ignores any (a shared link's
     # tracking parameters must not break it); its feeds take the filters.
-    def build(state: AppState, version: tuple[int, int]) -> CachedBody:
+    def build(state: AppState, version: Versions) -> CachedBody:
         site = state.site()
         articles = state.storage.query_articles(
             ArticleQuery(studies=(found.key,), limit=state.settings.web.page_size)

@@ -141,9 +141,10 @@ def feed_item(site: Site, article: Article) -> FeedItem:
             name=health.name if health else article.source_id,
             feed_url=health.url if health else "",
             site_url=None,
-            updated=(
-                health.last_success_at if health and health.last_success_at else article.first_seen
-            ),
+            # When the entry was copied from the source feed: the source's metadata as of
+            # that copy (RFC 4287 §4.2.11), not of the last fetch, so that a fetch which
+            # brings nothing new changes no feed body (feeds.web.cache, ARTICLES).
+            updated=article.first_seen,
         ),
     )
 
@@ -169,7 +170,7 @@ def story_item(site: Site, story: Story, priority: Sequence[str]) -> FeedItem:
     if not others:
         return item
     content = (item.content_html or f"<p>{html.escape(item.summary)}</p>") + also_html(outlets)
-    dois = tuple(dict.fromkeys(d for a in (lead, *others) for d in a.dois))
+    dois = tuple(dict.fromkeys([*lead.dois, *(d for a in others for d in a.dois)]))
     updated = max(item.updated, story.updated or item.updated)
     return replace(
         item,
@@ -186,7 +187,7 @@ def story_lead(
 ) -> tuple[Article, tuple[Outlet, ...]]:
     """The article that stands for ``story`` (``stories.lead_article``) and the other
     outlets, each once, with its earliest article."""
-    lead = lead_article(story.articles, priority, story.matching)
+    lead = lead_article(story.leads, priority)
     also: dict[str, Outlet] = {}
     for other in story.articles:
         if other.source_id != lead.source_id and other.source_id not in also:

@@ -1,0 +1,83 @@
+"""The first page of a story feed, chosen by walking the selected articles newest first.
+
+``stories.story_select`` walks the stories newest first (``ix_stories_first``) and probes
+each for a member the filters select. That is cheap when most stories qualify, and costs
+a walk over every newer story when few do: a rare topic's feed (4 % of stories) read about
+25 times more rows than it returned, and a topic with two stories read them all.
+
+A story is never published after its members (``stories.first_published`` is the earliest
+member's ``published_at``). So walking the *selected articles* newest first (the same
+index-driven scan as an article feed, ``queries.article_select``) and noting each one's
+story, every story first published after the article reached cannot be missing a selected
+member still to come: its members are all newer. Once ``limit`` such stories are seen, they
+are the page, in the same order ``story_select`` gives (first published, then id, newest
+first). The walk reads about as many articles as the page has stories, for any topic.
+
+What it does not do: pages after the first (a cursor): a story far down can have members
+at the top, so the walk would start from the newest article every time; those pages keep
+``story_select``'s shape, as do feeds without a selective filter (``selective``). Nor the
+fallback for unclustered articles (``grouped_select``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import Connection, select
+
+from feeds.models import ArticleQuery
+from feeds.storage import queries
+from feeds.storage.schema import articles, stories
+
+SCAN = 200  # most articles read in one step of the walk
+
+
+class Chosen(NamedTuple):
+    """A story on the page and its position (as ``story_select``'s rows)."""
+
+    story: str
+    first: datetime
+
+
+def selective(query: ArticleQuery) -> bool:
+    """Whether ``query`` may leave out most stories, so that walking its articles beats
+    walking the stories: a topic, text, source or study filter. Without one nearly every
+    story qualifies and the stories index gives the page at once (0.26 ms against 2.5 ms
+    for the walk on 50,000 articles)."""
+    return bool(query.topics or query.text or query.sources or query.studies)
+
+
+def first_page(connection: Connection, query: ArticleQuery, dialect: str) -> list[Chosen]:
+    """The stories of ``query``'s first page (``query.before`` must be None), newest first."""
+    seen: dict[str, datetime] = {}
+    # Most stories have one article: a first step a little longer than the page usually
+    # ends the walk; each further step reads twice as many, up to SCAN.
+    step = replace(query, stories=False, before=None, limit=min(SCAN, query.limit + 10))
+    while True:
+        walk = queries.article_select(step, dialect).with_only_columns(
+            articles.c.id, articles.c.published_at
+        )
+        found = connection.execute(walk).all()
+        if found:
+            ids = [row.id for row in found]
+            placed = select(stories.c.id, stories.c.first_published).where(
+                stories.c.id.in_(
+                    select(articles.c.story_id).where(articles.c.id.in_(ids)).scalar_subquery()
+                )
+            )
+            seen.update({row.id: row.first_published for row in connection.execute(placed)})
+        ranked = sorted(
+            (Chosen(s, first) for s, first in seen.items()),
+            key=lambda chosen: (chosen.first, chosen.story),
+            reverse=True,
+        )
+        if len(found) < step.limit:  # every selected article read: every story is known
+            return ranked[: query.limit]
+        reached = found[-1].published_at
+        # Stories first published after ``reached`` have no selected member left unread.
+        complete = [chosen for chosen in ranked if chosen.first > reached]
+        if len(complete) >= query.limit:
+            return complete[: query.limit]
+        step = replace(step, before=(reached, found[-1].id), limit=min(SCAN, step.limit * 2))
