@@ -488,21 +488,27 @@ def measure(storage: Storage, case: Case, repeats: int) -> Timing:
     )
 
 
+class BatchClock:
+    """Each batch's time, from the ``on_batch`` calls of retag or prune."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []  # seconds, one per batch
+        self._last = time.perf_counter()
+
+    def tick(self, _count: int) -> None:
+        now = time.perf_counter()
+        self.times.append(now - self._last)
+        self._last = now
+
+
 def measure_retag(settings: Settings, storage: Storage) -> tuple[str, bool]:
     """Retag the whole set: wall and CPU time, per batch, rows written (and on PostgreSQL
     the WAL the server wrote for it)."""
     total = storage.count_articles()
-    batches: list[float] = []
-    last = time.perf_counter()
-
-    def tick(_count: int) -> None:
-        nonlocal last
-        batches.append(time.perf_counter() - last)
-        last = time.perf_counter()
-
+    clock = BatchClock()
     wal = _wal_position(storage)
     started, cpu = time.perf_counter(), time.process_time()
-    report = retag(settings, storage, on_batch=tick)
+    report = retag(settings, storage, on_batch=clock.tick)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     per_million = seconds * 1_000_000 / total / 60
     note = "" if total >= 1_000_000 else " (extrapolated linearly)"
@@ -514,6 +520,7 @@ def measure_retag(settings: Settings, storage: Storage) -> tuple[str, bool]:
     # On a shared machine wall time includes waiting for a CPU; this process's own CPU
     # time (all of the work on SQLite; PostgreSQL's share runs in the server) does not.
     print(f"  CPU time of this process: {cpu:.0f} s ({cpu / seconds:.0%} of the wall time)")
+    batches = clock.times
     print(
         f"  {len(batches)} batches: p50 {statistics.median(batches or [0.0]) * 1000:.0f} ms, "
         f"longest {max(batches, default=0.0) * 1000:.0f} ms"
@@ -536,17 +543,11 @@ def measure_prune(storage: Storage, now: datetime) -> tuple[str, bool]:
     """Prune the oldest ~4 % (published over 700 days ago); how long each batch's write
     transaction took, which is how long a writer could have waited on it."""
     keep = timedelta(days=PRUNE_KEEP_DAYS)
-    batches: list[float] = []
-    last = time.perf_counter()
-
-    def tick(_count: int) -> None:
-        nonlocal last
-        batches.append(time.perf_counter() - last)
-        last = time.perf_counter()
-
+    clock = BatchClock()
     started = time.perf_counter()
-    report = prune(storage, keep, now, on_batch=tick)
+    report = prune(storage, keep, now, on_batch=clock.tick)
     seconds = time.perf_counter() - started
+    batches = clock.times
     longest = max(batches, default=0.0) * 1000
     print(
         f"Prune (--older-than {PRUNE_KEEP_DAYS}d): {report.articles:,} articles, "

@@ -7,8 +7,9 @@
     write (unless dry run)  storage.rewrite_topics, one transaction per batch
 
 Only articles whose tags differ from those stored are written, and of those only the tag
-rows that differ (``feeds.storage.topics.rewrite``): after a rules change most articles
-keep their tags, and rewriting them all is what made retag slow on PostgreSQL.
+rows that differ (``feeds.storage.topics.rewrite``): deleting and re-inserting every row of
+such an article doubled the WAL PostgreSQL wrote (docs/performance.md, "Retag on
+PostgreSQL").
 
 Feeds filter on the stored topics, so they follow as soon as a batch is written.
 """
