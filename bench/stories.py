@@ -41,9 +41,11 @@ from pathlib import Path
 
 from report import machine, revision, verdict
 
+from feeds.config import load_settings
 from feeds.models import Article, Source, SourceHealth, SourceStatus
 from feeds.storage import Storage
 from feeds.stories import StoryPolicy
+from feeds.tagging.rules import compile_rules
 from feeds.update import cluster
 
 SEED = 20241124
@@ -52,6 +54,7 @@ BATCH = 20  # articles per "fetch" of one outlet
 OUTLETS = 40
 MAX_RATIO = 1.5
 START = datetime(2024, 1, 1, tzinfo=UTC)
+REPO = Path(__file__).resolve().parent.parent
 
 _DRUG_TEXT = (
     "semaglutide tirzepatide lecanemab donanemab teplizumab anifrolumab belimumab "
@@ -205,7 +208,9 @@ def run(count: int, folder: Path) -> int:
     ]
     storage.sync_sources(sources, START)
     health = {h.source_id: replace(h, status=SourceStatus.OK) for h in storage.source_health()}
-    policy = StoryPolicy()
+    # The topic vocabulary of the shipped config, as `feeds update` would use it.
+    topics = load_settings(REPO / "config.yaml").topics
+    policy = StoryPolicy(subject=compile_rules(topics).vocabulary)
 
     # Batches: consecutive articles of one outlet, in arrival order, BATCH at a time.
     pending: dict[str, list[Article]] = defaultdict(list)

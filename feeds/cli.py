@@ -221,7 +221,8 @@ def cluster_command(config_path: Path | None, as_json: bool) -> None:
     after upgrading; new articles are clustered by ``feeds update``)."""
     settings = _settings(config_path)
     with _storage(settings) as storage:
-        clustered = cluster_stored(storage, settings.stories.policy())
+        vocabulary = load_rules(settings, storage).vocabulary
+        clustered = cluster_stored(storage, settings.stories.policy(vocabulary))
     if as_json:
         click.echo(json.dumps({"clustered": clustered}))
         return

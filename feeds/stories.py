@@ -10,7 +10,9 @@ Two articles are the same story when, in this order of precedence:
    drug are two stories, however alike their wording), their headlines do not each name
    something the other article never mentions (two drugs, two companies), and their
    normalized title + lead are near-duplicates by rapidfuzz (syndicated copies, light
-   rewrites, a press release and its coverage).
+   rewrites, a press release and its coverage) — where headlines count only when they
+   share something beyond the topics' vocabulary (``StoryPolicy.subject``: two lupus
+   articles share "systemic lupus erythematosus" whatever news they report).
 
 A story takes members only within ``window`` of its first article (except by URL), so a
 chain of near-duplicates cannot stretch one story over months.
@@ -51,7 +53,7 @@ COPY = 90.0  # rapidfuzz ratio of two leads from which one is a copy of the othe
 _STOPWORD_TEXT = (
     "a an and are as at be by for from has have in into is it its of on or that the their "
     "this to was were will with about over new more than study says said finds may could "
-    "people patients"
+    "people patients report reports reported"
 )
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
@@ -62,6 +64,7 @@ class StoryPolicy:
 
     window: timedelta = timedelta(days=7)  # farthest apart two articles of one story are
     threshold: float = 62.0  # rapidfuzz score (0-100) at or above which texts are one story
+    subject: frozenset[str] = frozenset()  # topic vocabulary, ``normalized``: no evidence
 
 
 DEFAULT_POLICY = StoryPolicy()
@@ -146,15 +149,35 @@ def keys(item: Sighting) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+@dataclass(frozen=True, slots=True)
+class _Text:
+    """An article's text as similarity compares it: words, stopwords left out."""
+
+    title: str  # the title's words, in order, one space apart
+    lead: str  # the lead's words, likewise
+    text: str  # title and lead
+    title_words: frozenset[str]  # the title's words
+    words: frozenset[str]  # the words of title and lead
+
+
 @functools.lru_cache(maxsize=65_536)
-def _prepared(title: str, lead: str) -> tuple[str, str, str]:
-    """(title words, lead words, title + lead words) of a text, stopwords left out. Cached:
-    one stored article is compared with every new article of its window."""
-    title_words, lead_words = " ".join(_words(title)), " ".join(_words(lead))
-    return title_words, lead_words, f"{title_words} {lead_words}".strip()
+def _prepared(title: str, lead: str) -> _Text:
+    """The words of a text. Cached: one stored article is compared with every new article
+    of its window."""
+    title_words, lead_words = _words(title), _words(lead)
+    title_text, lead_text = " ".join(title_words), " ".join(lead_words)
+    return _Text(
+        title=title_text,
+        lead=lead_text,
+        text=f"{title_text} {lead_text}".strip(),
+        title_words=frozenset(title_words),
+        words=frozenset(title_words + lead_words),
+    )
 
 
-def similarity(a: Sighting, b: Sighting, cutoff: float = 0.0) -> float:
+def similarity(
+    a: Sighting, b: Sighting, cutoff: float = 0.0, subject: frozenset[str] = frozenset()
+) -> float:
     """How alike two articles' texts are, 0-100 (rapidfuzz), stopwords left out.
 
     The best of: the titles as sorted word lists (a rewritten headline keeps the story's
@@ -164,17 +187,28 @@ def similarity(a: Sighting, b: Sighting, cutoff: float = 0.0) -> float:
     keeps the lead under a new headline, while two leads written from one template (as
     agency notices are) score high without being one story. Scores under ``cutoff`` may
     be reported as 0 (rapidfuzz then stops early).
+
+    The headline comparisons count only when a headline shares with the other article at
+    least one word outside ``subject`` (the topics' vocabulary, ``StoryPolicy.subject``):
+    "systemic lupus erythematosus" is a long run of characters that every lupus article
+    shares, and alone it scored two different lupus stories as one.
     """
-    title_a, lead_a, text_a = _prepared(a.title, a.lead)
-    title_b, lead_b, text_b = _prepared(b.title, b.lead)
+    text_a, text_b = _prepared(a.title, a.lead), _prepared(b.title, b.lead)
     scores = [0.0]
-    if title_a and title_b:
-        scores.append(fuzz.token_sort_ratio(title_a, title_b, score_cutoff=cutoff))
-        scores.append(fuzz.token_set_ratio(title_a, text_b, score_cutoff=cutoff))
-        scores.append(fuzz.token_set_ratio(text_a, title_b, score_cutoff=cutoff))
-    if lead_a and lead_b:
-        scores.append(fuzz.ratio(lead_a, lead_b, score_cutoff=COPY))
+    if text_a.title and text_b.title and _specific(text_a, text_b, subject):
+        scores.append(fuzz.token_sort_ratio(text_a.title, text_b.title, score_cutoff=cutoff))
+        scores.append(fuzz.token_set_ratio(text_a.title, text_b.text, score_cutoff=cutoff))
+        scores.append(fuzz.token_set_ratio(text_a.text, text_b.title, score_cutoff=cutoff))
+    if text_a.lead and text_b.lead:
+        scores.append(fuzz.ratio(text_a.lead, text_b.lead, score_cutoff=COPY))
     return float(max(scores))
+
+
+def _specific(a: _Text, b: _Text, subject: frozenset[str]) -> bool:
+    """Whether a headline shares a word that is not topic vocabulary with the other text."""
+    if not subject:
+        return True
+    return any(w not in subject for w in (a.title_words & b.words) | (b.title_words & a.words))
 
 
 def same_story(a: Sighting, b: Sighting, policy: StoryPolicy) -> tuple[str, float] | None:
@@ -189,7 +223,7 @@ def same_story(a: Sighting, b: Sighting, policy: StoryPolicy) -> tuple[str, floa
         return None  # two named studies that differ: never one story by wording alone
     if _names_conflict(a, b):
         return None  # "FDA approves X for Y" and "FDA approves Z for Y" are two stories
-    score = similarity(a, b, policy.threshold)
+    score = similarity(a, b, policy.threshold, policy.subject)
     return ("text", score) if score >= policy.threshold else None
 
 
@@ -208,8 +242,8 @@ def _names_conflict(a: Sighting, b: Sighting) -> bool:
     other article never mentions: two different drugs, outlets' subjects or places."""
 
     def own(x: Sighting, other: Sighting) -> bool:
-        title = set(_prepared(x.title, "")[0].split())
-        text = set(_prepared(other.title, other.lead)[2].split())
+        title = _prepared(x.title, "").title_words
+        text = _prepared(other.title, other.lead).words
         return any(name in title and name not in text for name in _names(x.lead))
 
     return own(a, b) and own(b, a)

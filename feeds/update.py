@@ -122,7 +122,7 @@ async def update(
     configured = settings.source_models()
     rules = await asyncio.to_thread(load_rules, settings, storage)
     policy = policy_of(settings)
-    story_policy = settings.stories.policy()
+    story_policy = settings.stories.policy(rules.vocabulary)
     await asyncio.to_thread(storage.sync_sources, configured, clock())
     fetch = settings.fetch
     writer = asyncio.Lock()

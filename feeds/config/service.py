@@ -10,6 +10,7 @@ sources and topics (``feeds.config.sources``, ``feeds.config.topics``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Literal
 from urllib.parse import urlsplit
@@ -103,6 +104,7 @@ class StorySettings(Frozen):
     threshold: float = Field(62.0, ge=1, le=100)  # rapidfuzz text score that makes one story
     source_priority: tuple[Slug, ...] = ()  # source ids, most authoritative first
 
-    def policy(self) -> StoryPolicy:
-        """The clustering policy these settings describe."""
-        return StoryPolicy(window=self.window, threshold=self.threshold)
+    def policy(self, subject: Iterable[str] = ()) -> StoryPolicy:
+        """The clustering policy these settings describe; ``subject`` is the topics'
+        vocabulary (``CompiledRules.vocabulary``), which is no evidence of one story."""
+        return StoryPolicy(window=self.window, threshold=self.threshold, subject=frozenset(subject))

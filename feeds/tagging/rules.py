@@ -32,7 +32,8 @@ That is the whole language: three kinds of phrase, one veto, one condition.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,7 @@ class CompiledRules:
     folded: Any  # ahocorasick.Automaton over folded keys -> tuple[Pattern, ...]
     exact: Any  # ahocorasick.Automaton over case-kept keys -> tuple[Pattern, ...]
     term_count: int  # distinct automaton keys, for reports
+    vocabulary: frozenset[str] = frozenset()  # subject words (see ``subject_words``)
 
 
 def compile_rules(
@@ -86,13 +88,18 @@ def compile_rules(
     exact: dict[str, list[Pattern]] = {}
     parents = {t.slug: t.parents for t in topics}
     compiled: dict[str, TopicRule] = {}
+    names: set[str] = {t.title for t in topics}  # titles and acronyms, for subject_words
+    terms: set[str] = set()
     for topic in topics:
         phrases: list[tuple[str, str]] = [(t, "term") for t in topic.terms]
         for ui, term in (mesh_terms or {}).get(topic.slug, ()):
             if _is_acronym(term):  # MeSH's "AIDS", "ALL": exact case, or "all" would match
                 _add(exact, fold_exact(term), Pattern(topic.slug, "term", f"mesh:{ui}", term))
+                names.add(term)
             else:
                 phrases.append((term, f"mesh:{ui}"))
+        names.update(topic.acronyms)
+        terms.update(phrase for phrase, _ in phrases)
         for phrase, rule in phrases:
             guard = " " not in phrase.strip() and phrase.islower()
             for key in inflections(fold(phrase)):
@@ -120,7 +127,32 @@ def compile_rules(
         folded=_automaton(folded),
         exact=_automaton(exact),
         term_count=len(folded) + len(exact),
+        vocabulary=subject_words(terms, names),
     )
+
+
+def subject_words(terms: Iterable[str], names: Iterable[str]) -> frozenset[str]:
+    """The words that say what the topics are *about*, folded to ``word_form``, each in
+    singular and plural.
+
+    Story clustering (``feeds.stories``) does not count them as evidence that two articles
+    report the same news. They are every word of the topics' phrases (``terms``, and
+    ``names``: titles and acronyms) except a one-word term that no other phrase uses: that
+    is a name (a drug, a brand: "anifrolumab", "Saphnelo"), which does say which news it
+    is. So "systemic lupus erythematosus", "lupus", "SLE", "pre-exposure prophylaxis",
+    "therapy" and "inhibitor" are vocabulary; a one-word disease that no other phrase
+    repeats ("measles") is not, until imported MeSH entry terms repeat it.
+    """
+    uses: Counter[str] = Counter()
+    lone: set[str] = set()  # words that are a whole one-word term
+    for phrase in {fold(p) for p in (*terms, *names)}:
+        words = word_form(phrase).split()
+        uses.update(set(words))
+        if len(words) == 1:
+            lone.update(words)
+    named = {w for name in names for w in word_form(fold(name)).split()}
+    subject = {w for w, count in uses.items() if count > 1 or w not in lone or w in named}
+    return frozenset(form for w in subject for form in inflections(w))
 
 
 def _is_acronym(term: str) -> bool:
