@@ -84,7 +84,6 @@ ALLOWED_ATTRIBUTES = {
 URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
-_SPACE = re.compile(r"\s+")
 _URL_NOISE = re.compile("[\t\n\r]")
 _URL_LEADING = "".join(map(chr, range(0x21))) + "\ufffd"  # C0 controls, space (and a lost one)
 _URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
@@ -265,8 +264,10 @@ def plain_text(fragment: str) -> str:
             break
     else:  # markup escaped five levels deep: no honest text looks like this
         text = text.replace("<", "").replace(">", "")
-    # Decoding "&#0;" may have brought a forbidden character back.
-    return _SPACE.sub(" ", xml_chars(text)).strip()
+    # Decoding "&#0;" may have brought a forbidden character back. ``split()`` knows the
+    # white space ``\s`` does (Py_UNICODE_ISSPACE): the join is ``re.sub(r"\s+", " ")``
+    # and ``strip()`` in one step, five times faster on a long body.
+    return " ".join(xml_chars(text).split())
 
 
 def truncate(text: str, limit: int) -> str:

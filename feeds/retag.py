@@ -4,7 +4,12 @@
     page through articles   storage.articles_after (keyset pagination by id, in batches)
     tag each                tagging.matcher.tag
     diff per topic          ``diff_topics`` (pure)
-    write (unless dry run)  storage.replace_topics, one transaction per batch
+    write (unless dry run)  storage.rewrite_topics, one transaction per batch
+
+Only articles whose tags differ from those stored are written, and of those only the tag
+rows that differ (``feeds.storage.topics.rewrite``): deleting and re-inserting every row of
+such an article doubled the WAL PostgreSQL wrote (docs/performance.md, "Retag on
+PostgreSQL").
 
 Feeds filter on the stored topics, so they follow as soon as a batch is written.
 """
@@ -40,6 +45,7 @@ class RetagReport:
 
     articles: int = 0  # articles visited
     changed: int = 0  # articles whose topic set changed
+    rows_written: int = 0  # tag rows deleted, inserted or updated (0 in a dry run)
     topics: dict[str, TopicChange] = field(default_factory=dict)  # per topic slug
     dry_run: bool = False  # nothing was written
 
@@ -47,6 +53,7 @@ class RetagReport:
         return {
             "articles": self.articles,
             "changed": self.changed,
+            "rows_written": self.rows_written,
             "dry_run": self.dry_run,
             "topics": {
                 slug: {
@@ -90,15 +97,15 @@ def retag(
     report = RetagReport(dry_run=dry_run)
     after = ""
     while batch := storage.articles_after(after, BATCH):
-        updates: dict[str, tuple[TopicTag, ...]] = {}
+        changes: list[tuple[Article, tuple[TopicTag, ...]]] = []
         for article in batch:
             new = tag(article_input(article, source_topics.get(article.source_id, ())), rules)
             report.changed += diff_topics(article, new, report)
             if _by_topic(new) != _by_topic(article.topics):  # scores or evidence moved too
-                updates[article.id] = new
+                changes.append((article, new))
         report.articles += len(batch)
-        if updates and not dry_run:
-            storage.replace_topics(updates)
+        if changes and not dry_run:
+            report.rows_written += storage.rewrite_topics(changes)
         after = batch[-1].id
         if on_batch:
             on_batch(len(batch))

@@ -364,6 +364,7 @@ def test_relative_urls_in_content_become_absolute() -> None:
         ("<script>alert(1)</script>Safe", "Safe"),
         ("  spread \n\t over   lines  ", "spread over lines"),
         ("&nbsp;padded&nbsp;", "padded"),
+        ("\u2003em\u3000ideographic\u00a0no-break\u2028line ", "em ideographic no-break line"),
         ("", ""),
     ],
 )

@@ -179,12 +179,42 @@ def test_counts_by_source_topic_and_fetch_counters(storage: Storage) -> None:
     assert (counters["fetches:ok"], counters["fetched_bytes"]) == (1, 123)
 
 
-def test_replace_topics_bumps_the_data_version(storage: Storage) -> None:
-    stored(storage, story("1", "One"))
+# --- retag's writes ---------------------------------------------------------------------
+
+
+def tagged(slug: str, score: float, term: str) -> TopicTag:
+    return TopicTag(slug, score, (Match(slug, term, "term", "title", 0, len(term)),))
+
+
+def test_rewrite_topics_writes_only_the_rows_that_differ(storage: Storage) -> None:
+    stored(storage, story("1", "One", hours=5))
+    (read,) = storage.recent_articles()
     data, sources_version = storage.versions()
-    storage.replace_topics({article_id("a", "1"): ()})
+    new = (tagged("car-t", 3.0, "car t"), tagged("lupus", 2.5, "lupus"))
+    assert storage.rewrite_topics([(read, new)]) == 2  # one row gained, one moved
+    (again,) = storage.recent_articles()
+    assert again.topics == new
     assert storage.versions() == (data + 1, sources_version)
+    # The new row carries the article's publication time: the topic feed finds it.
+    (in_feed,) = storage.query_articles(ArticleQuery(topics=("car-t",)))
+    assert in_feed.published == NOW - timedelta(hours=5)
+
+    assert storage.rewrite_topics([(again, new)]) == 0  # nothing differs: nothing written
+    assert storage.versions() == (data + 1, sources_version)
+    assert storage.rewrite_topics([(again, ())]) == 2
     assert storage.topic_counts() == {}
+
+
+def test_rewrite_topics_from_a_stale_read_still_stores_the_new_tags(storage: Storage) -> None:
+    stored(storage, story("1", "One"))
+    (stale,) = storage.recent_articles()  # read with lupus only
+    storage.rewrite_topics([(stale, (tagged("car-t", 3.0, "car t"),))])
+    # Since this read another writer stored car-t (the insert finds the row there) and
+    # deleted lupus (the changed row is not there to update).
+    newer = (tagged("car-t", 4.0, "car t cell"), tagged("lupus", 2.0, "lupus"))
+    storage.rewrite_topics([(stale, newer)])
+    (article,) = storage.recent_articles()
+    assert article.topics == newer
 
 
 # --- MeSH vocabulary ------------------------------------------------------------------

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feeds.cli import cli
 from feeds.config import TopicSettings
 from feeds.tagging.matcher import TagInput, tag
 from feeds.tagging.rules import CompiledRules, compile_rules
+from feeds.tagging.text import _TABLE as _DASH_TABLE
+from feeds.tagging.text import fold_exact, word_form
 
 TOPICS = (
     TopicSettings(slug="autoimmune", title="Autoimmune", terms=("autoimmune disease",)),
@@ -182,3 +188,26 @@ def test_content_that_repeats_the_summary_is_not_counted_twice(rules: CompiledRu
     )
     assert article_input(article).content == ""
     assert {t.topic for t in tag(article_input(article), rules)} == set()
+
+
+# --- text folding: the ASCII fast paths are the general definitions ----------------------
+
+_TEXT = st.text(
+    st.sampled_from(
+        [*map(chr, range(128)), "\u00a0", "\u2013", "\u2019", "\u00df", "\ufb01", "é", "\u3000"]
+    ),
+    max_size=40,
+)
+
+
+@settings(deadline=None)  # a loaded machine must not fail it
+@given(_TEXT)
+def test_fold_exact_is_nfkc_dashes_to_spaces_and_white_space_collapsed(text: str) -> None:
+    expected = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).translate(_DASH_TABLE))
+    assert fold_exact(text) == expected.strip()
+
+
+@settings(deadline=None)  # a loaded machine must not fail it
+@given(_TEXT)
+def test_word_form_blanks_every_character_that_is_not_a_letter_or_digit(text: str) -> None:
+    assert word_form(text) == "".join(c if c.isalnum() else " " for c in text)

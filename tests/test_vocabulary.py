@@ -15,7 +15,7 @@ from feeds.config import Settings
 from feeds.errors import ConfigError
 from feeds.retag import retag
 from feeds.storage import Storage
-from feeds.tagging.matcher import TagInput, tag
+from feeds.tagging.matcher import TagInput, article_input, tag
 from feeds.tagging.vocabulary import check_mesh, load_rules, mesh_rows
 from feeds.update import update
 from tests.conftest import MakeSettings
@@ -104,9 +104,10 @@ def test_update_stores_topics_with_scores_and_matches(
     assert lupus.matches
 
 
-def test_retag_dry_run_shows_the_diff_and_writes_nothing(
-    storage: Storage, make_settings: MakeSettings
+def test_retag_dry_run_shows_the_diff_then_retag_stores_what_the_new_rules_tag(
+    backend_storage: Storage, make_settings: MakeSettings
 ) -> None:
+    storage = backend_storage  # on SQLite and PostgreSQL (tests/databases.py)
     source = f"sources:\n  - {{id: s, name: S, url: '{(DATA / 'relative-links.xml').as_uri()}'}}\n"
     before = make_settings(source + "topics:\n  - {slug: lupus, title: Lupus, terms: [lupus]}\n")
     asyncio.run(update(before, storage))
@@ -123,8 +124,14 @@ def test_retag_dry_run_shows_the_diff_and_writes_nothing(
 
     written = retag(after, storage)
     assert written.changed == report.changed
-    assert not any(t.topic == "lupus" for a in storage.recent_articles() for t in a.topics)
+    rules = load_rules(after, storage)
+    now_stored = storage.recent_articles()
+    assert [a.topics for a in now_stored] == [tag(article_input(a), rules) for a in now_stored]
+    assert not any(t.topic == "lupus" for a in now_stored for t in a.topics)
     assert retag(after, storage, dry_run=True).changed == 0
+    versions = storage.versions()
+    assert retag(after, storage).rows_written == 0  # nothing differs: nothing is written
+    assert storage.versions() == versions
 
 
 def config_file(tmp_path: Path, topics: str) -> Path:

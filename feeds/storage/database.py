@@ -7,7 +7,7 @@ turned into ``StorageError`` here so no caller needs to know about SQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -305,12 +305,15 @@ class Storage(StoryStorage, Maintenance):
             return pages.read(connection, query)
 
     @translated
-    def replace_topics(self, tags: Mapping[str, Sequence[TopicTag]]) -> None:
-        """Set each listed article's topics to exactly the given tags, in one transaction."""
+    def rewrite_topics(self, changes: Sequence[tuple[Article, Sequence[TopicTag]]]) -> int:
+        """Change each article's topics from those it was read with (``article.topics``) to
+        the given tags, in one transaction, writing only the tag rows that differ; how many
+        were written. See ``feeds.storage.topics.rewrite``."""
         with self.engine.begin() as connection:
-            topics.replace(connection, tags)
-            if tags:
+            written = topics.rewrite(connection, changes)
+            if written:
                 bump(connection, "data_version")
+        return written
 
     @translated
     def query_articles(self, query: ArticleQuery) -> tuple[Article, ...]:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from feeds.models import Article, Match, TopicTag
 from feeds.normalize import plain_text
 from feeds.tagging.rules import CompiledRules, Pattern
-from feeds.tagging.text import fold, fold_exact, word_form
+from feeds.tagging.text import fold_exact, word_form
 
 WEIGHTS = {"title": 3.0, "lead": 2.0, "category": 2.0, "summary": 1.0, "content": 1.0}
 REPEAT_WEIGHT = 0.5
@@ -142,12 +142,13 @@ def _scan(item: TagInput, rules: CompiledRules) -> Iterable[_Hit]:
     for name, instance, text in fields:
         if not text:
             continue
-        folded = fold(text)
+        exact = fold_exact(text)
+        folded = exact.casefold()  # = fold(text), without folding the text twice
         lead_end = _lead_end(folded) if name == "summary" else 0
         cased: str | bool | None = False  # the case-kept text for the proper-noun guard, lazily
         scans = [(rules.folded, folded, True)]
         if len(rules.exact):
-            scans.append((rules.exact, fold_exact(text), False))
+            scans.append((rules.exact, exact, False))
         for automaton, haystack, is_folded in scans:
             if not len(automaton):
                 continue
@@ -161,16 +162,16 @@ def _scan(item: TagInput, rules: CompiledRules) -> Iterable[_Hit]:
                 for pattern in patterns:
                     if is_folded and pattern.guard:
                         if cased is False:
-                            cased = _case_kept(text, folded)
+                            cased = _case_kept(exact, folded)
                         if isinstance(cased, str) and _proper_noun(cased, start):
                             continue
                     yield _Hit(pattern, where, instance, start, end, lookup)
 
 
-def _case_kept(text: str, folded: str) -> str | None:
-    """The case-kept form of a field, when its offsets agree with the folded form (they do
-    unless case folding changed a length, as with ß) and it is not a Title-Case headline."""
-    exact = fold_exact(text)
+def _case_kept(exact: str, folded: str) -> str | None:
+    """The case-kept form of a field (``exact``), when its offsets agree with the folded form
+    (they do unless case folding changed a length, as with ß) and it is not a Title-Case
+    headline."""
     return exact if len(exact) == len(folded) and not _title_case(exact) else None
 
 
