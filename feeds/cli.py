@@ -216,13 +216,20 @@ def retag_command(config_path: Path | None, dry_run: bool, as_json: bool) -> Non
 @cli.command("cluster")
 @config_option
 @json_option
-def cluster_command(config_path: Path | None, as_json: bool) -> None:
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Cluster every stored article again under the current rules (stories the rules "
+    "leave whole keep their ids).",
+)
+def cluster_command(config_path: Path | None, as_json: bool, rebuild: bool) -> None:
     """Put every stored article that has no story yet into a story cluster (the backfill
     after upgrading; new articles are clustered by ``feeds update``)."""
     settings = _settings(config_path)
     with _storage(settings) as storage:
         vocabulary = load_rules(settings, storage).vocabulary
-        clustered = cluster_stored(storage, settings.stories.policy(vocabulary))
+        policy = settings.stories.policy(vocabulary)
+        clustered = cluster_stored(storage, policy, rebuild=rebuild)
     if as_json:
         click.echo(json.dumps({"clustered": clustered}))
         return

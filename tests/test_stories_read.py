@@ -18,9 +18,11 @@ import pytest
 from sqlalchemy import select
 
 from feeds.models import Article, ArticleQuery, StoryMember
+from feeds.recluster import cluster_stored
 from feeds.storage import Storage, rows, stories, storyscan, studies, topics
 from feeds.storage.schema import articles
 from feeds.storage.schema import stories as stories_table
+from feeds.stories import DEFAULT_POLICY
 from tests.conftest import sqlite_plan, update_samples
 
 REPO = Path(__file__).parent.parent
@@ -204,3 +206,13 @@ def test_a_first_page_walked_from_the_articles_is_the_story_selects_page(
             walked = storyscan.first_page(connection, query, dialect)
             selected = connection.execute(stories.story_select(query, dialect)).all()
         assert [(c.story, c.first) for c in walked] == [(r.story, r.first) for r in selected]
+
+
+def test_a_rebuild_gives_each_story_it_leaves_whole_its_id_back(samples: Storage) -> None:
+    every = ArticleQuery(limit=200, stories=True)
+    before = {frozenset(m.id for m in s.articles): s.id for s in samples.query_stories(every)}
+    assert cluster_stored(samples, DEFAULT_POLICY, rebuild=True) == samples.count_articles()
+    after = {frozenset(m.id for m in s.articles): s.id for s in samples.query_stories(every)}
+    whole = before.keys() & after.keys()
+    assert len(whole) > len(before) // 2
+    assert {members: after[members] for members in whole} == {m: before[m] for m in whole}

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, true, update
 
 from feeds.models import ArticleQuery, Story, StoryMember
-from feeds.storage import pages, queries, storyscan, studies
+from feeds.storage import pages, queries, rebuild, storyscan, studies
 from feeds.storage.common import bump, translated
 from feeds.storage.schema import UTCDateTime, articles, stories, story_keys
 from feeds.stories import LEAD_CHARS, Assignment, Member, Sighting, keys
@@ -361,6 +361,27 @@ class StoryStorage:
         """Up to ``limit`` of the oldest articles without a story."""
         with self.engine.connect() as connection:
             return unclustered(connection, limit)
+
+    @translated
+    def story_list(self) -> frozenset[str]:
+        """Every story id (each is its founding article's id)."""
+        with self.engine.connect() as connection:
+            return frozenset(connection.execute(select(stories.c.id)).scalars())
+
+    @translated
+    def restore_story_ids(self, founders: Iterable[str]) -> int:
+        """Give a story back the id it had: each story holding one of ``founders`` (old
+        story ids, each its founding article's id) under another id is renamed to it, the
+        earliest such founder first, unless a story has that id already. How many."""
+        with self.engine.begin() as connection:
+            return rebuild.restore(connection, founders)
+
+    @translated
+    def forget_stories(self) -> int:
+        """Take every article out of its story and drop the stories (before clustering all
+        of them again under new rules), one transaction; how many articles had one."""
+        with self.engine.begin() as connection:
+            return rebuild.forget(connection)
 
     @translated
     def record_stories(self, decided: Sequence[tuple[Assignment, Sighting]], now: datetime) -> None:
