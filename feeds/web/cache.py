@@ -214,9 +214,12 @@ class DataVersion:
         seconds since this process last read versions at which it was current. ``inf``
         when it never did, or no longer remembers."""
         with self._lock:
-            confirmed = max(
-                (last for value, last in self._seen if value[: len(version)] == version),
-                default=None,
+            # Newest first: read times only grow, so the first match is the last read at
+            # which it was current, and for a body one change old it is one step away
+            # (this runs for every previous body the fast path serves).
+            confirmed = next(
+                (last for value, last in reversed(self._seen) if value[: len(version)] == version),
+                None,
             )
         return math.inf if confirmed is None else time.monotonic() - confirmed
 

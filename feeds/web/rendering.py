@@ -58,8 +58,8 @@ class Renderer:
         or the previous one while that renders, if ``versions`` says it is recent enough
         (see the module docstring)."""
         job, started = self._job(key, version, render, versions)
-        previous = self._cache.peek(key)
-        if previous is not None and versions.stale_for(previous.version) < self._serve_stale:
+        previous = self._servable(self._cache.peek(key), versions)
+        if previous is not None:
             if not started:  # another request waits for this render already
                 return previous
             try:
@@ -67,7 +67,7 @@ class Renderer:
             except TimeoutError:
                 return previous
         entry = await self._await(job)
-        if entry.version < version and versions.stale_for(entry.version) >= self._serve_stale:
+        if entry.version < version and self._servable(entry, versions) is None:
             # That job had started before this request read the versions: one more.
             job, _ = self._job(key, version, render, versions)
             entry = await self._await(job)
@@ -79,10 +79,13 @@ class Renderer:
         with self._lock:
             if key not in self._jobs:
                 return None
-        previous = self._cache.peek(key)
-        if previous is None or versions.stale_for(previous.version) >= self._serve_stale:
+        return self._servable(self._cache.peek(key), versions)
+
+    def _servable(self, entry: CachedBody | None, versions: DataVersion) -> CachedBody | None:
+        """``entry`` if it is recent enough to serve while a newer one renders, else None."""
+        if entry is None or versions.stale_for(entry.version) >= self._serve_stale:
             return None
-        return previous
+        return entry
 
     def _job(
         self, key: str, version: Versions, render: Render, versions: DataVersion
