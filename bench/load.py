@@ -438,11 +438,15 @@ def update_activity(before: dict[str, float], after: dict[str, float]) -> str:
     hits = delta('feeds_render_cache_total{result="hit"')
     misses = delta('feeds_render_cache_total{result="miss"')
     stale = delta('feeds_render_cache_total{result="stale"')
+    renders = delta("feeds_render_seconds_count")
+    render_ms = 1000 * delta("feeds_render_seconds_sum") / renders if renders else 0.0
+    slow = renders - delta('feeds_render_seconds_bucket{le="0.25"')
     return (
         f"{fetches:,.0f} fetches ({ok:,.0f} with new content, {unchanged:,.0f} not modified, "
         f"{failed:,.0f} failed), {stored:,.0f} new articles stored; render cache "
         f"{hits:,.0f} hits, {misses:,.0f} misses (rendered), {stale:,.0f} previous bodies "
-        "served while a render ran"
+        f"served while a render ran; {renders:,.0f} renders, {render_ms:.1f} ms on average "
+        f"from start to body, {slow:,.0f} over 250 ms"
     )
 
 

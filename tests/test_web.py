@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -195,6 +196,10 @@ def test_operations_endpoints(client: TestClient, loaded: tuple[Settings, Storag
     metrics = client.get("/metrics").text
     assert 'feeds_http_requests_total{route="/feeds/{slug}.{format}",status="200"}' in metrics
     assert "feeds_render_cache_total" in metrics
+    # The renders behind the cache: how many, and how long each took to its body.
+    renders = re.search(r"^feeds_render_seconds_count (\S+)$", metrics, re.MULTILINE)
+    assert renders is not None
+    assert float(renders[1]) >= 1
     assert "feeds_articles " in metrics
     assert 'feeds_fetches_total{outcome="ok"} 4.0' in metrics  # the four sample sources
     assert "feeds_fetched_bytes_total" in metrics

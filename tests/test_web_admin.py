@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,21 @@ def test_the_server_factory_takes_the_token_from_the_environment(
             assert client.post("/admin/refresh", headers=AUTH).status_code == status, token
     finally:
         gc.unfreeze()  # the factory freezes what it built, for a server's lifetime
+
+
+def test_the_server_factory_gives_renders_the_interpreter_back_at_the_configured_interval(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"database: sqlite:///{tmp_path / 'feeds.db'}\nweb:\n  switch_interval: 0.002\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("FEEDS_CONFIG", str(config))
+    before = sys.getswitchinterval()
+    try:
+        create_app_from_environment()
+        assert sys.getswitchinterval() == pytest.approx(0.002)
+    finally:
+        sys.setswitchinterval(before)
+        gc.unfreeze()

@@ -93,6 +93,9 @@ class WebSettings(Frozen):
     rate_limit: RateLimitSettings = RateLimitSettings()
     collapse: Literal["stories", "none"] = "stories"  # feeds: one item per story, or all
     render_threads: int = Field(2, ge=1, le=32)  # renders at once (CPU-bound: more contend)
+    # seconds a thread of the serving process may hold the interpreter while another waits
+    # (sys.setswitchinterval; CPython's default is 0.005): see docs/design.md
+    switch_interval: float = Field(0.0005, ge=0.0001, le=0.1)
     # how out of date (s) a body may be when served while its new render runs (0: never)
     serve_stale: float = Field(2.0, ge=0.0, le=60.0)
 

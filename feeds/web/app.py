@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +117,7 @@ def create_app(
             cache,
             threads=settings.web.render_threads,
             serve_stale=settings.web.serve_stale,
+            observe=metrics.render_seconds.observe,
         ),
         templates=Jinja2Templates(directory=str(TEMPLATES)),
         metrics=metrics,
@@ -150,6 +152,10 @@ def create_app_from_environment() -> FastPath:
     )
     storage = Storage.open(settings.database)
     app = create_app(settings, storage, admin_token=os.environ.get(ADMIN_TOKEN_ENV))
+    # This process answers requests on one thread and renders on others. A render gives
+    # the interpreter up at every database row and, with CPython's 5 ms default, waited up
+    # to 5 ms each time for the busy event loop to hand it back (docs/design.md).
+    sys.setswitchinterval(settings.web.switch_interval)
     # Everything built so far lives as long as the process: move it out of the collector's
     # generations, so no full collection of it (30-50 ms here) lands on a request.
     gc.collect()

@@ -48,6 +48,12 @@ class Metrics:
         self.cache_hits = cache.labels("hit")
         self.cache_misses = cache.labels("miss")  # rendered for this request
         self.cache_stale = cache.labels("stale")  # the previous body, while it renders anew
+        self.render_seconds = Histogram(
+            "feeds_render_seconds",
+            "Time from a render's start to its body (waits for the interpreter included)",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
         # (route template, status) -> its two series; bounded by routes × statuses.
         self._series: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -43,9 +44,17 @@ Render = Callable[[Versions], CachedBody]  # builds the body at the versions giv
 class Renderer:
     """Renders cache misses on a bounded pool, one job per key at a time."""
 
-    def __init__(self, cache: RenderCache, *, threads: int, serve_stale: float) -> None:
+    def __init__(
+        self,
+        cache: RenderCache,
+        *,
+        threads: int,
+        serve_stale: float,
+        observe: Callable[[float], None] = lambda seconds: None,
+    ) -> None:
         self._cache = cache
         self._serve_stale = serve_stale
+        self._observe = observe  # each render's wall time, in seconds (a metric)
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="feeds-render")
         self._jobs: dict[str, Future[CachedBody]] = {}  # key -> its queued or running render
         self._lock = threading.Lock()  # requests of several event loops (tests) may meet here
@@ -109,9 +118,11 @@ class Renderer:
         newest = versions.last_read()
         if newest is not None and newest[: len(version)] > version:
             version = newest[: len(version)]
+        started = time.perf_counter()
         try:
             entry = render(version)
             self._cache.put(key, entry)
+            self._observe(time.perf_counter() - started)
             return entry
         except Exception:
             log.debug("render of %s failed", key, exc_info=True)
