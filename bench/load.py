@@ -66,8 +66,8 @@ from types import FrameType
 from typing import Any
 from xml.sax.saxutils import escape
 
-from report import machine, revision, verdict
-from serve import (
+from bench.report import machine, revision, verdict
+from bench.serve import (
     CONFIG,
     REPO,
     fetch,

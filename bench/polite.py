@@ -70,8 +70,8 @@ from typing import Any, BinaryIO, cast
 from xml.sax.saxutils import escape
 
 import feedparser
-from report import machine, revision, verdict
 
+from bench.report import machine, revision, verdict
 from feeds.config import Settings
 from feeds.models import SourceStatus
 from feeds.normalize import article_id

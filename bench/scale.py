@@ -78,15 +78,13 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, text
 
+from bench.report import machine, revision, verdict  # the repository root is on sys.path
 from feeds.config import Settings, load_settings
 from feeds.models import ArticleQuery
 from feeds.retag import retag
 from feeds.retention import prune
 from feeds.storage import Storage
 from feeds.storage.schema import article_topics, articles, meta, sources, stories
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import machine, revision, verdict
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config.yaml"

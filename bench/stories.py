@@ -39,8 +39,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from report import machine, revision, verdict
-
+from bench.report import machine, revision, verdict
 from feeds.config import load_settings
 from feeds.models import Article, Source, SourceHealth, SourceStatus
 from feeds.storage import Storage

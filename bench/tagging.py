@@ -41,6 +41,7 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
+from bench.report import machine, revision, verdict
 from feeds.config import TopicSettings, load_settings
 from feeds.tagging.matcher import TagInput, tag
 from feeds.tagging.mesh import Descriptor, descriptor_terms, read_descriptors
@@ -49,7 +50,6 @@ from feeds.tagging.text import fold
 
 T = TypeVar("T")
 
-from report import machine, revision, verdict  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config.yaml"

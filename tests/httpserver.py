@@ -290,7 +290,8 @@ def brotli_bomb(size: int) -> bytes:
     packer = brotli.Compressor(quality=5)
     zeros = b"\0" * (1 << 20)
     parts = [packer.process(zeros) for _ in range(size >> 20)]
-    return b"".join(parts) + packer.finish()
+    tail: bytes = packer.finish()  # brotli has no type hints
+    return b"".join(parts) + tail
 
 
 def flood(count: int) -> bytes:

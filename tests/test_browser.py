@@ -233,7 +233,9 @@ def test_every_copy_button_is_shown_and_copies_its_own_link(page: WebDriver, bas
         fields = page.find_elements(By.ID, target)
         assert len(fields) == 1, f"{target}: {len(fields)} elements with that id"
         assert fields[0].get_attribute("readonly") is not None
-        assert fields[0].get_attribute("value").startswith(f"{base_url}/feeds/")
+        value = fields[0].get_attribute("value")
+        assert value is not None
+        assert value.startswith(f"{base_url}/feeds/")
         assert button.is_displayed(), f"{target}: Copy button hidden"
     grant_clipboard(page, base_url)
     write_clipboard(page, "before")

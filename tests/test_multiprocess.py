@@ -10,6 +10,7 @@ sources to the others once its lease (3 s here) runs out, and nothing is lost or
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -135,7 +136,7 @@ def article_keys(store: Storage) -> list[tuple[str, str]]:
         return [
             tuple(row)
             for row in connection.execute(select(articles.c.source_id, articles.c.entry_id))
-        ]  # type: ignore[misc]
+        ]
 
 
 @pytest.mark.postgresql
@@ -171,7 +172,7 @@ def test_workers_and_replicas_share_one_postgresql_database(
         # collapse=none: the synthetic items of all feeds are near-duplicates (one story).
         feed = [f"http://127.0.0.1:{port}/feeds/all.rss?collapse=none" for port in ports]
         for url in feed:
-            wait_for(lambda url=url: ready(url), "a replica")
+            wait_for(functools.partial(ready, url), "a replica")
         before = [get(url) for url in feed]
         assert before[0][0] == before[1][0]
         server.put("f7.xml", rss(7, ITEMS + 1))

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from feeds.config import TopicSettings
+from feeds.models import iso
 from feeds.reporting import (
     counted,
-    iso,
     mesh_hit_lines,
     mesh_hits_json,
     prune_line,

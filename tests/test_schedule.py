@@ -34,7 +34,7 @@ POLICY = Policy()
 
 
 def hints(**values: float | None) -> CacheHints:
-    return CacheHints(**values)  # type: ignore[arg-type]
+    return CacheHints(**values)
 
 
 @pytest.mark.parametrize(

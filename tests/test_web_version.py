@@ -19,7 +19,7 @@ REPO = Path(__file__).parent.parent
 
 def test_api_requests_do_not_move_the_version_the_render_cache_keys_on(storage: Storage) -> None:
     settings = load_settings(REPO / "config.yaml")
-    storage.sync_sources(settings.sources, datetime.now(UTC))
+    storage.sync_sources(settings.source_models(), datetime.now(UTC))
     app = create_app(settings, storage)
     app.state.feeds.version = DataVersion(storage.versions, ttl=3600)  # one read, then kept
     client = TestClient(app)
