@@ -287,6 +287,12 @@ def _decoded(values: list[str | None]) -> list[list[Any]]:
     return [[] if value is None or value == "[]" else next(decoded) for value in values]
 
 
+def instant(dialect: str) -> Callable[[Any], datetime]:
+    """How to read a datetime column's value as the DB-API driver of ``dialect`` returns it
+    (what ``UTCDateTime`` would give, without SQLAlchemy's result processing)."""
+    return _from_sqlite if dialect == "sqlite" else _utc
+
+
 def _from_sqlite(value: str) -> datetime:
     # "2026-11-24 11:00:00.123456" is naive UTC; with the offset written out, fromisoformat
     # returns it aware, with the ``UTC`` singleton as its zone, in one step. A value that

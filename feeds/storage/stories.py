@@ -268,19 +268,21 @@ def read_stories(connection: Connection, query: ArticleQuery, dialect: str) -> t
     group = story_key() if pending else articles.c.story_id
     filters = queries.conditions(replace(query, before=None), dialect)
     selected = and_(*filters) if filters else true()
+    members_select = (
+        select(
+            *pages.columns(dialect),
+            stories.c.updated_at,  # the story's, on every member
+            group.label("story_key"),
+            selected.label("selected"),
+        )
+        # Outer: the fallback's stories may have no row yet (unclustered articles).
+        .select_from(articles.outerjoin(stories, stories.c.id == group))
+        # One expanding parameter, not a list of literals coerced one by one.
+        .where(group.in_(bindparam("stories", expanding=True)))
+    )
     found: list[Any] = []
     for chunk in _chunks(ids):
-        found += connection.execute(
-            select(
-                *pages.columns(dialect),
-                stories.c.updated_at,  # the story's, on every member
-                group.label("story_key"),
-                selected.label("selected"),
-            )
-            # Outer: the fallback's stories may have no row yet (unclustered articles).
-            .select_from(articles.outerjoin(stories, stories.c.id == group))
-            .where(group.in_(chunk))
-        ).all()
+        found += connection.execute(members_select, {"stories": chunk}).all()
     members = dict(zip((row[0] for row in found), pages.members_of(dialect, found), strict=True))
     by_story: dict[str, list[Any]] = {story: [] for story in ids}
     for row in found:
