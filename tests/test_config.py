@@ -142,3 +142,19 @@ def test_a_lease_that_a_fetch_could_outlast_is_refused_with_its_line(tmp_path: P
     )
     ok = parse_settings(text.replace("3m", "5m"), tmp_path / "config.yaml")
     assert ok.fetch.lease == timedelta(minutes=5)
+
+
+def test_context_and_unless_rules_must_name_a_term_of_their_topic(tmp_path: Path) -> None:
+    text = """\
+topics:
+  - slug: lupus
+    title: Lupus
+    terms: [lupus]
+    acronyms: [SLE]
+    context: {SLE: [lupus], wolf: [pack]}
+    unless: {lupus: [canine], Lupus: [veterinar], SLE: [mosquito], CAR-T: [macrophage]}
+"""
+    assert [p.split(": ", 1)[1] for p in problems_of(text, tmp_path)] == [
+        "topics[0].context.wolf: not one of this topic's terms or acronyms",
+        "topics[0].unless.CAR-T: not one of this topic's terms or acronyms",
+    ]

@@ -166,6 +166,48 @@ def test_context_rules_guard_every_inflection_of_a_term() -> None:
     assert topics(rules, "Chimeric antigen receptors on T cells") == {"car-t"}
 
 
+def test_an_unless_word_anywhere_in_the_article_vetoes_the_term() -> None:
+    rules = compile_rules(
+        (
+            TopicSettings(
+                slug="lupus",
+                title="Lupus",
+                terms=("lupus", "discoid lupus erythematosus"),
+                acronyms=("SLE",),
+                unless={"SLE": ("mosquito",), "lupus": ("canine",)},
+            ),
+        )
+    )
+    assert topics(rules, "SLE cases rise") == {"lupus"}
+    assert topics(rules, "SLE cases rise", "Mosquitoes carry the virus.") == set()
+    # The veto on "lupus" also covers the longer term that contains it.
+    assert topics(rules, "Discoid lupus erythematosus", "It is common in canine patients.") == set()
+    assert topics(rules, "Discoid lupus erythematosus", "It is common in young women.") == {"lupus"}
+
+
+def test_a_mention_the_text_marks_as_an_aside_is_passing(rules: CompiledRules) -> None:
+    # One plain mention in the lead makes a subject; the same word as an example, an
+    # exclusion or a comparison there does not.
+    assert topics(rules, "Statin trial", "Statins helped patients with lupus, a study found.") == {
+        "lupus",
+        "autoimmune",
+    }
+    for lead in (
+        "Statins helped patients, except those with lupus or other autoimmune disease.",
+        "Statins helped people with conditions such as psoriasis, lupus and gout.",
+        "Statins helped everyone; people with lupus, gout or asthma were excluded.",
+        "Statins helped a rash unrelated to systemic lupus, doctors said.",
+    ):
+        assert "lupus" not in topics(rules, "Statin trial", lead), lead
+    # An aside adds a little, so it still counts next to a subject mention.
+    (lupus,) = [
+        t
+        for t in tag(TagInput("Lupus trial", "Unlike lupus nephritis, skin lupus improved."), rules)
+        if t.topic == "lupus"
+    ]
+    assert lupus.score == 3.0 + 0.5 + 2.0  # title, the aside, the plain mention in the lead
+
+
 def test_content_that_repeats_the_summary_is_not_counted_twice(rules: CompiledRules) -> None:
     from feeds.models import Article
     from feeds.tagging.matcher import article_input

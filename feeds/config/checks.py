@@ -1,5 +1,5 @@
 """Checks that span several config entries: unique ids and slugs, known topics and sources,
-no cycles among topic parents, context terms that belong to their topic.
+no cycles among topic parents, context and unless terms that belong to their topic.
 
 What it does: read the raw YAML data (not the validated models), so these problems are
 reported in the same pass as pydantic's, even when other entries failed validation.
@@ -36,16 +36,17 @@ def cross_checks(data: Mapping[str, Any]) -> Iterator[Problem]:
             parents[slug] = (
                 [p for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
             )
-        context = topic.get("context")
-        if isinstance(context, dict):
-            known = {str(t).casefold() for t in _list(topic.get("terms"))}
-            known |= {str(a).casefold() for a in _list(topic.get("acronyms"))}
-            for term in context:
-                if str(term).casefold() not in known:
-                    yield (
-                        ("topics", i, "context", term),
-                        "not one of this topic's terms or acronyms",
-                    )
+        known = {str(t).casefold() for t in _list(topic.get("terms"))}
+        known |= {str(a).casefold() for a in _list(topic.get("acronyms"))}
+        for key in ("context", "unless"):
+            conditions = topic.get(key)
+            if isinstance(conditions, dict):
+                for term in conditions:
+                    if str(term).casefold() not in known:
+                        yield (
+                            ("topics", i, key, term),
+                            "not one of this topic's terms or acronyms",
+                        )
     for i, topic in enumerate(_mappings(data.get("topics"))):
         for j, parent in enumerate(_list(topic.get("parents"))):
             if isinstance(parent, str) and parent not in topic_slugs:

@@ -10,6 +10,11 @@ is not the subject. Each distinct mention adds a weight by where it is:
     title 3 · first sentence of the summary 2 · source category 2 · elsewhere 1
     (each further mention in the same place adds 0.5)
 
+Asides: a mention inside what the text itself marks as an aside (``feeds.tagging.asides``:
+examples of a class, "such as" lists, exclusion and adjustment lists, comparisons such as
+"unlike CAR-T") adds only 0.5 wherever it is, so a passing mention in the lead, where one
+plain mention would be enough, does not tag the article on its own.
+
 Proper-noun guard: a one-word term written in lower case ("lupus") does not count where
 the text capitalizes it in mid-sentence ("the Marco Lupus Pavilion", "the Lupus family",
 "a star in Lupus"): there it is a name, not the disease. Title-Case headlines, where every
@@ -30,11 +35,13 @@ from dataclasses import dataclass
 
 from feeds.models import Article, Match, TopicTag
 from feeds.normalize import plain_text
+from feeds.tagging.asides import aside_spans
 from feeds.tagging.rules import CompiledRules, Pattern
 from feeds.tagging.text import fold_exact, word_form
 
 WEIGHTS = {"title": 3.0, "lead": 2.0, "category": 2.0, "summary": 1.0, "content": 1.0}
 REPEAT_WEIGHT = 0.5
+ASIDE_WEIGHT = 0.5  # a mention the text marks as an aside, wherever it is
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 _SENTENCE_BREAK = ".!?:;\"'(\u201c\u2018[—–-"
 
@@ -53,12 +60,13 @@ class TagInput:
 class _Hit:
     """One raw automaton hit (a plain slotted class: cheaper to create than a dataclass)."""
 
-    __slots__ = ("end", "field", "instance", "lookup", "pattern", "start")
+    __slots__ = ("aside", "end", "field", "instance", "lookup", "pattern", "start")
 
     def __init__(
         self, pattern: Pattern, field: str, instance: int, start: int, end: int, lookup: str
     ) -> None:
         self.pattern = pattern
+        self.aside = False  # inside an aside of its field (see ``feeds.tagging.asides``)
         self.field = field  # "title", "lead", "summary", "content" or "category"
         self.instance = instance  # which category, for the category field
         self.start = start
@@ -106,9 +114,12 @@ def tag(item: TagInput, rules: CompiledRules) -> tuple[TopicTag, ...]:
             if any(s < hit.end and hit.start < e for s, e in spans):
                 continue
         # Keyed by what matched, so a MeSH synonym spelled like a guarded term is guarded too.
-        context = rules.topics[pattern.topic].context
-        needs = context.get(hit.lookup) if context else None
+        rule = rules.topics[pattern.topic]
+        needs = rule.context.get(hit.lookup) if rule.context else None
         if needs and not any((pattern.topic, word) in context_seen for word in needs):
+            continue
+        vetoes = rule.unless.get(hit.lookup) if rule.unless else None
+        if vetoes and any((pattern.topic, word) in context_seen for word in vetoes):
             continue
         evidence[pattern.topic].append(hit)
 
@@ -146,6 +157,8 @@ def _scan(item: TagInput, rules: CompiledRules) -> Iterable[_Hit]:
         folded = exact.casefold()  # = fold(text), without folding the text twice
         lead_end = _lead_end(folded) if name == "summary" else 0
         cased: str | bool | None = False  # the case-kept text for the proper-noun guard, lazily
+        found: list[_Hit] = []
+        markers: list[tuple[str, int, int]] = []  # aside markers: (kind, start, end)
         scans = [(rules.folded, folded, True)]
         if len(rules.exact):
             scans.append((rules.exact, exact, False))
@@ -160,12 +173,22 @@ def _scan(item: TagInput, rules: CompiledRules) -> Iterable[_Hit]:
                     continue  # the key's own punctuation differs ("disease. graves")
                 where = "lead" if start < lead_end else name
                 for pattern in patterns:
+                    if pattern.role == "aside":
+                        markers.append((pattern.rule, start, end))
+                        continue
                     if is_folded and pattern.guard:
                         if cased is False:
                             cased = _case_kept(exact, folded)
                         if isinstance(cased, str) and _proper_noun(cased, start):
                             continue
-                    yield _Hit(pattern, where, instance, start, end, lookup)
+                    found.append(_Hit(pattern, where, instance, start, end, lookup))
+        if markers and len(exact) == len(folded):  # offsets agree unless folding changed a length
+            spans = aside_spans(folded, markers)
+            for hit in found:
+                hit.aside = hit.pattern.role == "term" and any(
+                    s < hit.end and hit.start < e for s, e in spans
+                )
+        yield from found
 
 
 def _case_kept(exact: str, folded: str) -> str | None:
@@ -196,18 +219,22 @@ def _lead_end(folded_summary: str) -> int:
 
 
 def _score(hits: Sequence[_Hit]) -> float:
-    """Sum the weights of distinct mentions; nested or overlapping hits are one mention."""
-    mentions: list[tuple[str, int, int, int]] = []
+    """Sum the weights of distinct mentions; nested or overlapping hits are one mention,
+    an aside only if all of them are."""
+    mentions: list[tuple[str, int, int, int, bool]] = []
     for hit in sorted(hits, key=lambda h: (h.field, h.instance, h.start, -h.end)):
         last = mentions[-1] if mentions else None
         same_place = last and last[0] == hit.field and last[1] == hit.instance
         if last and same_place and hit.start < last[3]:
-            mentions[-1] = (last[0], last[1], last[2], max(last[3], hit.end))
+            mentions[-1] = (*last[:3], max(last[3], hit.end), last[4] and hit.aside)
         else:
-            mentions.append((hit.field, hit.instance, hit.start, hit.end))
+            mentions.append((hit.field, hit.instance, hit.start, hit.end, hit.aside))
     score = 0.0
     seen_fields: set[str] = set()
-    for field, _instance, _start, _end in mentions:
+    for field, _instance, _start, _end, aside in mentions:
+        if aside:
+            score += ASIDE_WEIGHT
+            continue
         score += REPEAT_WEIGHT if field in seen_fields else WEIGHTS[field]
         seen_fields.add(field)
     return score

@@ -9,6 +9,8 @@ A topic in ``config.yaml``::
       exclude: [lupus vulgaris, lupus anticoagulant, canis lupus, st louis encephalitis]
       context:
         SLE: [lupus, autoimmune, erythematosus, nephritis]
+      unless:
+        SLE: [encephalitis, mosquito, slit lamp]
       mesh: [D008180]
       narrower: true
       parents: [autoimmune]
@@ -22,12 +24,19 @@ A topic in ``config.yaml``::
 - ``context`` makes a term or acronym count only when the same article (any field) also
   contains one of the listed words; a listed word matches at a word start, so
   "rheumatolog" covers "rheumatology" and "rheumatologist".
+- ``unless`` is the opposite condition: the term or acronym does not count anywhere in an
+  article that contains one of the listed words (matched like context words). It is for
+  a reading that the whole article settles ("SLE" in a story about mosquitoes is St. Louis
+  encephalitis) where no phrase overlaps the match itself, which ``exclude`` needs. Unlike
+  ``context``, it also covers every longer term of the topic, MeSH ones included, that
+  contains the term as whole words: ``lupus: [canine]`` also holds back "discoid lupus
+  erythematosus" in a story about dogs.
 - ``mesh`` descriptors add their heading and entry terms as terms once a MeSH file is
   imported; ``narrower: true`` adds the descriptors below them in the MeSH tree.
 - ``parents``: an article in this topic is also in each parent (and their parents).
 - ``threshold``: the score an article needs (see ``feeds.tagging.matcher``).
 
-That is the whole language: three kinds of phrase, one veto, one condition.
+That is the whole language: three kinds of phrase, one veto, two conditions.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ from typing import Any
 import ahocorasick
 
 from feeds.config import TopicSettings
+from feeds.tagging.asides import MARKERS
 from feeds.tagging.text import fold, fold_exact, inflections, word_form
 
 DEFAULT_THRESHOLD = 2.0
@@ -50,8 +60,8 @@ class Pattern:
     """What one automaton key means for one topic."""
 
     topic: str  # topic slug
-    role: str  # "term", "exclude" or "context"
-    rule: str  # where it came from: "term", "acronym", "mesh:D008180", ...
+    role: str  # "term", "exclude", "context" or "aside" (a marker of ``feeds.tagging.asides``)
+    rule: str  # where it came from: "term", "acronym", "mesh:D008180", ...; an aside's kind
     phrase: str  # the phrase as written in the config or MeSH
     guard: bool = False  # a one-word lower-case term: subject to the proper-noun guard
 
@@ -65,6 +75,7 @@ class TopicRule:
     threshold: float  # score an article needs
     ancestors: tuple[str, ...]  # every parent, grandparent, ...
     context: Mapping[str, tuple[str, ...]]  # folded term (each inflection) -> context words
+    unless: Mapping[str, tuple[str, ...]]  # folded term (each inflection) -> veto words
 
 
 @dataclass(frozen=True)
@@ -109,19 +120,21 @@ def compile_rules(
         for phrase in topic.exclude:
             for key in inflections(fold(phrase)):
                 _add(folded, key, Pattern(topic.slug, "exclude", "exclude", phrase))
-        context: dict[str, tuple[str, ...]] = {}
-        for term, words in topic.context.items():
-            for key in inflections(fold(term)):  # "receptor" rule also guards "receptors"
-                context[key] = tuple(fold(w) for w in words)
-            for word in words:
-                _add(folded, fold(word), Pattern(topic.slug, "context", "context", word))
+        context = _conditions(folded, topic.slug, "context", topic.context)
+        unless = _conditions(folded, topic.slug, "unless", topic.unless)
+        if unless:
+            keys = {k for p, _ in phrases for k in inflections(fold(p))}
+            unless = _covering(unless, keys | {fold(a) for a in topic.acronyms})
         compiled[topic.slug] = TopicRule(
             slug=topic.slug,
             title=topic.title,
             threshold=topic.threshold or default_threshold,
             ancestors=_ancestors(parents, topic.slug),
             context=context,
+            unless=unless,
         )
+    for marker, kind in MARKERS.items():  # found in the same scan as the terms
+        _add(folded, marker, Pattern("", "aside", kind, marker))
     return CompiledRules(
         topics=compiled,
         folded=_automaton(folded),
@@ -153,6 +166,40 @@ def subject_words(terms: Iterable[str], names: Iterable[str]) -> frozenset[str]:
     named = {w for name in names for w in word_form(fold(name)).split()}
     subject = {w for w, count in uses.items() if count > 1 or w not in lone or w in named}
     return frozenset(form for w in subject for form in inflections(w))
+
+
+def _conditions(
+    keys: dict[str, list[Pattern]], topic: str, rule: str, conditions: Mapping[str, Sequence[str]]
+) -> dict[str, tuple[str, ...]]:
+    """Folded term (each inflection) -> folded condition words; the words join the automaton
+    as "context" patterns, which the matcher only notes as seen."""
+    compiled: dict[str, tuple[str, ...]] = {}
+    for term, words in conditions.items():
+        for key in inflections(fold(term)):  # "receptor" rule also guards "receptors"
+            compiled[key] = tuple(fold(w) for w in words)
+        for word in words:
+            _add(keys, fold(word), Pattern(topic, "context", rule, word))
+    return compiled
+
+
+def _covering(
+    conditions: Mapping[str, tuple[str, ...]], keys: Iterable[str]
+) -> dict[str, tuple[str, ...]]:
+    """``conditions`` extended to every key that contains a conditioned term as whole words
+    (with the words of every condition it contains)."""
+    terms = [(word_form(term).split(), words) for term, words in conditions.items()]
+    covered = dict(conditions)
+    for key in keys:
+        found = [w for t, words in terms if _within(t, word_form(key).split()) for w in words]
+        if found:
+            covered[key] = tuple(dict.fromkeys((*covered.get(key, ()), *found)))
+    return covered
+
+
+def _within(part: list[str], whole: list[str]) -> bool:
+    """Whether the words ``part`` occur in ``whole`` one after the other."""
+    n = len(part)
+    return any(whole[i : i + n] == part for i in range(len(whole) - n + 1))
 
 
 def _is_acronym(term: str) -> bool:
