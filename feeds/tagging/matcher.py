@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from feeds.models import Article, Match, TopicTag
@@ -95,20 +95,13 @@ def article_input(article: Article, source_topics: tuple[str, ...] = ()) -> TagI
 
 def tag(item: TagInput, rules: CompiledRules) -> tuple[TopicTag, ...]:
     """The topics ``item`` is about, highest score first."""
-    hits = list(_scan(item, rules))
-    excluded = defaultdict(list)
+    excluded: dict[tuple[str, str, int], list[tuple[int, int]]] = defaultdict(list)
     context_seen: set[tuple[str, str]] = set()
-    for hit in hits:
-        if hit.pattern.role == "exclude":
-            excluded[(hit.pattern.topic, hit.field, hit.instance)].append((hit.start, hit.end))
-        elif hit.pattern.role == "context":
-            context_seen.add((hit.pattern.topic, hit.lookup))
+    hits = _scan(item, rules, excluded, context_seen)
 
     evidence: dict[str, list[_Hit]] = defaultdict(list)
     for hit in hits:
         pattern = hit.pattern
-        if pattern.role != "term":
-            continue
         if excluded:
             spans = excluded.get((pattern.topic, hit.field, hit.instance), ())
             if any(s < hit.end and hit.start < e for s, e in spans):
@@ -146,7 +139,15 @@ def tag(item: TagInput, rules: CompiledRules) -> tuple[TopicTag, ...]:
     return tuple(sorted(tags.values(), key=lambda t: (-t.score, t.topic)))
 
 
-def _scan(item: TagInput, rules: CompiledRules) -> Iterable[_Hit]:
+def _scan(
+    item: TagInput,
+    rules: CompiledRules,
+    excluded: dict[tuple[str, str, int], list[tuple[int, int]]],
+    context_seen: set[tuple[str, str]],
+) -> list[_Hit]:
+    """The hits of terms in ``item``; the spans of exclusions go to ``excluded`` (by topic,
+    field and instance) and the context words seen to ``context_seen`` (by topic)."""
+    terms: list[_Hit] = []
     fields: list[tuple[str, int, str]] = [("title", 0, item.title), ("summary", 0, item.summary)]
     fields += [("content", 0, item.content)]
     fields += [("category", i, c) for i, c in enumerate(item.categories)]
@@ -173,7 +174,8 @@ def _scan(item: TagInput, rules: CompiledRules) -> Iterable[_Hit]:
                     continue  # the key's own punctuation differs ("disease. graves")
                 where = "lead" if start < lead_end else name
                 for pattern in patterns:
-                    if pattern.role == "aside":
+                    role = pattern.role
+                    if role == "aside":
                         markers.append((pattern.rule, start, end))
                         continue
                     if is_folded and pattern.guard:
@@ -181,14 +183,18 @@ def _scan(item: TagInput, rules: CompiledRules) -> Iterable[_Hit]:
                             cased = _case_kept(exact, folded)
                         if isinstance(cased, str) and _proper_noun(cased, start):
                             continue
-                    found.append(_Hit(pattern, where, instance, start, end, lookup))
+                    if role == "term":
+                        found.append(_Hit(pattern, where, instance, start, end, lookup))
+                    elif role == "exclude":
+                        excluded[(pattern.topic, where, instance)].append((start, end))
+                    else:  # context
+                        context_seen.add((pattern.topic, lookup))
         if markers and len(exact) == len(folded):  # offsets agree unless folding changed a length
             spans = aside_spans(folded, markers)
             for hit in found:
-                hit.aside = hit.pattern.role == "term" and any(
-                    s < hit.end and hit.start < e for s, e in spans
-                )
-        yield from found
+                hit.aside = any(s < hit.end and hit.start < e for s, e in spans)
+        terms += found
+    return terms
 
 
 def _case_kept(exact: str, folded: str) -> str | None:
@@ -221,6 +227,9 @@ def _lead_end(folded_summary: str) -> int:
 def _score(hits: Sequence[_Hit]) -> float:
     """Sum the weights of distinct mentions; nested or overlapping hits are one mention,
     an aside only if all of them are."""
+    if len(hits) == 1:  # most topics an article names, named once (all of MeSH: 2 in 3)
+        hit = hits[0]
+        return ASIDE_WEIGHT if hit.aside else WEIGHTS[hit.field]
     mentions: list[tuple[str, int, int, int, bool]] = []
     for hit in sorted(hits, key=lambda h: (h.field, h.instance, h.start, -h.end)):
         last = mentions[-1] if mentions else None
