@@ -319,19 +319,22 @@ class Storage(StoryStorage, Maintenance):
     def query_articles(self, query: ArticleQuery) -> tuple[Article, ...]:
         """The articles ``query`` selects, with their topics, newest first."""
         with self.engine.connect() as connection:
-            driver = None
-            if query.match_all and len(query.topics) > 1:
+            dialect = self.engine.dialect.name
+            driver, by_text = None, None
+            if (probe := queries.text_probe(query, dialect)) is not None:
+                # Few matches drive the scan; many filter a walk that stops at the page.
+                by_text = connection.execute(probe).scalar_one() < queries.FEW_MATCHES
+            if query.match_all and len(query.topics) > 1 and not by_text:
                 # Drive the scan from the rarest topic: a cheap probe of each topic's index.
                 probes = {
                     t: connection.execute(queries.nth_newest(t)).scalar() for t in query.topics
                 }
                 driver = queries.rarest(probes)
-            dialect = self.engine.dialect.name
-            values = queries.parameters(query, dialect, driver)
+            values = queries.parameters(query, dialect, driver, by_text)
             statement = prepared(
                 connection,
                 ("articles", queries.shape(query, values)),
-                lambda: queries.article_select(query, dialect, driver),
+                lambda: queries.article_select(query, dialect, driver, by_text),
             )
             return pages.articles_of(connection, statement.rows(connection, values))
 

@@ -14,6 +14,10 @@ injection. Both databases index the same words, so the same ``q=`` finds the sam
   non-alphanumerics to spaces; not in ``schema``, as SQLite has no such column); the words
   are ANDed by ``plainto_tsquery('simple', …)`` of the same function, so both sides fold
   alike.
+
+Whether the matches drive a feed's scan or filter a walk over another index is decided in
+``feeds.storage.queries`` (``FEW_MATCHES``), from ``first_matches``; ``matches`` writes the
+condition for either role. It does not rank, highlight or snippet.
 """
 
 from __future__ import annotations
@@ -47,19 +51,53 @@ def bound_text(dialect: str, query: str) -> str | None:
     return " ".join(terms)
 
 
-def matches(dialect: str, bound: ColumnElement[str] | None) -> ColumnElement[bool]:
+def matches(
+    dialect: str, bound: ColumnElement[str] | None, filters: bool = False
+) -> ColumnElement[bool]:
     """A WHERE condition: the article contains every word of the query whose
-    ``bound_text`` is bound as ``bound`` (None: a query without words, every article)."""
+    ``bound_text`` is bound as ``bound`` (None: a query without words, every article).
+    ``filters``: the matches are many and another index drives the scan; on SQLite the
+    condition is then written so that its planner cannot start from them (it otherwise
+    does, reading and sorting every match: 20,000 for a word on 2 % of a million)."""
     if bound is None:
         return literal_column("1") == literal_column("1")
     if dialect == "sqlite":
-        rowids: Select[Any] = (
-            select(literal_column("rowid"))
-            .select_from(text("articles_fts"))
-            .where(literal_column("articles_fts").op("MATCH", return_type=Boolean)(bound))
+        # The unary plus makes the rowid an expression: no lookup by rowid from the list.
+        rowid: ColumnElement[Any] = literal_column(
+            "+articles.rowid" if filters else "articles.rowid"
         )
-        return literal_column("articles.rowid").in_(rowids)
+        return rowid.in_(_fts_rowids(bound))
     if dialect == "postgresql":
-        wanted = func.plainto_tsquery(_SIMPLE, func.feeds_search_text(bound, literal("")))
-        return _VECTOR.op("@@", return_type=Boolean)(wanted)
+        return _VECTOR.op("@@", return_type=Boolean)(_tsquery(bound))
     raise StorageError(f"search: no full-text search for the {dialect} database")
+
+
+def first_matches(dialect: str, bound: ColumnElement[str], most: int) -> Select[Any]:
+    """SELECT how many articles match (``bound`` as for ``matches``), counted up to
+    ``most``: a probe whose cost is bounded by ``most``, not by the number of matches."""
+    if dialect == "sqlite":
+        found: Select[Any] = _fts_rowids(bound).limit(most)
+    elif dialect == "postgresql":
+        found = (
+            select(literal_column("1").label("one"))
+            .select_from(text("articles"))
+            .where(_VECTOR.op("@@", return_type=Boolean)(_tsquery(bound)))
+            .limit(most)
+        )
+    else:
+        raise StorageError(f"search: no full-text search for the {dialect} database")
+    return select(func.count()).select_from(found.subquery())
+
+
+def _fts_rowids(bound: ColumnElement[str]) -> Select[Any]:
+    """SQLite: the rowids of the articles FTS5 finds for ``bound``, in rowid order."""
+    return (
+        select(literal_column("rowid"))
+        .select_from(text("articles_fts"))
+        .where(literal_column("articles_fts").op("MATCH", return_type=Boolean)(bound))
+    )
+
+
+def _tsquery(bound: ColumnElement[str]) -> ColumnElement[Any]:
+    """PostgreSQL: the words of ``bound`` ANDed, folded as ``search_vector`` is."""
+    return func.plainto_tsquery(_SIMPLE, func.feeds_search_text(bound, literal("")))
