@@ -135,19 +135,27 @@ def storage_page(storage: Storage, query: ArticleQuery, by_text: bool) -> list[A
     return [found[i] for i in wanted]
 
 
-def test_the_probe_counts_matches_up_to_its_bound(storage: Storage) -> None:
-    fill(storage)
-    dialect = storage.engine.dialect.name
+def test_the_probe_counts_matches_up_to_its_bound_on_sqlite(sqlite_storage: Storage) -> None:
+    storage = fill(sqlite_storage)
+    everything = len(ids(storage, ArticleQuery(text="remission", limit=1000), None))
+    bound = search.bound_text("sqlite", "remission")
+    assert bound is not None
     with storage.engine.connect() as connection:
-        all_of = len(ids(storage, ArticleQuery(text="remission", limit=1000), None))
-        bound = search.bound_text(dialect, "remission")
-        assert bound is not None
-        count = search.first_matches(dialect, queries.bindparam("text", bound), 10)
-        assert connection.execute(count).scalar_one() == 10 < all_of
-        probe = queries.text_probe(ArticleQuery(text="remission"), dialect)
-        assert probe is not None
-        assert connection.execute(probe).scalar_one() == all_of < queries.FEW_MATCHES
-    assert queries.text_probe(ArticleQuery(text="?!"), dialect) is None  # no words
+        assert search.count_matches(connection, "sqlite", bound, 10) == 10 < everything
+        assert search.count_matches(connection, "sqlite", bound, 1000) == everything
+
+
+def test_the_probe_estimates_from_statistics_on_postgresql(storage: Storage) -> None:
+    if storage.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's estimate; SQLite's count is tested above")
+    fill(storage, count=600)
+    with storage.engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE articles")
+        everything = len(ids(storage, ArticleQuery(text="remission", limit=1000), None))
+        common = search.count_matches(connection, "postgresql", "remission", 10_000)
+        absent = search.count_matches(connection, "postgresql", "zymotic", 10_000)
+        assert absent < everything / 4 < common  # roughly right, from the statistics
+        assert search.count_matches(connection, "postgresql", "remission", 10) == 10
 
 
 def plan(storage: Storage, query: ArticleQuery, by_text: bool) -> str:

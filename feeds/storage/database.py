@@ -36,7 +36,7 @@ from feeds.models import (
     TopicTag,
 )
 from feeds.models import Source as SourceModel
-from feeds.storage import claims, mesh, pages, queries, rows, studies, sync, topics, upsert
+from feeds.storage import claims, mesh, pages, queries, rows, search, studies, sync, topics, upsert
 from feeds.storage import stories as story_rows
 from feeds.storage.common import CHUNK, bump, translated
 from feeds.storage.engine import atomic_ddl, make_engine, shown_url, sqlite_condition
@@ -321,9 +321,10 @@ class Storage(StoryStorage, Maintenance):
         with self.engine.connect() as connection:
             dialect = self.engine.dialect.name
             driver, by_text = None, None
-            if (probe := queries.text_probe(query, dialect)) is not None:
+            if query.text and (bound := search.bound_text(dialect, query.text)) is not None:
                 # Few matches drive the scan; many filter a walk that stops at the page.
-                by_text = connection.execute(probe).scalar_one() < queries.FEW_MATCHES
+                most = queries.FEW_MATCHES
+                by_text = search.count_matches(connection, dialect, bound, most) < most
             if query.match_all and len(query.topics) > 1 and not by_text:
                 # Drive the scan from the rarest topic: a cheap probe of each topic's index.
                 probes = {

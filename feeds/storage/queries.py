@@ -15,7 +15,7 @@ Shape, chosen for a million articles (bench/scale.py, docs/performance.md "Scale
 - Otherwise articles are read newest first through (published_at, id), and topic filters
   are EXISTS probes (several topics "any of" would repeat an article in a join).
 - A text query (``q=``) drives the scan when it matches few articles (fewer than
-  ``FEW_MATCHES``, counted by a probe bounded by that number, ``text_probe``): its matches
+  ``FEW_MATCHES``, by ``search.count_matches``, a probe bounded by that number): its matches
   are read through the full-text index, filtered and sorted, and the ORDER BY is written
   so that no index can give the order (else a planner may walk the date index instead and
   probe every article for the words). With more matches the text is a filter on the walk
@@ -89,15 +89,6 @@ def rarest(nth_newest: Mapping[str, datetime | None]) -> str:
     return min(nth_newest, key=lambda t: (nth_newest[t] is not None, nth_newest[t] or _EPOCH))
 
 
-def text_probe(query: ArticleQuery, dialect: str) -> Select[Any] | None:
-    """SELECT how many articles match ``query``'s text, counted up to ``FEW_MATCHES``
-    (a count below it: the text drives, ``article_select``'s ``by_text``); None when the
-    query has no words to search for."""
-    if not query.text or (bound := search.bound_text(dialect, query.text)) is None:
-        return None
-    return search.first_matches(dialect, bindparam("text", bound), FEW_MATCHES)
-
-
 def parameters(
     query: ArticleQuery, dialect: str, driver: str | None = None, by_text: bool | None = None
 ) -> dict[str, Any]:
@@ -148,7 +139,7 @@ def article_select(
     value a named bind parameter (``parameters``). ``driver``: the topic whose tags drive
     the scan for ``match=all`` (default: the first; ``rarest`` picks well). ``by_text``:
     whether the text's matches drive the scan (True) or filter it (False); None leaves
-    the choice to the database's planner (``text_probe`` tells which is cheaper)."""
+    the choice to the database's planner (``search.count_matches`` tells which is cheaper)."""
     bind = _Binder(parameters(query, dialect, driver, by_text))
     conditions: list[ColumnElement[bool]] = []
     source: FromClause = articles

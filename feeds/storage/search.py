@@ -16,16 +16,28 @@ injection. Both databases index the same words, so the same ``q=`` finds the sam
   alike.
 
 Whether the matches drive a feed's scan or filter a walk over another index is decided in
-``feeds.storage.queries`` (``FEW_MATCHES``), from ``first_matches``; ``matches`` writes the
+``feeds.storage.queries`` (``FEW_MATCHES``), from ``count_matches``; ``matches`` writes the
 condition for either role. It does not rank, highlight or snippet.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Select, func, literal, literal_column, select, text
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Connection,
+    Select,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+)
 
 from feeds.errors import StorageError
 
@@ -72,21 +84,25 @@ def matches(
     raise StorageError(f"search: no full-text search for the {dialect} database")
 
 
-def first_matches(dialect: str, bound: ColumnElement[str], most: int) -> Select[Any]:
-    """SELECT how many articles match (``bound`` as for ``matches``), counted up to
-    ``most``: a probe whose cost is bounded by ``most``, not by the number of matches."""
+def count_matches(connection: Connection, dialect: str, bound: str, most: int) -> int:
+    """How many articles match the query whose ``bound_text`` is ``bound``, up to ``most``.
+    SQLite: counted, reading at most ``most`` entries of the full-text index. PostgreSQL:
+    the planner's estimate, from the statistics ANALYZE keeps of the column's words (exact
+    for common words, low for rare ones): counting would visit a table page per match, up
+    to 2,000 of them (50-100 ms at 1M articles), where planning costs a fraction of a ms."""
     if dialect == "sqlite":
-        found: Select[Any] = _fts_rowids(bound).limit(most)
-    elif dialect == "postgresql":
-        found = (
-            select(literal_column("1").label("one"))
-            .select_from(text("articles"))
-            .where(_VECTOR.op("@@", return_type=Boolean)(_tsquery(bound)))
-            .limit(most)
-        )
-    else:
-        raise StorageError(f"search: no full-text search for the {dialect} database")
-    return select(func.count()).select_from(found.subquery())
+        found = _fts_rowids(bindparam("text", bound)).limit(most).subquery()
+        return int(connection.execute(select(func.count()).select_from(found)).scalar_one())
+    if dialect == "postgresql":
+        plan = connection.exec_driver_sql(
+            "EXPLAIN (FORMAT JSON) SELECT 1 FROM articles WHERE search_vector @@ "
+            "plainto_tsquery('simple', feeds_search_text(%(text)s, ''))",
+            {"text": bound},
+        ).scalar_one()
+        if isinstance(plan, str):  # JSON decoded by the driver, or not
+            plan = json.loads(plan)
+        return min(int(plan[0]["Plan"]["Plan Rows"]), most)
+    raise StorageError(f"search: no full-text search for the {dialect} database")
 
 
 def _fts_rowids(bound: ColumnElement[str]) -> Select[Any]:
