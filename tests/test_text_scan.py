@@ -143,6 +143,10 @@ def test_the_probe_counts_matches_up_to_its_bound_on_sqlite(sqlite_storage: Stor
     with storage.engine.connect() as connection:
         assert search.count_matches(connection, "sqlite", bound, 10) == 10 < everything
         assert search.count_matches(connection, "sqlite", bound, 1000) == everything
+        assert len(search.first_rowids(connection, bound, 10)) == 10
+        rowids = search.first_rowids(connection, bound, 1000)
+        assert len(rowids) == everything
+        assert rowids == sorted(rowids)
 
 
 def test_the_probe_estimates_from_statistics_on_postgresql(storage: Storage) -> None:
@@ -177,6 +181,13 @@ def test_few_matches_drive_the_scan_and_many_filter_the_topic_walk(
     assert "ix_article_topics_topic_published (topic=? AND published_at>?)" in filtering
     assert "TEMP B-TREE" not in filtering
     assert "rowid=?" not in filtering
+    # The matches already read (query_articles on SQLite): looked up by rowid from the
+    # list, without a second full-text search.
+    listed = queries.article_select(query, "sqlite", by_text=True, found=[1, 2, 3])
+    among = sqlite_plan(storage, listed)
+    assert "USING INTEGER PRIMARY KEY (rowid=?)" in among
+    assert "VIRTUAL TABLE INDEX 1:" in among  # json_each, aliased
+    assert "articles_fts" not in among
     # Without topics many matches filter the date index's walk.
     dated = plan(storage, ArticleQuery(text="remission"), by_text=False)
     assert "ix_articles_published" in dated

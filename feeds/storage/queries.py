@@ -37,6 +37,7 @@ depends only on its shape (``shape``): ``Storage.query_articles`` compiles each 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -90,11 +91,15 @@ def rarest(nth_newest: Mapping[str, datetime | None]) -> str:
 
 
 def parameters(
-    query: ArticleQuery, dialect: str, driver: str | None = None, by_text: bool | None = None
+    query: ArticleQuery,
+    dialect: str,
+    driver: str | None = None,
+    by_text: bool | None = None,
+    found: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """The values of the named bind parameters ``article_select`` (and ``conditions``)
     write for ``query``: all that differs between two queries of one shape (``shape``).
-    ``driver``, ``by_text``: as for ``article_select``."""
+    ``driver``, ``by_text``, ``found``: as for ``article_select``."""
     values: dict[str, Any] = {}
     if by_text and query.text:
         driver = _NO_DRIVER  # the matches drive; every topic is a probe
@@ -115,7 +120,10 @@ def parameters(
         values["until"] = query.until
     if query.text:
         if (bound := search.bound_text(dialect, query.text)) is not None:
-            values["text"] = bound
+            if found is not None:  # the matches, already read: no second full-text search
+                values["found"] = json.dumps(list(found))
+            else:
+                values["text"] = bound
             if by_text is not None:  # not bound: they make the shape (``shape``)
                 values["text_drives" if by_text else "text_filters"] = True
         else:
@@ -133,14 +141,20 @@ def shape(query: ArticleQuery, values: Mapping[str, Any]) -> tuple[Any, ...]:
 
 
 def article_select(
-    query: ArticleQuery, dialect: str, driver: str | None = None, by_text: bool | None = None
+    query: ArticleQuery,
+    dialect: str,
+    driver: str | None = None,
+    by_text: bool | None = None,
+    found: Sequence[int] | None = None,
 ) -> Select[Any]:
     """SELECT the articles (``pages.columns``) for ``query``, ordered and limited, every
     value a named bind parameter (``parameters``). ``driver``: the topic whose tags drive
     the scan for ``match=all`` (default: the first; ``rarest`` picks well). ``by_text``:
     whether the text's matches drive the scan (True) or filter it (False); None leaves
-    the choice to the database's planner (``search.count_matches`` tells which is cheaper)."""
-    bind = _Binder(parameters(query, dialect, driver, by_text))
+    the choice to the database's planner (``search.count_matches`` tells which is cheaper).
+    ``found`` (SQLite, with ``by_text``): the rowids of every match, read by
+    ``search.first_rowids``, which the scan then starts from instead of searching again."""
+    bind = _Binder(parameters(query, dialect, driver, by_text, found))
     conditions: list[ColumnElement[bool]] = []
     source: FromClause = articles
     published, article_id = articles.c.published_at, articles.c.id
@@ -245,7 +259,9 @@ def _other_filters(
         conditions.append(published >= since)
     if (until := bind.optional("until")) is not None:
         conditions.append(published < until)
-    if "text" in bind.values or "no_words" in bind.values:
+    if "found" in bind.values:
+        conditions.append(search.among(bind("found")))
+    elif "text" in bind.values or "no_words" in bind.values:
         filters = "text_filters" in bind.values
         conditions.append(search.matches(dialect, bind.optional("text"), filters))
     if "before_at" in bind.values:

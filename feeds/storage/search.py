@@ -40,6 +40,7 @@ from sqlalchemy import (
 )
 
 from feeds.errors import StorageError
+from feeds.storage.prepared import prepared
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_WORDS = 16
@@ -103,6 +104,23 @@ def count_matches(connection: Connection, dialect: str, bound: str, most: int) -
             plan = json.loads(plan)
         return min(int(plan[0]["Plan"]["Plan Rows"]), most)
     raise StorageError(f"search: no full-text search for the {dialect} database")
+
+
+def first_rowids(connection: Connection, bound: str, most: int) -> list[int]:
+    """SQLite: the rowids of the first ``most`` articles FTS5 finds for ``bound`` (as
+    ``matches``), in rowid order. Fewer than ``most``: every match, for ``among``."""
+    statement = prepared(
+        connection, "fts-rowids", lambda: _fts_rowids(bindparam("text")).limit(bindparam("most"))
+    )
+    return [row[0] for row in statement.rows(connection, {"text": bound, "most": most})]
+
+
+def among(found: ColumnElement[str]) -> ColumnElement[bool]:
+    """SQLite: the article's rowid is in the JSON array bound as ``found``: the matches
+    ``first_rowids`` read, so that FTS5 does not intersect the words' lists a second time
+    (half a ms for two words on 2 % and 0.8 % of a million articles)."""
+    listed = func.json_each(found).table_valued("value")
+    return literal_column("articles.rowid").in_(select(listed.c.value))
 
 
 def _fts_rowids(bound: ColumnElement[str]) -> Select[Any]:
