@@ -15,12 +15,13 @@ Shape, chosen for a million articles (bench/scale.py, docs/performance.md "Scale
 - Otherwise articles are read newest first through (published_at, id), and topic filters
   are EXISTS probes (several topics "any of" would repeat an article in a join).
 - A text query (``q=``) drives the scan when it matches few articles (fewer than
-  ``FEW_MATCHES``, by ``search.count_matches``, a probe bounded by that number): its matches
-  are read through the full-text index, filtered and sorted, and the ORDER BY is written
+  ``FEW_MATCHES``, by a probe bounded by that number: ``search.first_rowids`` on SQLite,
+  whose rowids the scan then reads, ``search.count_matches`` on PostgreSQL): its matches
+  are read, filtered and sorted, and the ORDER BY is written
   so that no index can give the order (else a planner may walk the date index instead and
   probe every article for the words). With more matches the text is a filter on the walk
   above, written so that SQLite cannot start from the matches either: reading and sorting
-  the 20,000 articles that contain a word on 2 % of a million cost 40-80 ms, walking
+  the 20,000 articles that contain a word on 2 % of a million cost 37-113 ms, walking
   lupus's newest tags until 50 contain the word 15 ms, and the walk stops at the page.
   Either way the cost is bounded: by ``FEW_MATCHES``, or (when the words are common) by
   how far the walk must read for a page, which is long only when the filters are each
