@@ -57,6 +57,23 @@ def test_sqlite_runs_in_wal_mode(sqlite_storage: Storage) -> None:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
 
 
+def test_postgresql_sessions_plan_each_statement_for_its_values_without_workers(
+    storage: Storage,
+) -> None:
+    if storage.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's session settings")
+    with storage.engine.connect() as connection:
+        # Feed pages: no parallel workers, no generic plans (docs/performance.md, session 4).
+        assert connection.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
+        assert connection.connection.dbapi_connection.prepare_threshold is None  # type: ignore[union-attr]
+        for _ in range(8):  # more than psycopg's default threshold would allow unprepared
+            connection.execute(
+                text("SELECT count(*) FROM articles WHERE source_id = :s"), {"s": "x"}
+            )
+        prepared = connection.execute(text("SELECT count(*) FROM pg_prepared_statements"))
+        assert prepared.scalar() == 0
+
+
 def test_articles_round_trip_with_aware_utc_dates(storage: Storage) -> None:
     storage.sync_sources([source()], NOW)
     (health,) = storage.source_health()

@@ -36,7 +36,7 @@ from feeds.models import (
     TopicTag,
 )
 from feeds.models import Source as SourceModel
-from feeds.storage import claims, mesh, pages, queries, rows, studies, sync, topics, upsert
+from feeds.storage import claims, mesh, pages, queries, rows, search, studies, sync, topics, upsert
 from feeds.storage import stories as story_rows
 from feeds.storage.common import CHUNK, bump, translated
 from feeds.storage.engine import atomic_ddl, make_engine, shown_url, sqlite_condition
@@ -319,19 +319,28 @@ class Storage(StoryStorage, Maintenance):
     def query_articles(self, query: ArticleQuery) -> tuple[Article, ...]:
         """The articles ``query`` selects, with their topics, newest first."""
         with self.engine.connect() as connection:
-            driver = None
-            if query.match_all and len(query.topics) > 1:
+            dialect = self.engine.dialect.name
+            driver, by_text, found = None, None, None
+            if query.text and (bound := search.bound_text(dialect, query.text)) is not None:
+                # Few matches drive the scan; many filter a walk that stops at the page.
+                most = queries.FEW_MATCHES
+                if dialect == "sqlite":  # read them: the scan starts from them if few
+                    rowids = search.first_rowids(connection, bound, most)
+                    by_text = len(rowids) < most
+                    found = rowids if by_text else None
+                else:
+                    by_text = search.count_matches(connection, dialect, bound, most) < most
+            if query.match_all and len(query.topics) > 1 and not by_text:
                 # Drive the scan from the rarest topic: a cheap probe of each topic's index.
                 probes = {
                     t: connection.execute(queries.nth_newest(t)).scalar() for t in query.topics
                 }
                 driver = queries.rarest(probes)
-            dialect = self.engine.dialect.name
-            values = queries.parameters(query, dialect, driver)
+            values = queries.parameters(query, dialect, driver, by_text, found)
             statement = prepared(
                 connection,
                 ("articles", queries.shape(query, values)),
-                lambda: queries.article_select(query, dialect, driver),
+                lambda: queries.article_select(query, dialect, driver, by_text, found),
             )
             return pages.articles_of(connection, statement.rows(connection, values))
 

@@ -8,6 +8,9 @@ SQLite: incremental auto-vacuum for new files, WAL journal (readers never block 
 writer), ``synchronous=NORMAL`` (safe with WAL), foreign keys on, and a busy timeout so
 concurrent processes wait instead of failing with "database is locked". The database
 file's folder is created if missing.
+
+PostgreSQL: connection liveness checked on checkout; every statement planned for its own
+values (no server-side prepared statements); no parallel workers for feeds' sessions.
 """
 
 from __future__ import annotations
@@ -39,7 +42,14 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
     # pre-ping: a replica or worker outlives database restarts and idle-connection reaping.
-    return create_engine(parsed, pool_pre_ping=True)
+    # Every statement planned for its own values (no server-side prepared statements, so
+    # no generic plans): which topic drives a scan, how common a word is, how deep a cursor
+    # reaches change the best plan, and a generic plan, made without the values, took the
+    # filtered feed from ~20 to 94 ms, its raw SQL to 427 ms at 1M (docs/performance.md).
+    # Also what PgBouncer's transaction pooling needs.
+    engine = create_engine(parsed, pool_pre_ping=True, connect_args={"prepare_threshold": None})
+    event.listen(engine, "connect", _postgresql_on_connect)
+    return engine
 
 
 def shown_url(url: str) -> str:
@@ -62,6 +72,17 @@ def normalized_url(url: str) -> URL:
         f"unsupported database {parsed.drivername!r} "
         "(use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB)"
     )
+
+
+def _postgresql_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # No parallel workers for this session's queries: they are short reads of a page (or
+    # batched writes), and two workers per query on a server shared by replicas and
+    # workers cost more than they save: the filtered feed at 1M took 44-54 ms with them,
+    # 14-24 ms without (load 4, 2 CPUs; docs/performance.md, session 4). A SET, not a
+    # startup option, so connection poolers that refuse startup options still work.
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET max_parallel_workers_per_gather = 0")
+    dbapi_connection.commit()
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

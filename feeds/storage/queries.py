@@ -14,6 +14,18 @@ Shape, chosen for a million articles (bench/scale.py, docs/performance.md "Scale
   on the rows that come out.
 - Otherwise articles are read newest first through (published_at, id), and topic filters
   are EXISTS probes (several topics "any of" would repeat an article in a join).
+- A text query (``q=``) drives the scan when it matches few articles (fewer than
+  ``FEW_MATCHES``, by a probe bounded by that number: ``search.first_rowids`` on SQLite,
+  whose rowids the scan then reads, ``search.count_matches`` on PostgreSQL): its matches
+  are read, filtered and sorted, and the ORDER BY is written
+  so that no index can give the order (else a planner may walk the date index instead and
+  probe every article for the words). With more matches the text is a filter on the walk
+  above, written so that SQLite cannot start from the matches either: reading and sorting
+  the 20,000 articles that contain a word on 2 % of a million cost 37-113 ms, walking
+  lupus's newest tags until 50 contain the word 15 ms, and the walk stops at the page.
+  Either way the cost is bounded: by ``FEW_MATCHES``, or (when the words are common) by
+  how far the walk must read for a page, which is long only when the filters are each
+  common and rare together (docs/performance.md, "1,000,000 articles, session 4").
 - The cursor condition is written as ``published <= p AND (published < p OR (published = p
   AND id < i))``: the redundant first term is a plain range the index can start from; the
   OR alone makes both SQLite and PostgreSQL scan from the newest article.
@@ -26,6 +38,7 @@ depends only on its shape (``shape``): ``Storage.query_articles`` compiles each 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +52,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
+    func,
     or_,
     select,
 )
@@ -49,6 +63,9 @@ from feeds.storage.schema import UTCDateTime, article_topics, articles
 
 # How deep ``nth_newest`` looks into a topic's index to compare topics' recent frequency.
 RARITY_PROBE = 200
+# A text query with fewer matches drives the scan (reading them costs ~2 µs each on SQLite
+# at 1M articles: 2,000 are ~4 ms); with more, a walk that stops at the page is cheaper.
+FEW_MATCHES = 2_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The driving topic's tag rows, aliased so they are not correlated into the EXISTS probes;
 # built once, not per query (an alias costs a column proxy per column).
@@ -74,11 +91,19 @@ def rarest(nth_newest: Mapping[str, datetime | None]) -> str:
     return min(nth_newest, key=lambda t: (nth_newest[t] is not None, nth_newest[t] or _EPOCH))
 
 
-def parameters(query: ArticleQuery, dialect: str, driver: str | None = None) -> dict[str, Any]:
+def parameters(
+    query: ArticleQuery,
+    dialect: str,
+    driver: str | None = None,
+    by_text: bool | None = None,
+    found: Sequence[int] | None = None,
+) -> dict[str, Any]:
     """The values of the named bind parameters ``article_select`` (and ``conditions``)
     write for ``query``: all that differs between two queries of one shape (``shape``).
-    ``driver``: as for ``article_select``."""
+    ``driver``, ``by_text``, ``found``: as for ``article_select``."""
     values: dict[str, Any] = {}
+    if by_text and query.text:
+        driver = _NO_DRIVER  # the matches drive; every topic is a probe
     driving = _driver(query, driver)
     topics = query.topics
     if driving is not None:
@@ -96,7 +121,12 @@ def parameters(query: ArticleQuery, dialect: str, driver: str | None = None) -> 
         values["until"] = query.until
     if query.text:
         if (bound := search.bound_text(dialect, query.text)) is not None:
-            values["text"] = bound
+            if found is not None:  # the matches, already read: no second full-text search
+                values["found"] = json.dumps(list(found))
+            else:
+                values["text"] = bound
+            if by_text is not None:  # not bound: they make the shape (``shape``)
+                values["text_drives" if by_text else "text_filters"] = True
         else:
             values["no_words"] = True  # a search without words: every article (not bound)
     if query.before is not None:
@@ -111,11 +141,21 @@ def shape(query: ArticleQuery, values: Mapping[str, Any]) -> tuple[Any, ...]:
     return (query.match_all, *values)
 
 
-def article_select(query: ArticleQuery, dialect: str, driver: str | None = None) -> Select[Any]:
+def article_select(
+    query: ArticleQuery,
+    dialect: str,
+    driver: str | None = None,
+    by_text: bool | None = None,
+    found: Sequence[int] | None = None,
+) -> Select[Any]:
     """SELECT the articles (``pages.columns``) for ``query``, ordered and limited, every
     value a named bind parameter (``parameters``). ``driver``: the topic whose tags drive
-    the scan for ``match=all`` (default: the first; ``rarest`` picks well)."""
-    bind = _Binder(parameters(query, dialect, driver))
+    the scan for ``match=all`` (default: the first; ``rarest`` picks well). ``by_text``:
+    whether the text's matches drive the scan (True) or filter it (False); None leaves
+    the choice to the database's planner (``search.count_matches`` tells which is cheaper).
+    ``found`` (SQLite, with ``by_text``): the rowids of every match, read by
+    ``search.first_rowids``, which the scan then starts from instead of searching again."""
+    bind = _Binder(parameters(query, dialect, driver, by_text, found))
     conditions: list[ColumnElement[bool]] = []
     source: FromClause = articles
     published, article_id = articles.c.published_at, articles.c.id
@@ -132,11 +172,15 @@ def article_select(query: ArticleQuery, dialect: str, driver: str | None = None)
     else:
         conditions += _topic_filters(query, bind)
     conditions += _other_filters(bind, dialect, published, article_id)
+    order: ColumnElement[Any] = published
+    if "text_drives" in bind.values:
+        # The same order, as an expression no index gives: the matches are the scan.
+        order = func.coalesce(published, published)
     return (
         select(*pages.columns(dialect))
         .select_from(source)
         .where(*conditions)
-        .order_by(published.desc(), article_id.desc())
+        .order_by(order.desc(), article_id.desc())
         .limit(bind("limit"))
     )
 
@@ -216,8 +260,11 @@ def _other_filters(
         conditions.append(published >= since)
     if (until := bind.optional("until")) is not None:
         conditions.append(published < until)
-    if "text" in bind.values or "no_words" in bind.values:
-        conditions.append(search.matches(dialect, bind.optional("text")))
+    if "found" in bind.values:
+        conditions.append(search.among(bind("found")))
+    elif "text" in bind.values or "no_words" in bind.values:
+        filters = "text_filters" in bind.values
+        conditions.append(search.matches(dialect, bind.optional("text"), filters))
     if "before_at" in bind.values:
         at, before_id = bind("before_at"), bind("before_id")
         conditions.append(published <= at)
