@@ -14,8 +14,8 @@ four times that. This module keeps that part small:
 - rows are unpacked as tuples, not read through mappings, and fetched all at once;
 - a page's topic tags and study ids come back in one round trip (``UNION ALL`` of the two
   tables), not two, compiled once (``prepared``) and run on the DB-API cursor;
-- ``Article``, ``TopicTag`` and ``Match`` are built by ``_constructor``'s generated
-  constructors, which set the frozen slots directly (half the cost of ``__init__``).
+- ``Article``, ``TopicTag`` and ``Match`` are built by ``feeds.frozen.constructor``'s
+  generated constructors, which set the frozen slots directly (half the cost of ``__init__``).
 
 It also reads a story's members (``members_of``): the same columns, and ``StoryMember``
 values of only what a story lists beside its lead.
@@ -29,9 +29,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
@@ -56,12 +55,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from feeds.frozen import constructor
 from feeds.identifiers import from_key
 from feeds.models import Article, Enclosure, Match, StoryMember, StudyId, TopicTag
 from feeds.storage.prepared import prepared
 from feeds.storage.schema import article_studies, article_topics, articles
 
-T = TypeVar("T")
 _CHUNK = 500  # ids per IN (...) list; the union lists them twice: well under SQLite's bound
 
 
@@ -155,26 +154,9 @@ _ANNOTATIONS_PG = _annotations(lambda column: column == any_(_ID_ARRAY))
 _ID_NAMES = tuple(f"id_{n}" for n in range(_CHUNK))  # SQLite: each id its own mark (``_listing``)
 
 
-def _constructor(cls: type[T]) -> Callable[..., T]:
-    """``cls(*values)`` for a frozen, slotted dataclass without ``__post_init__``, at half
-    the cost: the generated ``__init__`` of a frozen dataclass sets each field through
-    ``object.__setattr__`` (its own ``__setattr__`` refuses); this sets each slot through
-    its descriptor, the same value and the same instance (``==``, ``hash``, ``repr``,
-    still frozen). A page builds some 200 of these; it was a third of its cost."""
-    assert hasattr(cls, "__slots__")
-    assert not hasattr(cls, "__post_init__")  # it would be skipped
-    names = [field.name for field in fields(cls)]  # type: ignore[arg-type]
-    scope: dict[str, Any] = {"new": object.__new__, "cls": cls}
-    scope.update({f"set_{name}": getattr(cls, name).__set__ for name in names})
-    body = "".join(f"    set_{name}(made, {name})\n" for name in names)
-    exec(f"def make({', '.join(names)}):\n    made = new(cls)\n{body}    return made\n", scope)
-    made: Callable[..., T] = scope["make"]
-    return made
-
-
-_new_article = _constructor(Article)
-_new_tag = _constructor(TopicTag)
-_new_match = _constructor(Match)
+_new_article = constructor(Article)  # half the cost of __init__ (see feeds.frozen)
+_new_tag = constructor(TopicTag)
+_new_match = constructor(Match)
 
 
 def read(connection: Connection, statement: Select[Any]) -> tuple[Article, ...]:
