@@ -36,6 +36,10 @@ from feeds.tagging.text import fold, word_form
 if TYPE_CHECKING:
     from feeds.tagging.rules import Pattern
 
+# Keys are added in this order of their characters: space (a word's end) and the letters
+# of English by frequency first, so that a node's likelier children come first in its list.
+_BY_FREQUENCY = {ord(c): i for i, c in enumerate(" etaoinsrhldcumfpgwybvkxjqz0123456789")}
+
 
 class TermGroup(NamedTuple):
     """The terms of one topic that one key matches: one piece of evidence per hit."""
@@ -51,6 +55,7 @@ class TermGroup(NamedTuple):
 class KeyExtras:
     """What a key means beyond plain terms of one topic; most keys have none of it."""
 
+    strict: str | None  # the key if it has punctuation the text must repeat ("st. louis")
     terms: tuple[TermGroup, ...]  # its terms, by topic, in pattern order
     named_terms: tuple[TermGroup, ...]  # the terms that still count where the word is a name
     guarded: bool  # some term is a one-word lower-case term (the proper-noun guard)
@@ -70,7 +75,6 @@ class Key(NamedTuple):
 
     back: int  # the hit's start is the automaton's end index minus this
     length: int  # of the key's word form (and of its match in the text)
-    strict: str | None  # the key if it has punctuation the text must repeat ("st. louis")
     extra: KeyExtras | None  # None for a plain key: then the fields below are its terms
     topic: str  # topic slug ("" unless plain)
     matches: tuple[tuple[str, str], ...]  # (phrase, rule) of each pattern: one Match each
@@ -114,7 +118,7 @@ def _automaton(table: Mapping[str, Sequence[Pattern]], checked: frozenset[str], 
     # Laid out anew (see the module docstring): keys added in sorted order, the automaton
     # copied by a pickle round trip while its values are small ints (cheap to copy), then
     # each key's value set to its Key, which allocates no node.
-    padded_keys = sorted(entries)
+    padded_keys = sorted(entries, key=lambda padded: padded.translate(_BY_FREQUENCY))
     for index, padded in enumerate(padded_keys):
         automaton.add_word(padded, index)
     automaton.make_automaton()
@@ -141,9 +145,11 @@ def _key(
     groups = _groups(terms, lookup, exact)
     guarded = any(p.guard for p in terms)
     conditioned = tuple(dict.fromkeys(p.topic for p in terms if p.topic in checked))
-    if len(groups) == 1 and len(terms) == len(patterns) and not guarded and not conditioned:
-        return Key(back, length, strict, None, *groups[0])
+    plain = strict is None and len(terms) == len(patterns) and not guarded and not conditioned
+    if plain and len(groups) == 1:
+        return Key(back, length, None, *groups[0])
     extra = KeyExtras(
+        strict=strict,
         terms=groups,
         named_terms=_groups([p for p in terms if not p.guard], lookup, exact, groups),
         guarded=guarded,
@@ -152,7 +158,7 @@ def _key(
         excludes=tuple(p.topic for p in patterns if p.role == "exclude"),
         contexts=tuple(p.topic for p in patterns if p.role == "context"),
     )
-    return Key(back, length, strict, extra, "", (), lookup, exact, 0)
+    return Key(back, length, extra, "", (), lookup, exact, 0)
 
 
 def _groups(

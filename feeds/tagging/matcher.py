@@ -32,6 +32,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from feeds.frozen import constructor
 from feeds.models import Article, Match, TopicTag
@@ -46,9 +47,9 @@ REPEAT_WEIGHT = 0.5
 ASIDE_WEIGHT = 0.5  # a mention the text marks as an aside, wherever it is
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 _SENTENCE_BREAK = ".!?:;\"'(\u201c\u2018[—–-"
-_FIELD_OF = {"lead": "summary"}  # the field a place is in, where they differ
 _FIELD_ORDER = {"title": 0, "lead": 1, "summary": 1, "content": 2, "category": 3}  # scan order
 
+_TOPIC, _SCORE = attrgetter("topic"), attrgetter("score")
 _new_match = constructor(Match)  # matches are most of what tagging builds (feeds.frozen)
 _new_tag = constructor(TopicTag)
 
@@ -78,7 +79,7 @@ class _Found:
     __slots__ = ("asides", "checks", "context_seen", "excluded")
 
     def __init__(self) -> None:
-        # (field, instance) -> the spans of its asides (``feeds.tagging.asides``)
+        # (place, instance) -> the spans of the asides of its field (``feeds.tagging.asides``)
         self.asides: dict[tuple[str, int], Spans] = {}
         self.checks: set[str] = set()  # topics named whose matches have conditions to check
         self.context_seen: set[tuple[str, str]] = set()  # (topic, context word) seen
@@ -113,12 +114,19 @@ def tag(item: TagInput, rules: CompiledRules) -> tuple[TopicTag, ...]:
 
     tags: dict[str, TopicTag] = {}
     asides = found.asides
+    lowest = rules.lowest_threshold
     for slug, entries in evidence.items():
         # Scored as if nothing were an aside first: that is never less, and most topics an
-        # article names (named once, in the body) are below the threshold either way.
+        # article names (named once, in the body) are below any threshold either way.
         score = WEIGHTS[entries[0][0]] if len(entries) == 1 else _plain_score(entries)
+        if score < lowest:
+            continue
         threshold = rules.topics[slug].threshold
-        if score >= threshold and (not asides or (score := _score(entries, asides)) >= threshold):
+        if score < threshold:
+            continue
+        if asides and (flags := _asides_among(entries, asides)):
+            score = _score(entries, flags)
+        if score >= threshold:
             tags[slug] = _new_tag(slug, score, _matches(slug, entries))
     if reordered:  # in the order of each topic's first match, as if never checked
         tags = {slug: tags[slug] for slug in sorted(tags, key=lambda t: _place(evidence[t][0]))}
@@ -137,7 +145,10 @@ def tag(item: TagInput, rules: CompiledRules) -> tuple[TopicTag, ...]:
                 tags[parent] = _new_tag(parent, child.score, (inherited,))
             elif child.score > previous.score:
                 tags[parent] = _new_tag(parent, child.score, (*previous.matches, inherited))
-    return tuple(sorted(tags.values(), key=lambda t: (-t.score, t.topic)))
+    # Highest score first, then by slug: two sorts on attributes are cheaper than one on a
+    # (-score, topic) key built in Python for each tag, and the second keeps the first's order.
+    by_topic = sorted(tags.values(), key=_TOPIC)
+    return tuple(sorted(by_topic, key=_SCORE, reverse=True))
 
 
 def _scan(item: TagInput, rules: CompiledRules, evidence: defaultdict[str, list[Entry]]) -> _Found:
@@ -161,17 +172,18 @@ def _scan(item: TagInput, rules: CompiledRules, evidence: defaultdict[str, list[
         for automaton, haystack in scans:
             if not len(automaton):
                 continue
-            # A Key's fields by index (see automaton.Key): back, length, strict, extra, topic.
+            # A Key's fields by index (see automaton.Key): back, length, extra, topic.
             for last, key in automaton.iter(f" {word_form(haystack)} "):
                 start = last - key[0]  # offsets in ``haystack`` (see text.word_form)
+                extra = key[2]
+                if extra is None:  # the plain terms of one topic: the key is its own group
+                    where = "lead" if start < lead_end else name
+                    evidence[key[3]].append((where, instance, start, start + key[1], key))
+                    continue
                 end = start + key[1]
-                if key[2] is not None and haystack[start:end] != key[2]:
+                if extra.strict is not None and haystack[start:end] != extra.strict:
                     continue  # the key's own punctuation differs ("disease. graves")
                 where = "lead" if start < lead_end else name
-                extra = key[3]
-                if extra is None:  # the terms of one topic: the key is its own group
-                    evidence[key[4]].append((where, instance, start, end, key))
-                    continue
                 markers += [(kind, start, end) for kind in extra.asides]
                 for topic in extra.excludes:
                     found.excluded[(topic, where, instance)].append((start, end))
@@ -188,8 +200,9 @@ def _scan(item: TagInput, rules: CompiledRules, evidence: defaultdict[str, list[
                     evidence[group.topic].append((where, instance, start, end, group))
         if markers and len(exact) == len(folded):  # offsets agree unless folding changed a length
             spans = aside_spans(folded, markers)
-            if spans:
-                found.asides[(name, instance)] = spans
+            if spans:  # kept by place: a summary's lead is a place of its own
+                for place in ("lead", name) if name == "summary" else (name,):
+                    found.asides[(place, instance)] = spans
     return found
 
 
@@ -264,6 +277,12 @@ def _lead_end(folded_summary: str) -> int:
 
 def _plain_score(entries: Sequence[Entry]) -> float:
     """``_score`` when no match is in an aside (the score is then never less)."""
+    if len(entries) == 2:  # the commonest case after one match, in short
+        (place, instance, start, end, _), (other, instance2, start2, end2, _) = entries
+        if place != other:
+            return WEIGHTS[place] + WEIGHTS[other]
+        one = instance == instance2 and start < end2 and start2 < end  # nested: one mention
+        return WEIGHTS[place] if one else WEIGHTS[place] + REPEAT_WEIGHT
     ordered = sorted(entries)  # by place, instance and start, as mentions are counted
     place, instance, _start, reach, _group = ordered[0]
     score = WEIGHTS[place]
@@ -276,10 +295,21 @@ def _plain_score(entries: Sequence[Entry]) -> float:
     return score
 
 
-def _score(entries: Sequence[Entry], asides: Mapping[tuple[str, int], Spans]) -> float:
+def _asides_among(entries: Sequence[Entry], asides: Mapping[tuple[str, int], Spans]) -> list[bool]:
+    """Which of ``entries`` are inside an aside of their field; [] if none is."""
+    flags: list[bool] = []
+    for n, (place, instance, start, end, _group) in enumerate(entries):
+        spans = asides.get((place, instance))
+        if spans and any(s < end and start < e for s, e in spans):
+            flags = flags or [False] * len(entries)
+            flags[n] = True
+    return flags
+
+
+def _score(entries: Sequence[Entry], asides: Sequence[bool]) -> float:
     """Sum the weights of distinct mentions; nested or overlapping matches are one mention,
-    an aside only if all of them are."""
-    hits = [(w, i, s, e, _aside(w, i, s, e, asides)) for w, i, s, e, _ in entries]
+    an aside (``asides``: which entries are) only if all of them are."""
+    hits = [(w, i, s, e, aside) for (w, i, s, e, _), aside in zip(entries, asides, strict=True)]
     if len(hits) == 1:
         place, _instance, _start, _end, aside = hits[0]
         return ASIDE_WEIGHT if aside else WEIGHTS[place]
@@ -299,14 +329,6 @@ def _score(entries: Sequence[Entry], asides: Mapping[tuple[str, int], Spans]) ->
         score += REPEAT_WEIGHT if place in seen_fields else WEIGHTS[place]
         seen_fields.add(place)
     return score
-
-
-def _aside(
-    place: str, instance: int, start: int, end: int, asides: Mapping[tuple[str, int], Spans]
-) -> bool:
-    """Whether a match is inside an aside of its field."""
-    spans = asides.get((_FIELD_OF.get(place, place), instance), ())
-    return any(s < end and start < e for s, e in spans)
 
 
 def _matches(slug: str, entries: Sequence[Entry]) -> tuple[Match, ...]:

@@ -86,6 +86,7 @@ class CompiledRules:
     exact: Any  # ahocorasick.Automaton over case-kept keys -> ``automaton.Key``
     term_count: int  # distinct automaton keys, for reports
     vocabulary: frozenset[str] = frozenset()  # subject words (see ``subject_words``)
+    lowest_threshold: float = 0.0  # the least of the topics' thresholds
 
 
 def compile_rules(
@@ -142,6 +143,7 @@ def compile_rules(
         exact=exact_automaton,
         term_count=len(folded) + len(exact),
         vocabulary=subject_words(terms, names),
+        lowest_threshold=min((rule.threshold for rule in compiled.values()), default=0.0),
     )
 
 
