@@ -121,7 +121,7 @@ def tag(item: TagInput, rules: CompiledRules) -> tuple[TopicTag, ...]:
         score = WEIGHTS[entries[0][0]] if len(entries) == 1 else _plain_score(entries)
         if score < lowest:
             continue
-        threshold = rules.topics[slug].threshold
+        threshold = rules.higher_thresholds.get(slug, lowest)
         if score < threshold:
             continue
         if asides and (flags := _asides_among(entries, asides)):
@@ -137,8 +137,8 @@ def tag(item: TagInput, rules: CompiledRules) -> tuple[TopicTag, ...]:
             source = _new_match(slug, slug, "source", "source", 0, 0)
             matches = (*previous.matches, source) if previous else (source,)
             tags[slug] = _new_tag(slug, max(floor, previous.score if previous else 0), matches)
-    for child in list(tags.values()):
-        for parent in rules.topics[child.topic].ancestors:
+    for child in list(tags.values()) if rules.ancestors else ():
+        for parent in rules.ancestors.get(child.topic, ()):
             inherited = _new_match(parent, child.topic, "parent", "parent", 0, 0)
             previous = tags.get(parent)
             if previous is None:

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from feeds.config import TopicSettings
@@ -86,7 +86,10 @@ class CompiledRules:
     exact: Any  # ahocorasick.Automaton over case-kept keys -> ``automaton.Key``
     term_count: int  # distinct automaton keys, for reports
     vocabulary: frozenset[str] = frozenset()  # subject words (see ``subject_words``)
+    # For the matcher, so that most topics an article names cost no look-up of their rule:
     lowest_threshold: float = 0.0  # the least of the topics' thresholds
+    higher_thresholds: Mapping[str, float] = field(default_factory=dict)  # slug -> any above it
+    ancestors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # slug -> if any
 
 
 def compile_rules(
@@ -136,6 +139,7 @@ def compile_rules(
     for marker, kind in MARKERS.items():  # found in the same scan as the terms
         _add(folded, marker, Pattern("", "aside", kind, marker))
     checked = [t.slug for t in topics if t.exclude or t.context or t.unless]
+    lowest = min((rule.threshold for rule in compiled.values()), default=0.0)
     folded_automaton, exact_automaton = build(folded, exact, checked)
     return CompiledRules(
         topics=compiled,
@@ -143,7 +147,9 @@ def compile_rules(
         exact=exact_automaton,
         term_count=len(folded) + len(exact),
         vocabulary=subject_words(terms, names),
-        lowest_threshold=min((rule.threshold for rule in compiled.values()), default=0.0),
+        lowest_threshold=lowest,
+        higher_thresholds={s: r.threshold for s, r in compiled.items() if r.threshold > lowest},
+        ancestors={slug: rule.ancestors for slug, rule in compiled.items() if rule.ancestors},
     )
 
 
