@@ -7,17 +7,21 @@ patterns that use it) into Aho-Corasick automatons over padded word forms (see
 
 - a key's terms are grouped by topic (``TermGroup``), so one hit costs the matcher one
   piece of evidence per topic it names, not one per pattern (with all of MeSH, half the
-  hits are of keys with two patterns, such as a singular and a plural term of one topic);
+  hits are of keys with two patterns of one topic, such as "99mTc-MAG3" and "99mTc MAG3",
+  which MeSH lists both and which fold to one key);
 - what is rarer — aside markers, exclusions, context words, terms under the proper-noun
   guard, terms of topics with conditions (``exclude``, ``context``, ``unless``) — is in
   ``KeyExtras``, which is ``None`` for most keys: a plain term's hit skips those checks.
 
 Why the layout: pyahocorasick allocates each trie node on its own, in the order keys are
 added, and finds a child by a linear search of the node's children, so a scan of a large
-automaton is mostly waiting for memory. Keys are added in sorted order (nodes that share
-a prefix are allocated close together), and the automaton is then copied by a pickle round
-trip, which allocates the nodes again in traversal order. With all of MeSH (1.1 M nodes)
-a scan takes about 0.6 of the time; the keys, and so the hits, are the same.
+automaton is mostly waiting for memory. Keys are added in sorted order, with space and
+English's commoner letters first (nodes that share a prefix are allocated close together,
+and a node's likelier children come first in its list), and the automaton is then copied
+by a pickle round trip, which allocates the nodes again in traversal order. With all of
+MeSH (2.7 M nodes) a scan of the benchmark's articles takes about 0.6 of the time it took
+with keys added as they came (docs/performance.md, "Tagging"); the keys, and so the hits,
+are the same. The copy costs about a second at that size.
 
 What it does not do: decide which keys a topic has (``rules``), or score hits (``matcher``).
 """
