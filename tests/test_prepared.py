@@ -146,3 +146,16 @@ def test_an_in_list_of_any_length_selects_what_its_values_select(samples: Storag
             statement = prepared(connection, ("test listed", len(names)), ids_in(names))
             assert sorted(row[0] for row in statement.rows(connection, values)) == wanted
             assert len(names) in LIST_SIZES
+
+
+def test_read_values_are_of_their_own_frozen_classes(samples: Storage) -> None:
+    # The fast constructors build each value as a twin class and then give it its class:
+    # what comes out is the class itself, frozen, and behaves as one built by __init__.
+    (article, *_rest) = [a for a in samples.query_articles(ArticleQuery(limit=200)) if a.topics]
+    tag = article.topics[0]
+    assert (type(article), type(tag), type(tag.matches[0])) == (Article, TopicTag, Match)
+    for value, field in ((article, "title"), (tag, "score"), (tag.matches[0], "start")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, field, None)
+    assert replace(article, title=article.title) == article
+    assert hash(replace(tag, score=tag.score)) == hash(tag)

@@ -14,9 +14,9 @@ four times that. This module keeps that part small:
 - rows are unpacked as tuples, not read through mappings, and fetched all at once;
 - a page's topic tags and study ids come back in one round trip (``UNION ALL`` of the two
   tables), not two, compiled once (``prepared``) and run on the DB-API cursor;
-- ``Article`` is built by ``_constructor``'s generated constructor, which sets the frozen
-  slots directly (half the cost of ``__init__``); ``TopicTag`` and ``Match`` the same way,
-  written out inside a generated loop (``_tag_adder``), without a call per value.
+- ``Article`` and ``StoryMember`` are built by ``_constructor``'s generated constructors
+  (a third of the cost of ``__init__``: ``_making``), ``TopicTag`` and ``Match`` the same
+  way written out inside a generated loop (``_tag_adder``), without a call per value.
 
 It also reads a story's members (``members_of``): the same columns, and ``StoryMember``
 values of only what a story lists beside its lead.
@@ -28,6 +28,7 @@ and ``studies.for_articles`` return (tests/test_pages.py holds it to that).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import fields
@@ -170,11 +171,9 @@ _ID_NAMES = tuple(f"id_{n}" for n in range(_CHUNK))  # SQLite: each id its own m
 
 
 def _constructor(cls: type[T]) -> Callable[..., T]:
-    """``cls(*values)`` for a frozen, slotted dataclass without ``__post_init__``, at half
-    the cost: the generated ``__init__`` of a frozen dataclass sets each field through
-    ``object.__setattr__`` (its own ``__setattr__`` refuses); this sets each slot through
-    its descriptor, the same value and the same instance (``==``, ``hash``, ``repr``,
-    still frozen). A page builds some 200 of these; it was a third of its cost."""
+    """``cls(*values)`` for a frozen, slotted dataclass without ``__post_init__``, at a
+    third of the cost (``_making``). A page builds some 200 of these; with the dataclass's
+    ``__init__`` they were a third of its cost."""
     names = [field.name for field in fields(cls)]  # type: ignore[arg-type]
     scope: dict[str, Any] = {}
     body = _making(cls, "made", names, scope, "    ")
@@ -184,18 +183,35 @@ def _constructor(cls: type[T]) -> Callable[..., T]:
 
 
 def _making(cls: type, made: str, values: Sequence[str], scope: dict[str, Any], indent: str) -> str:
-    """Source lines that set the variable ``made`` to a new ``cls`` whose fields are the
-    expressions ``values`` (as ``_constructor``'s ``make`` does), the names they use put
-    in ``scope``: for generated code that builds many values without a call per value."""
-    assert hasattr(cls, "__slots__")
+    """Source lines that set the variable ``made`` to a new ``cls`` (a frozen, slotted
+    dataclass) whose fields are the expressions ``values``, the names they use put in
+    ``scope``: for generated code that builds many values without a call per value.
+
+    The generated ``__init__`` of a frozen dataclass sets each field through
+    ``object.__setattr__`` (its own ``__setattr__`` refuses), a call per field. These lines
+    make an instance of ``_twin(cls)``, a plain class with the same slots, whose attribute
+    stores the interpreter does inline, and then make it a ``cls`` (``__class__``
+    assignment, which CPython allows between classes of the same layout): the same values
+    in the same slots, so the same instance (``==``, ``hash``, ``repr``, ``type``, frozen)
+    as ``cls(*values)`` builds."""
     assert not hasattr(cls, "__post_init__")  # it would be skipped
     prefix = cls.__name__
-    scope.update({"new": object.__new__, prefix: cls})
-    lines = [f"{made} = new({prefix})"]
+    scope.update({"new": object.__new__, prefix: cls, f"{prefix}_twin": _twin(cls)})
+    lines = [f"{made} = new({prefix}_twin)"]
     for field, value in zip(fields(cls), values, strict=True):
-        scope[f"{prefix}_{field.name}"] = getattr(cls, field.name).__set__
-        lines.append(f"{prefix}_{field.name}({made}, {value})")
+        lines.append(f"{made}.{field.name} = {value}")
+    lines.append(f"{made}.__class__ = {prefix}")
     return "".join(f"{indent}{line}\n" for line in lines)
+
+
+@functools.cache
+def _twin(cls: type) -> type:
+    """A class with ``cls``'s slots and nothing else (see ``_making``)."""
+    slots = cls.__dict__["__slots__"]  # a slotted dataclass's own: every field, in order
+    assert tuple(slots) == tuple(field.name for field in fields(cls))
+    assert cls.__bases__ == (object,)
+    assert cls.__dictoffset__ == 0  # no instance __dict__
+    return type(f"_{cls.__name__}Twin", (), {"__slots__": tuple(slots)})
 
 
 def _tag_adder() -> Callable[[Sequence[Sequence[Any]], list[Any], dict[str, Any]], None]:
@@ -227,6 +243,7 @@ def _tag_adder() -> Callable[[Sequence[Sequence[Any]], list[Any], dict[str, Any]
 _new_article = _constructor(Article)
 _new_tag = _constructor(TopicTag)
 _new_match = _constructor(Match)
+_new_member = _constructor(StoryMember)
 _add_tags = _tag_adder()
 
 
@@ -253,9 +270,10 @@ def members_of(dialect: str, found: Sequence[Sequence[Any]]) -> tuple[StoryMembe
     """A ``StoryMember`` of each row (rows that begin with ``columns(dialect)``), in order:
     no round trip."""
     instant = _from_suffixed if dialect == "sqlite" else _utc
+    new = _new_member
     return tuple(
         [
-            StoryMember(row[0], row[1], row[3], row[4], instant(row[7]), tuple(lists[3]))
+            new(row[0], row[1], row[3], row[4], instant(row[7]), tuple(lists[3]))
             for row, lists in zip(found, _decoded([row[_LISTS] for row in found]), strict=True)
         ]
     )
