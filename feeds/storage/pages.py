@@ -4,13 +4,12 @@ A page of 50 articles costs the database well under a millisecond (docs/performa
 "Scale"); turning the rows into typed values with their topics and study ids used to cost
 four times that. This module keeps that part small:
 
-- the articles are selected with ``columns(dialect)`` (only what ``Article`` holds); the
-  four JSON lists come back as one JSON array of them, concatenated by the database, and a
-  page's arrays are decoded in one ``json.loads`` call (likewise the tags' evidence),
-  instead of one call per column per row;
+- the articles are selected with ``columns(dialect)`` (only what ``Article`` holds), JSON
+  lists read as text; a page's are joined into one array and decoded in one ``json.loads``
+  call (likewise the tags' evidence), instead of one call per column per row;
 - the datetimes skip the ``UTCDateTime`` decorator's per-value Python wrapper: on SQLite
-  the stored text comes back with its offset appended and ``datetime.fromisoformat`` parses
-  it straight into an aware datetime, on PostgreSQL psycopg's value gets one ``_utc`` call;
+  the stored text is parsed straight into an aware datetime, on PostgreSQL psycopg's value
+  gets one ``_utc`` call;
 - rows are unpacked as tuples, not read through mappings, and fetched all at once;
 - a page's topic tags and study ids come back in one round trip (``UNION ALL`` of the two
   tables), not two, compiled once (``prepared``) and run on the DB-API cursor;
@@ -72,32 +71,15 @@ def _instant(column: Any) -> Any:
 
 
 def _instant_text(column: Any) -> Any:
-    # SQLite: the stored text itself (naive UTC, as UTCDateTime writes it) with the offset
-    # appended, so that ``datetime.fromisoformat`` returns it aware, with the ``UTC``
-    # singleton as its zone, in one call (``_build``); SQLAlchemy would parse it naive and
-    # UTCDateTime then ``replace`` the zone, two datetimes per value and five times the cost.
-    # NULL stays NULL.
-    return (type_coerce(column, String) + literal_column(f"'{_UTC_SUFFIX}'", String)).label(
-        column.name
-    )
+    # SQLite: the stored text itself (naive UTC, as UTCDateTime writes it), parsed by
+    # ``_from_sqlite``; SQLAlchemy would parse it naive and UTCDateTime then ``replace`` the
+    # zone, two datetimes per value and five times the cost.
+    return type_coerce(column, String).label(column.name)
 
 
-_UTC_SUFFIX = "+00:00"
-
-
-def _lists() -> Any:
-    # The four JSON lists as one JSON array of them, built by the database (a few string
-    # copies in C): a page is then one ``json.loads`` of its rows' arrays joined, with no
-    # per-value work in Python. CAST first: psycopg would otherwise decode the json itself.
-    texts = [cast(column, Text) for column in _LIST_COLUMNS]
-    comma = literal_column("','", String)
-    joined = literal_column("'['", String) + texts[0]
-    for text in texts[1:]:
-        joined = joined + comma + text
-    return (joined + literal_column("']'", String)).label("lists")
-
-
-_LIST_COLUMNS = (articles.c.authors, articles.c.categories, articles.c.enclosures, articles.c.dois)
+def _text(column: Any) -> Any:
+    # CAST, not only a SQLAlchemy type: psycopg would otherwise decode the json itself.
+    return cast(column, Text).label(column.name)
 
 
 def _columns(instant: Callable[[Any], Any]) -> tuple[Any, ...]:
@@ -113,7 +95,10 @@ def _columns(instant: Callable[[Any], Any]) -> tuple[Any, ...]:
         instant(articles.c.published_at),
         instant(articles.c.updated_at),
         instant(articles.c.first_seen_at),
-        _lists(),  # [authors, categories, enclosures, dois]
+        _text(articles.c.authors),
+        _text(articles.c.categories),
+        _text(articles.c.enclosures),
+        _text(articles.c.dois),
         articles.c.content_hash,
     )
 
@@ -127,7 +112,8 @@ def columns(dialect: str) -> tuple[Any, ...]:
     return _SQLITE_COLUMNS if dialect == "sqlite" else _COLUMNS
 
 
-_LISTS = 10  # position of the JSON lists in ``columns``
+_LISTS = slice(10, 14)  # the four JSON lists in ``columns``
+_DOIS = 13
 
 
 def _annotations(wanted: Callable[[Any], ColumnElement[bool]]) -> CompoundSelect[Any]:
@@ -257,24 +243,25 @@ def articles_of(connection: Connection, found: Sequence[Sequence[Any]]) -> tuple
     """An ``Article`` of each row (rows that begin with ``columns(dialect)``; values after
     those are not read), with its topics and study ids (one more round trip), in order."""
     tags, cited = tags_and_studies(connection, [row[0] for row in found])
-    lists = _decoded([row[_LISTS] for row in found])
+    # Each row's four JSON lists joined into one array, decoded with the page's in one call.
+    lists = _decoded([",".join(row[_LISTS]) for row in found])
     if connection.dialect.name != "sqlite":
         return _build(found, lists, _utc, tags, cited)
     try:
-        return _build(found, lists, datetime.fromisoformat, tags, cited)
+        return _build(found, lists, _from_utc_text, tags, cited)
     except ValueError:  # a value stored with its own offset (not by UTCDateTime): one by one
-        return _build(found, lists, _from_suffixed, tags, cited)
+        return _build(found, lists, _from_sqlite, tags, cited)
 
 
 def members_of(dialect: str, found: Sequence[Sequence[Any]]) -> tuple[StoryMember, ...]:
     """A ``StoryMember`` of each row (rows that begin with ``columns(dialect)``), in order:
     no round trip."""
-    instant = _from_suffixed if dialect == "sqlite" else _utc
+    instant = _from_sqlite if dialect == "sqlite" else _utc
     new = _new_member
     return tuple(
         [
-            new(row[0], row[1], row[3], row[4], instant(row[7]), tuple(lists[3]))
-            for row, lists in zip(found, _decoded([row[_LISTS] for row in found]), strict=True)
+            new(row[0], row[1], row[3], row[4], instant(row[7]), tuple(dois))
+            for row, dois in zip(found, _decoded([row[_DOIS] for row in found]), strict=True)
         ]
     )
 
@@ -323,9 +310,10 @@ def _build(
     tags: dict[str, tuple[TopicTag, ...]],
     cited: dict[str, tuple[StudyId, ...]],
 ) -> tuple[Article, ...]:
-    """The ``Article`` of each row, ``lists`` its decoded JSON lists, ``instant`` how to read
-    its datetimes: one comprehension, no call per row but the constructor's."""
+    """The ``Article`` of each row, ``lists`` the rows' JSON lists decoded (four a row, in
+    order), ``instant`` how to read its datetimes: one comprehension."""
     new, tags_of, cited_of = _new_article, tags.get, cited.get
+    each = iter(lists)  # four lists a row
     return tuple(
         [
             new(  # Article's fields, in order
@@ -345,11 +333,13 @@ def _build(
                 if enclosures
                 else (),
                 tuple(dois),
-                row[11],  # content_hash
+                row[14],  # content_hash
                 tags_of(row[0], ()),
                 cited_of(row[0], ()),
             )
-            for row, (authors, categories, enclosures, dois) in zip(found, lists, strict=True)
+            for row, authors, categories, enclosures, dois in zip(
+                found, each, each, each, each, strict=True
+            )
         ]
     )
 
@@ -371,14 +361,18 @@ def _from_sqlite(value: str) -> datetime:
     # returns it aware, with the ``UTC`` singleton as its zone, in one step. A value that
     # carries its own offset (not written by UTCDateTime) is read as SQLAlchemy would.
     try:
-        return datetime.fromisoformat(value + _UTC_SUFFIX)
+        return datetime.fromisoformat(value + "+00:00")
     except ValueError:
         return _utc(datetime.fromisoformat(value))
 
 
-def _from_suffixed(value: str) -> datetime:
-    # A value of ``columns``: the stored text with _UTC_SUFFIX appended by the database.
-    return _from_sqlite(value.removesuffix(_UTC_SUFFIX))
+_UTC_SUFFIX = "+00:00"
+
+
+def _from_utc_text(value: str) -> datetime:
+    # As _from_sqlite for a value UTCDateTime wrote (no offset of its own); raises
+    # ValueError for any other, for ``articles_of`` to read the page with _from_sqlite.
+    return datetime.fromisoformat(value + _UTC_SUFFIX)
 
 
 def _utc(value: datetime) -> datetime:
