@@ -121,9 +121,10 @@ def main(argv: list[str]) -> int:
 
     The configuration comes from ``$FEEDS_CONFIG`` (``feeds serve`` sets it, and has already
     validated and migrated it); SIGTERM or SIGINT stops the loop like ``feeds worker``'s.
-    Log lines go to stderr, which is ``feeds serve``'s. Exit status: 0 when stopped, 1 for a
-    database that cannot be opened, 2 for a configuration error (``feeds serve`` restarts it
-    with a backoff).
+    Log lines go to stderr, which is ``feeds serve``'s. Exit status: 128 + the signal's number
+    when a signal stopped it (the shell's convention: 143 for SIGTERM), so that ``feeds serve``
+    can tell a stop it did not ask for from a crash; 1 for a database that cannot be opened,
+    2 for a configuration error (``feeds serve`` restarts it with a backoff).
     """
     if len(argv) != 1 or not argv[0].isdigit():
         print("usage: python -m feeds.worker PARENT_PID", file=sys.stderr)
@@ -135,8 +136,14 @@ def main(argv: list[str]) -> int:
     os.nice(UPDATER_NICENESS)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:  %(name)s: %(message)s")
     stop = threading.Event()
+    received: list[int] = []
+
+    def on_signal(number: int, _frame: object) -> None:
+        received.append(number)
+        stop.set()
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda _number, _frame: stop.set())
+        signal.signal(signum, on_signal)
     try:
         settings = load_settings(Path(os.environ[CONFIG_ENV]) if CONFIG_ENV in os.environ else None)
         storage = Storage.open(settings.database)
@@ -150,7 +157,7 @@ def main(argv: list[str]) -> int:
         run_until_stopped(settings, storage, stop)
     finally:
         storage.close()
-    return 0
+    return 128 + received[0] if received else 0
 
 
 if __name__ == "__main__":

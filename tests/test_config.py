@@ -144,6 +144,17 @@ def test_a_lease_that_a_fetch_could_outlast_is_refused_with_its_line(tmp_path: P
     assert ok.fetch.lease == timedelta(minutes=5)
 
 
+def test_metrics_networks_are_read_and_a_bad_one_is_refused_with_its_line(
+    tmp_path: Path,
+) -> None:
+    text = "web:\n  metrics_networks:\n    - 10.1.0.0/16\n    - 10.1.2.3/8\n"
+    (problem,) = problems_of(text, tmp_path)
+    assert ":4: web.metrics_networks[1]: " in problem
+    assert "not a valid IPv4 or IPv6 network" in problem
+    ok = parse_settings(text.replace("10.1.2.3/8", "fd00::/8"), tmp_path / "config.yaml")
+    assert [str(n) for n in ok.web.metrics_networks] == ["10.1.0.0/16", "fd00::/8"]
+
+
 def test_context_and_unless_rules_must_name_a_term_of_their_topic(tmp_path: Path) -> None:
     text = """\
 topics:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from pathlib import Path
 
 import pytest
@@ -151,6 +152,11 @@ def test_fetch_asks_for_and_decodes_brotli(server: FeedServer) -> None:
 
 
 def test_requests_to_one_host_are_spread_out(server: FeedServer) -> None:
+    # The gate's own release times, not the server's arrival times: on a loaded machine a
+    # request can spend longer between the gate and the server than the next one does
+    # (the first opens the connection), which narrows a gap the gate kept.
+    released: list[float] = []
+
     async def run() -> None:
         gate = HostGate(per_host=2, spacing=0.2)
         async with Fetcher(user_agent="feeds-tests", timeout=5.0) as fetcher:
@@ -158,12 +164,14 @@ def test_requests_to_one_host_are_spread_out(server: FeedServer) -> None:
             async def one(name: str) -> None:
                 url = server.url(f"/feeds/{name}")
                 async with gate.open(url):
+                    released.append(time.monotonic())
                     await fetcher.fetch(url, allow_private=True)
 
             await asyncio.gather(*(one(n) for n in ("rss20.xml", "atom10.xml", "rss10.rdf")))
 
     asyncio.run(run())
-    starts = sorted(r.started for r in server.requests)
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert len(server.requests) == 3
+    gaps = [b - a for a, b in itertools.pairwise(released)]
     assert len(gaps) == 2
-    assert all(gap >= 0.18 for gap in gaps)  # a lower bound: a slow machine only widens it
+    # A lower bound (a slow machine only widens it), less the event loop's clock resolution.
+    assert all(gap >= 0.19 for gap in gaps), gaps

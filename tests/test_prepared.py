@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import DBAPIError
 
 from feeds.models import Article, ArticleQuery, Match, TopicTag
 from feeds.storage import Storage, pages, queries
-from feeds.storage.prepared import Prepared
-from feeds.storage.schema import article_studies
+from feeds.storage.prepared import LIST_SIZES, Prepared, listed, prepared
+from feeds.storage.schema import article_studies, articles
 from tests.conftest import update_samples
 
 
@@ -126,3 +128,34 @@ def test_fast_constructors_build_the_same_frozen_values() -> None:
     now = datetime.now(UTC)
     values = ("i", "s", "e", None, "t", "", "", now, None, now, (), (), (), (), "h", (tag,), ())
     assert pages._new_article(*values) == Article(*values)
+
+
+def ids_in(names: tuple[str, ...]) -> Callable[[], Select[Any]]:
+    return lambda: select(articles.c.id).where(articles.c.id.in_([bindparam(n) for n in names]))
+
+
+def test_an_in_list_of_any_length_selects_what_its_values_select(samples: Storage) -> None:
+    # ``listed`` pads the values to one of a few lengths (the last repeated), so that a
+    # handful of compiled statements serve any number of them.
+    with samples.engine.connect() as connection:
+        ids = sorted(connection.execute(select(articles.c.id)).scalars())
+        assert len(ids) > LIST_SIZES[1]
+        for count in (1, 2, LIST_SIZES[0], LIST_SIZES[0] + 1, LIST_SIZES[1] + 1, len(ids)):
+            wanted = ids[-count:]
+            names, values = listed("id", wanted)
+            statement = prepared(connection, ("test listed", len(names)), ids_in(names))
+            assert sorted(row[0] for row in statement.rows(connection, values)) == wanted
+            assert len(names) in LIST_SIZES
+
+
+def test_read_values_are_of_their_own_frozen_classes(samples: Storage) -> None:
+    # The fast constructors build each value as a twin class and then give it its class:
+    # what comes out is the class itself, frozen, and behaves as one built by __init__.
+    (article, *_rest) = [a for a in samples.query_articles(ArticleQuery(limit=200)) if a.topics]
+    tag = article.topics[0]
+    assert (type(article), type(tag), type(tag.matches[0])) == (Article, TopicTag, Match)
+    for value, field in ((article, "title"), (tag, "score"), (tag.matches[0], "start")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, field, None)
+    assert replace(article, title=article.title) == article
+    assert hash(replace(tag, score=tag.score)) == hash(tag)

@@ -14,6 +14,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from feeds.web.serve import stopped_by
 from tests.servers import serving
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc")
@@ -95,3 +96,40 @@ def test_serve_killed_with_sigkill_takes_its_updater_with_it(tmp_path: Path) -> 
         served.process.kill()
         served.process.wait()
         wait_until("the updater to die", lambda: not alive(updater), served.output)
+
+
+def test_a_signal_to_the_whole_process_group_stops_serve_without_restarting_its_updater(
+    tmp_path: Path,
+) -> None:
+    # As Ctrl-C in a terminal or systemd's stop do: the updater gets the signal directly,
+    # at the same moment as serve, and must not be taken for a crashed one and restarted.
+    with serving(tmp_path, sources=("wire", "digest")) as served:
+        serve = served.process.pid
+        wait_until("the updater process", lambda: len(updaters(serve)) == 1, served.output)
+        (updater,) = updaters(serve)
+        os.kill(updater, signal.SIGTERM)
+        os.kill(serve, signal.SIGTERM)
+        served.process.wait(timeout=20)
+    output = served.output()
+    assert served.process.returncode == 0, output
+    assert "updater stopped by SIGTERM" in output
+    assert "updater exited with status" not in output  # no error, no restart
+    assert not alive(updater)
+
+
+@pytest.mark.parametrize(
+    ("returncode", "signal_name"),
+    [
+        (143, "SIGTERM"),  # the updater stopped cleanly on SIGTERM (128 + 15)
+        (130, "SIGINT"),  # ... on SIGINT (Ctrl-C)
+        (-15, "SIGTERM"),  # SIGTERM killed it before its handler was installed
+        (-9, None),  # SIGKILL (the OOM killer, kill -9): a crash, restarted with a backoff
+        (0, None),
+        (1, None),  # the database could not be opened
+        (2, None),  # a configuration error
+    ],
+)
+def test_an_updater_stopped_by_a_signal_is_told_from_one_that_crashed(
+    returncode: int, signal_name: str | None
+) -> None:
+    assert stopped_by(returncode) == signal_name

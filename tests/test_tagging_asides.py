@@ -66,3 +66,71 @@ def test_a_list_stops_at_a_clause_break() -> None:
 def test_a_long_item_ends_the_list_after_its_nearest_words() -> None:
     text = "A trial of a new pill in adults with hard to treat lupus and other illnesses."
     assert asides(text) == ["hard to treat lupus"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a diagnosis considered and not made
+        (
+            "She was first referred with suspected lupus, an audit found.",
+            ["lupus, an audit found."],
+        ),
+        ("Dermatomyositis diagnosis after lupus is excluded", ["after lupus"]),
+        ("Infection was ruled out, and lupus nephritis was diagnosed.", ["infection"]),
+        # what a thing is otherwise known or used for, to the next comma
+        (
+            "NZB mice, better known as one parent of a lupus strain, develop anaemia.",
+            ["one parent of a lupus strain"],
+        ),
+        (
+            "Building on remissions first seen in lupus, investigators treated scleroderma.",
+            ["remissions first seen in lupus"],
+        ),
+        ("Doctors tried blinatumomab, approved for leukemia, in arthritis.", ["leukemia"]),
+        (
+            "Relma-cel, an anti-CD19 cell therapy approved for lymphoma, was given in SLE.",
+            ["lymphoma"],
+        ),
+        # comorbidity lists, adjustment lists and examples
+        (
+            "People who already had arthritis, psoriasis or lupus had flares.",
+            ["arthritis, psoriasis or lupus had flares."],
+        ),
+        (
+            "Risk rose after adjustment for smoking, steroid use, lupus and low weight.",
+            ["smoking, steroid use, lupus and low weight."],
+        ),
+        (
+            "Conditions include coeliac disease, psoriasis and lupus.",
+            ["coeliac disease, psoriasis and lupus."],
+        ),
+        # the excluded are described at length
+        (
+            "Patients with active autoimmune disease needing systemic treatment were excluded.",
+            ["patients with active autoimmune disease needing systemic treatment"],
+        ),
+        # comparisons, misdiagnoses, what patients cannot have, prior therapies
+        ("It suits patients who cannot wait for CAR-T manufacturing.", ["wait for car t"]),
+        ("The lesion was treated as eczema and then psoriasis.", ["eczema and then psoriasis."]),
+        ("Fewer target cells than in blood cancers.", ["blood cancers."]),
+        ("Lymphoma that relapsed after CAR-T responded.", ["car t responded."]),
+    ],
+)
+def test_aside_spans_of_diagnoses_descriptions_and_prior_therapies(
+    text: str, expected: list[str]
+) -> None:
+    assert asides(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Suspected lupus nephritis: when to biopsy",  # the diagnostic work-up is the news
+        "Belimumab approved for lupus nephritis in children",  # an approval is the news
+        "Relma-cel, made in China, was approved for lymphoma.",  # not inside the insert
+        "Cancer patients who already had lupus did well.",  # one comorbidity is a subject
+    ],
+)
+def test_a_subject_named_near_a_marker_is_not_an_aside(text: str) -> None:
+    assert asides(text) == []

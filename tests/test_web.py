@@ -192,8 +192,9 @@ def test_sources_page_and_json(client: TestClient) -> None:
 def test_operations_endpoints(client: TestClient, loaded: tuple[Settings, Storage]) -> None:
     assert client.get("/healthz").text == "ok\n"
     assert client.get("/readyz").status_code == 200
-    client.get("/feeds/lupus.rss")
-    metrics = client.get("/metrics").text
+    local = TestClient(create_app(*loaded), client=("127.0.0.1", 50000))  # a Prometheus
+    local.get("/feeds/lupus.rss")
+    metrics = local.get("/metrics").text
     assert 'feeds_http_requests_total{route="/feeds/{slug}.{format}",status="200"}' in metrics
     assert "feeds_render_cache_total" in metrics
     # The renders behind the cache: how many, and how long each took to its body.
@@ -207,6 +208,37 @@ def test_operations_endpoints(client: TestClient, loaded: tuple[Settings, Storag
     assert 'feeds_last_fetch_seconds_bucket{le="+Inf"}' in metrics
     not_ready = TestClient(create_app(*loaded, ready=False))
     assert not_ready.get("/readyz").status_code == 503
+
+
+@pytest.mark.parametrize(
+    ("networks", "address", "status"),
+    [
+        (None, "127.0.0.1", 200),  # the default: loopback only
+        (None, "::1", 200),
+        (None, "::ffff:127.0.0.1", 200),  # an IPv4 client of a dual-stack socket
+        (None, "203.0.113.9", 403),  # anyone else, e.g. a reader through the reverse proxy
+        (None, "testclient", 403),  # not an address at all
+        (["10.1.0.0/16"], "10.1.2.3", 200),  # the monitoring network
+        (["10.1.0.0/16"], "127.0.0.1", 403),  # loopback is not implied once networks are set
+        (["0.0.0.0/0", "::/0"], "2001:db8::7", 200),  # open to all
+    ],
+)
+def test_metrics_are_served_only_to_the_configured_networks(
+    loaded: tuple[Settings, Storage], networks: list[str] | None, address: str, status: int
+) -> None:
+    settings, storage = loaded
+    if networks is not None:
+        web = settings.web.model_validate(
+            {**settings.web.model_dump(), "metrics_networks": networks}
+        )
+        settings = settings.model_copy(update={"web": web})
+    response = TestClient(create_app(settings, storage), client=(address, 50000)).get("/metrics")
+    assert response.status_code == status
+    if status == 403:
+        assert response.text.startswith("metrics: served only to clients in web.metrics_networks")
+        assert "feeds_" not in response.text
+    else:
+        assert "feeds_articles " in response.text
 
 
 def test_a_new_article_appears_once_the_data_version_moves(tmp_path: Path) -> None:

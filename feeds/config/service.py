@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
+from ipaddress import IPv4Network, IPv6Network
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, IPvAnyNetwork, field_validator, model_validator
 
 from feeds.config.values import Duration, Frozen, Slug
 from feeds.stories import StoryPolicy
@@ -82,6 +83,10 @@ class RateLimitSettings(Frozen):
     loopback: bool = False  # also limit clients on 127.0.0.0/8 and ::1 (local tools, tests)
 
 
+LOOPBACK_V4 = IPv4Network("127.0.0.0/8")
+LOOPBACK_V6 = IPv6Network("::1/128")
+
+
 class WebSettings(Frozen):
     """``web:`` — how feeds and pages are served."""
 
@@ -98,6 +103,9 @@ class WebSettings(Frozen):
     switch_interval: float = Field(0.0005, ge=0.0001, le=0.1)
     # how out of date (s) a body may be when served while its new render runs (0: never)
     serve_stale: float = Field(2.0, ge=0.0, le=60.0)
+    # client networks /metrics answers (others get 403): loopback, i.e. a Prometheus on the
+    # same host or a scrape through an SSH tunnel; ["0.0.0.0/0", "::/0"] opens it to all
+    metrics_networks: tuple[IPvAnyNetwork, ...] = (LOOPBACK_V4, LOOPBACK_V6)
 
 
 class StorySettings(Frozen):

@@ -5,17 +5,18 @@ A page of 50 articles costs the database well under a millisecond (docs/performa
 four times that. This module keeps that part small:
 
 - the articles are selected with ``columns(dialect)`` (only what ``Article`` holds), JSON
-  lists read as text and decoded here: not at all when empty (most ``categories``,
-  ``enclosures`` and ``dois`` are ``[]``), the rest of a page in one ``json.loads`` call,
-  instead of one call per column per row (and one per tag for the tags' evidence);
+  lists read as text; a page's are joined into one array and decoded in one ``json.loads``
+  call (likewise the tags' evidence), instead of one call per column per row;
 - the datetimes skip the ``UTCDateTime`` decorator's per-value Python wrapper: on SQLite
   the stored text is parsed straight into an aware datetime, on PostgreSQL psycopg's value
   gets one ``_utc`` call;
 - rows are unpacked as tuples, not read through mappings, and fetched all at once;
 - a page's topic tags and study ids come back in one round trip (``UNION ALL`` of the two
   tables), not two, compiled once (``prepared``) and run on the DB-API cursor;
-- ``Article``, ``TopicTag`` and ``Match`` are built by ``feeds.frozen.constructor``'s
-  generated constructors, which set the frozen slots directly (half the cost of ``__init__``).
+- ``Article`` and ``StoryMember`` are built by ``feeds.frozen.constructor``'s generated
+  constructors (a sixth of the cost of ``__init__``: ``feeds.frozen.making``), ``TopicTag``
+  and ``Match`` the same way written out inside a generated loop (``_tag_adder``), without
+  a call per value.
 
 It also reads a story's members (``members_of``): the same columns, and ``StoryMember``
 values of only what a story lists beside its lead.
@@ -28,7 +29,7 @@ and ``studies.for_articles`` return (tests/test_pages.py holds it to that).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,18 +56,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from feeds.frozen import constructor
+from feeds.frozen import constructor, making
 from feeds.identifiers import from_key
 from feeds.models import Article, Enclosure, Match, StoryMember, StudyId, TopicTag
 from feeds.storage.prepared import prepared
 from feeds.storage.schema import article_studies, article_topics, articles
 
 _CHUNK = 500  # ids per IN (...) list; the union lists them twice: well under SQLite's bound
-
-
-def _text(column: Any) -> Any:
-    # CAST, not only a SQLAlchemy type: psycopg would otherwise decode the json itself.
-    return cast(column, Text).label(column.name)
 
 
 def _instant(column: Any) -> Any:
@@ -80,8 +76,13 @@ def _instant_text(column: Any) -> Any:
     return type_coerce(column, String).label(column.name)
 
 
+def _text(column: Any) -> Any:
+    # CAST, not only a SQLAlchemy type: psycopg would otherwise decode the json itself.
+    return cast(column, Text).label(column.name)
+
+
 def _columns(instant: Callable[[Any], Any]) -> tuple[Any, ...]:
-    # The order ``_article`` reads them in.
+    # The order ``_build`` reads them in.
     return (
         articles.c.id,
         articles.c.source_id,
@@ -110,7 +111,7 @@ def columns(dialect: str) -> tuple[Any, ...]:
     return _SQLITE_COLUMNS if dialect == "sqlite" else _COLUMNS
 
 
-_LISTS = (10, 11, 12, 13)  # positions of the JSON lists in ``columns``
+_LISTS = slice(10, 14)  # the four JSON lists in ``columns``
 _DOIS = 13
 
 
@@ -154,9 +155,37 @@ _ANNOTATIONS_PG = _annotations(lambda column: column == any_(_ID_ARRAY))
 _ID_NAMES = tuple(f"id_{n}" for n in range(_CHUNK))  # SQLite: each id its own mark (``_listing``)
 
 
-_new_article = constructor(Article)  # half the cost of __init__ (see feeds.frozen)
+def _tag_adder() -> Callable[[Sequence[Sequence[Any]], list[Any], dict[str, Any]], None]:
+    """``add(rows, evidence, tags)``: for each tag row of ``_annotations`` and its decoded
+    evidence, a ``TopicTag`` with its ``Match``es appended to ``tags[article_id]`` (a
+    tuple). Generated, with each value's construction written out in the loop: a call per
+    ``Match`` and ``TopicTag`` (some 150-300 a page) cost a fifth of building them."""
+    scope: dict[str, Any] = {}
+    match = making(
+        Match, "match", ["name", "term", "rule", "field", "start", "end"], scope, " " * 12
+    )
+    tag = making(TopicTag, "tag", ["name", "score", "tuple(matches)"], scope, " " * 8)
+    exec(
+        "def add(rows, evidence, tags):\n"
+        "    for (article, _k, name, score, _m, _p), found in zip(rows, evidence, strict=True):\n"
+        "        matches = []\n"
+        "        for term, rule, field, start, end in found:\n"
+        f"{match}"
+        "            matches.append(match)\n"
+        f"{tag}"
+        "        held = tags.get(article)\n"
+        "        tags[article] = (tag,) if held is None else (*held, tag)\n",
+        scope,
+    )
+    add: Callable[[Sequence[Sequence[Any]], list[Any], dict[str, Any]], None] = scope["add"]
+    return add
+
+
+_new_article = constructor(Article)
 _new_tag = constructor(TopicTag)
 _new_match = constructor(Match)
+_new_member = constructor(StoryMember)
+_add_tags = _tag_adder()
 
 
 def read(connection: Connection, statement: Select[Any]) -> tuple[Article, ...]:
@@ -168,25 +197,27 @@ def read(connection: Connection, statement: Select[Any]) -> tuple[Article, ...]:
 def articles_of(connection: Connection, found: Sequence[Sequence[Any]]) -> tuple[Article, ...]:
     """An ``Article`` of each row (rows that begin with ``columns(dialect)``; values after
     those are not read), with its topics and study ids (one more round trip), in order."""
-    instant = _from_sqlite if connection.dialect.name == "sqlite" else _utc
     tags, cited = tags_and_studies(connection, [row[0] for row in found])
-    lists = iter(_decoded([row[column] for row in found for column in _LISTS]))
-    return tuple(
-        [
-            _article(row, instant, lists, tags.get(row[0], ()), cited.get(row[0], ()))
-            for row in found
-        ]
-    )
+    # Each row's four JSON lists joined into one array, decoded with the page's in one call.
+    lists = _decoded([",".join(row[_LISTS]) for row in found])
+    if connection.dialect.name != "sqlite":
+        return _build(found, lists, _utc, tags, cited)
+    try:
+        return _build(found, lists, _from_utc_text, tags, cited)
+    except ValueError:  # a value stored with its own offset (not by UTCDateTime): one by one
+        return _build(found, lists, _from_sqlite, tags, cited)
 
 
 def members_of(dialect: str, found: Sequence[Sequence[Any]]) -> tuple[StoryMember, ...]:
     """A ``StoryMember`` of each row (rows that begin with ``columns(dialect)``), in order:
-    no round trip, and only the DOIs of the JSON lists decoded."""
+    no round trip."""
     instant = _from_sqlite if dialect == "sqlite" else _utc
-    dois = _decoded([row[_DOIS] for row in found])
+    new = _new_member
     return tuple(
-        StoryMember(row[0], row[1], row[3], row[4], instant(row[7]), tuple(found_dois))
-        for row, found_dois in zip(found, dois, strict=True)
+        [
+            new(row[0], row[1], row[3], row[4], instant(row[7]), tuple(dois))
+            for row, dois in zip(found, _decoded([row[_DOIS] for row in found]), strict=True)
+        ]
     )
 
 
@@ -194,8 +225,8 @@ def tags_and_studies(
     connection: Connection, ids: Sequence[str]
 ) -> tuple[dict[str, tuple[TopicTag, ...]], dict[str, tuple[StudyId, ...]]]:
     """Each article's stored topic tags and study ids (articles without any are absent)."""
-    tags: dict[str, list[TopicTag]] = {}
-    cited: dict[str, list[StudyId]] = {}
+    tags: dict[str, tuple[TopicTag, ...]] = {}
+    cited: dict[str, tuple[StudyId, ...]] = {}
     sqlite = connection.dialect.name == "sqlite"
     for start in range(0, len(ids), _CHUNK):
         chunk = list(ids[start : start + _CHUNK])
@@ -206,18 +237,15 @@ def tags_and_studies(
         else:
             statement = prepared(connection, "annotations", lambda: _ANNOTATIONS_PG)
             result = statement.rows(connection, {"ids": chunk})
-        evidence = iter(_decoded([row[4] for row in result if row[1] == 0]))
-        new_match, new_tag = _new_match, _new_tag  # locals: ~75 tags, ~75-150 matches a page
-        for article_id, kind, name, score, _matches, _position in result:
-            if kind == 0:
-                matches = tuple([new_match(name, *match) for match in next(evidence)])
-                tags.setdefault(article_id, []).append(new_tag(name, score, matches))
-            elif (study := from_key(name)) is not None:  # a key no longer canonical: skip
-                cited.setdefault(article_id, []).append(study)
-    return (
-        {key: tuple(value) for key, value in tags.items()},
-        {key: tuple(value) for key, value in cited.items()},
-    )
+        # The tags come first (the statement orders by kind), each with its evidence.
+        evidence = _decoded([row[4] for row in result if row[1] == 0])
+        tagged = len(evidence)
+        _add_tags(result[:tagged], evidence, tags)
+        for article_id, _kind, name, *_rest in result[tagged:]:
+            if (study := from_key(name)) is not None:  # a key no longer canonical: skip
+                held_ids = cited.get(article_id, ())
+                cited[article_id] = (*held_ids, study)
+    return tags, cited
 
 
 def _listing(names: Sequence[str]) -> Callable[[], CompoundSelect[Any]]:
@@ -230,43 +258,51 @@ def _listing(names: Sequence[str]) -> Callable[[], CompoundSelect[Any]]:
     return build
 
 
-def _article(
-    row: Any,
+def _build(
+    found: Sequence[Sequence[Any]],
+    lists: list[Any],
     instant: Callable[[Any], datetime],
-    lists: Iterator[list[Any]],
-    tags: tuple[TopicTag, ...],
-    cited: tuple[StudyId, ...],
-) -> Article:
-    """The ``Article`` of ``row``; ``lists``: its four decoded JSON lists come next."""
-    updated = row[8]
-    return _new_article(  # Article's fields, in order
-        row[0],  # id
-        row[1],  # source_id
-        row[2],  # entry_id
-        row[3],  # url
-        row[4],  # title
-        row[5],  # summary
-        row[6],  # content_html
-        instant(row[7]),  # published
-        None if updated is None else instant(updated),
-        instant(row[9]),  # first_seen
-        tuple(next(lists)),  # authors
-        tuple(next(lists)),  # categories
-        tuple([Enclosure(u, kind, length) for u, kind, length in next(lists)]),
-        tuple(next(lists)),  # dois
-        row[14],  # content_hash
-        tags,
-        cited,
+    tags: dict[str, tuple[TopicTag, ...]],
+    cited: dict[str, tuple[StudyId, ...]],
+) -> tuple[Article, ...]:
+    """The ``Article`` of each row, ``lists`` the rows' JSON lists decoded (four a row, in
+    order), ``instant`` how to read its datetimes: one comprehension."""
+    new, tags_of, cited_of = _new_article, tags.get, cited.get
+    each = iter(lists)  # four lists a row
+    return tuple(
+        [
+            new(  # Article's fields, in order
+                row[0],  # id
+                row[1],  # source_id
+                row[2],  # entry_id
+                row[3],  # url
+                row[4],  # title
+                row[5],  # summary
+                row[6],  # content_html
+                instant(row[7]),  # published
+                None if row[8] is None else instant(row[8]),  # updated
+                instant(row[9]),  # first_seen
+                tuple(authors),
+                tuple(categories),
+                tuple([Enclosure(u, kind, length) for u, kind, length in enclosures])
+                if enclosures
+                else (),
+                tuple(dois),
+                row[14],  # content_hash
+                tags_of(row[0], ()),
+                cited_of(row[0], ()),
+            )
+            for row, authors, categories, enclosures, dois in zip(
+                found, each, each, each, each, strict=True
+            )
+        ]
     )
 
 
-def _decoded(values: list[str | None]) -> list[list[Any]]:
-    """Each stored JSON list in ``values``, decoded. "[]" (most categories, enclosures and
-    DOIs) is not decoded at all, and the others in one ``json.loads`` of them joined into
-    one array: the decoder's per-call cost, paid per value, was most of its time."""
-    pending = [value for value in values if value is not None and value != "[]"]
-    decoded = iter(json.loads("[" + ",".join(pending) + "]") if pending else ())
-    return [[] if value is None or value == "[]" else next(decoded) for value in values]
+def _decoded(values: list[str]) -> list[Any]:
+    """Each JSON text in ``values``, decoded: one ``json.loads`` of them joined into one
+    array, as the decoder's per-call cost, paid per value, was most of its time."""
+    return json.loads("[" + ",".join(values) + "]") if values else []
 
 
 def instant(dialect: str) -> Callable[[Any], datetime]:
@@ -283,6 +319,15 @@ def _from_sqlite(value: str) -> datetime:
         return datetime.fromisoformat(value + "+00:00")
     except ValueError:
         return _utc(datetime.fromisoformat(value))
+
+
+_UTC_SUFFIX = "+00:00"
+
+
+def _from_utc_text(value: str) -> datetime:
+    # As _from_sqlite for a value UTCDateTime wrote (no offset of its own); raises
+    # ValueError for any other, for ``articles_of`` to read the page with _from_sqlite.
+    return datetime.fromisoformat(value + _UTC_SUFFIX)
 
 
 def _utc(value: datetime) -> datetime:

@@ -18,8 +18,9 @@ is for reads only: writes go through SQLAlchemy, which tracks their transactions
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Dialect
@@ -28,6 +29,9 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
 MAX_SHAPES = 512  # compiled statements kept (shapes are few; the bound guards odd queries)
+# The lengths an ``IN (...)`` list of ``listed`` values is padded to: a few statements of
+# each shape, whatever the number of values.
+LIST_SIZES = (4, 16, 64, 128, 256, 512)
 
 
 class Prepared:
@@ -95,3 +99,18 @@ def prepared(
                 _compiled.pop(next(iter(_compiled)))  # the oldest
             _compiled[key] = found
     return found
+
+
+def listed(prefix: str, values: Sequence[Any]) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """Bind names for ``values`` (at least one, at most ``LIST_SIZES[-1]``) in an ``IN
+    (...)`` list, and the values by name: padded to the next of ``LIST_SIZES`` by repeating
+    the last value, which changes nothing an ``IN`` selects. The names' number is the
+    statement's shape: a handful of shapes for any number of values, each compiled once."""
+    names = _names(prefix, next(size for size in LIST_SIZES if size >= len(values)))
+    padding = [values[-1]] * (len(names) - len(values))
+    return names, dict(zip(names, [*values, *padding], strict=True))
+
+
+@functools.cache
+def _names(prefix: str, size: int) -> tuple[str, ...]:
+    return tuple(f"{prefix}_{n}" for n in range(size))

@@ -194,6 +194,12 @@ def conditions(query: ArticleQuery, dialect: str) -> list[ColumnElement[bool]]:
     )
 
 
+def condition_values(query: ArticleQuery, dialect: str) -> dict[str, Any]:
+    """The values of the named bind parameters ``conditions(query, dialect)`` writes (and
+    a few it does not: a statement ignores values it lacks)."""
+    return parameters(query, dialect, driver=_NO_DRIVER)
+
+
 _NO_DRIVER = ""  # ``parameters``' driver for ``conditions``: no topic drives
 
 

@@ -9,16 +9,17 @@ connection and never commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, true, update
+from sqlalchemy import Connection, Engine, Select, and_, bindparam, func, or_, select, true, update
 
 from feeds.models import ArticleQuery, Story, StoryMember
 from feeds.storage import pages, queries, rebuild, storyscan, studies
 from feeds.storage.common import bump, translated
+from feeds.storage.prepared import listed, prepared
 from feeds.storage.schema import UTCDateTime, articles, stories, story_keys
 from feeds.stories import LEAD_CHARS, Assignment, Member, Sighting, keys
 
@@ -252,8 +253,9 @@ def read_stories(connection: Connection, query: ArticleQuery, dialect: str) -> t
     members (with the story's ``updated_at`` and whether the filters select each member),
     the selected members' topics and study ids (``pages``). Members the filters did not
     select are read as ``StoryMember`` only: they cannot lead, and a story lists only their
-    outlet, link, title and DOIs."""
-    pending = connection.execute(_PENDING).first()
+    outlet, link, title and DOIs. The statements but the story select of later pages and of
+    the fallback are compiled once per shape and run on the DB-API cursor (``prepared``)."""
+    pending = bool(prepared(connection, "pending", lambda: _PENDING).rows(connection, {}))
     chosen: Sequence[Any]
     if pending:
         chosen = connection.execute(grouped_select(query, dialect)).all()
@@ -264,25 +266,16 @@ def read_stories(connection: Connection, query: ArticleQuery, dialect: str) -> t
     if not chosen:
         return ()
     ids = [row.story for row in chosen]
-    # Members by the story_id index; only the fallback needs coalesce (no index use).
-    group = story_key() if pending else articles.c.story_id
-    filters = queries.conditions(replace(query, before=None), dialect)
-    selected = and_(*filters) if filters else true()
-    members_select = (
-        select(
-            *pages.columns(dialect),
-            stories.c.updated_at,  # the story's, on every member
-            group.label("story_key"),
-            selected.label("selected"),
-        )
-        # Outer: the fallback's stories may have no row yet (unclustered articles).
-        .select_from(articles.outerjoin(stories, stories.c.id == group))
-        # One expanding parameter, not a list of literals coerced one by one.
-        .where(group.in_(bindparam("stories", expanding=True)))
-    )
+    filtering = replace(query, before=None)
+    values = queries.condition_values(filtering, dialect)
+    shape = ("members", pending, queries.shape(filtering, values))
     found: list[Any] = []
     for chunk in _chunks(ids):
-        found += connection.execute(members_select, {"stories": chunk}).all()
+        names, listed_ids = listed("story", chunk)
+        members_select = prepared(
+            connection, (*shape, len(names)), _members(filtering, dialect, pending, names)
+        )
+        found += members_select.rows(connection, {**values, **listed_ids})
     members = dict(zip((row[0] for row in found), pages.members_of(dialect, found), strict=True))
     by_story: dict[str, list[Any]] = {story: [] for story in ids}
     for row in found:
@@ -292,7 +285,8 @@ def read_stories(connection: Connection, query: ArticleQuery, dialect: str) -> t
     for rows_ in by_story.values():
         leading += [row for row in rows_ if row[-1]] or rows_
     full = {a.id: a for a in pages.articles_of(connection, leading)}
-    updated = {row[-2]: row[-3] for row in found}
+    instant = pages.instant(dialect)  # the driver's values, not the column type's
+    updated = {row[-2]: None if row[-3] is None else instant(row[-3]) for row in found}
     result = []
     for row in chosen:
         order = sorted((members[r[0]] for r in by_story[row.story]), key=_position)
@@ -306,6 +300,33 @@ def read_stories(connection: Connection, query: ArticleQuery, dialect: str) -> t
             )
         )
     return tuple(result)
+
+
+def _members(
+    query: ArticleQuery, dialect: str, pending: bool, names: Sequence[str]
+) -> Callable[[], Select[Any]]:
+    """Every member of the stories bound as ``names`` (``prepared.listed``): its article's
+    columns (``pages.columns``), the story's ``updated_at``, its story and whether
+    ``query``'s filters select it (bound as ``queries.condition_values``)."""
+
+    def build() -> Select[Any]:
+        # Members by the story_id index; only the fallback needs coalesce (no index use).
+        group = story_key() if pending else articles.c.story_id
+        filters = queries.conditions(query, dialect)
+        selected = and_(*filters) if filters else true()
+        return (
+            select(
+                *pages.columns(dialect),
+                stories.c.updated_at,  # the story's, on every member
+                group.label("story_key"),
+                selected.label("selected"),
+            )
+            # Outer: the fallback's stories may have no row yet (unclustered articles).
+            .select_from(articles.outerjoin(stories, stories.c.id == group))
+            .where(group.in_([bindparam(name) for name in names]))
+        )
+
+    return build
 
 
 def _position(member: StoryMember) -> tuple[datetime, str]:

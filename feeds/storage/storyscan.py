@@ -21,29 +21,33 @@ fallback for unclustered articles (``grouped_select``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import BindParameter, Connection, Select, bindparam, select
 
 from feeds.models import ArticleQuery
 from feeds.storage import pages, queries
-from feeds.storage.prepared import prepared
+from feeds.storage.prepared import listed, prepared
 from feeds.storage.schema import articles, stories
 
 SCAN = 200  # most articles read in one step of the walk
 
-# The stories of the articles a step read, and when each was first published. The ids are
-# one expanding parameter: a list of literals would be coerced one by one into the
-# statement on every step (a tenth of a story page's time, profiled).
-_PLACED = select(stories.c.id, stories.c.first_published).where(
-    stories.c.id.in_(
-        select(articles.c.story_id)
-        .where(articles.c.id.in_(bindparam("ids", expanding=True)))
-        .scalar_subquery()
-    )
-)
+
+def _placed(names: Sequence[str]) -> Callable[[], Select[Any]]:
+    """The stories of the articles bound as ``names`` (``prepared.listed``), and when each
+    was first published."""
+
+    def build() -> Select[Any]:
+        ids: list[BindParameter[str]] = [bindparam(name) for name in names]
+        of_articles = select(articles.c.story_id).where(articles.c.id.in_(ids))
+        return select(stories.c.id, stories.c.first_published).where(
+            stories.c.id.in_(of_articles.scalar_subquery())
+        )
+
+    return build
 
 
 class Chosen(NamedTuple):
@@ -70,8 +74,11 @@ def first_page(connection: Connection, query: ArticleQuery, dialect: str) -> lis
     while True:
         found = _walk(connection, step, dialect)
         if found:
-            placed = connection.execute(_PLACED, {"ids": [row[0] for row in found]})
-            seen.update({row.id: row.first_published for row in placed})
+            # Compiled once per padded number of ids, run on the DB-API cursor (``prepared``).
+            names, values = listed("id", [row[0] for row in found])
+            placed = prepared(connection, ("placed", len(names)), _placed(names))
+            instant = pages.instant(dialect)
+            seen.update({story: instant(first) for story, first in placed.rows(connection, values)})
         ranked = sorted(
             (Chosen(s, first) for s, first in seen.items()),
             key=lambda chosen: (chosen.first, chosen.story),

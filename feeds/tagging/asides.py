@@ -8,11 +8,20 @@ rather than as a subject:
   disease", "lupus nephritis and other immune diseases";
 - examples, exclusions and adjustments marked before the list: "conditions such as
   rosacea or lupus", "excluding patients with lupus", "adjusted for diabetes, lupus and
-  cancer";
-- exclusions marked after the list: "patients with lupus, psoriasis or diabetes were
-  excluded";
+  cancer", "12 conditions, including coeliac disease, psoriasis and lupus";
+- comorbidities, when three or more are listed: "people who already had rheumatoid
+  arthritis, psoriasis, bowel disease or lupus";
+- exclusions marked after the list, whose items may be long: "patients with lupus,
+  psoriasis or diabetes were excluded";
 - comparisons and negations, for the few words that follow: "unlike CAR-T therapies",
-  "a rash unrelated to systemic lupus", "mistaken for psoriasis".
+  "a rash unrelated to systemic lupus", "mistaken for psoriasis", "can look like lymphoma",
+  "patients who cannot wait for CAR-T", "relapsed after CAR-T";
+- a diagnosis considered and not made: "referred with suspected lupus" (a list after the
+  marker), "after lupus is excluded", "lupus was ruled out" (the one or two words before it);
+- what a thing is otherwise known or used for, up to the next comma: "mice, better known as
+  a lupus strain, ...", "a mutation widely used in lupus research", "teclistamab, normally
+  given for myeloma, ...", "building on remissions first seen in lupus, ..."; and "approved
+  for" only inside such an insert: "blinatumomab, approved for leukemia, ...".
 
 A list is followed item by item (items end at a comma, "and" or "or") while each item is
 short (at most ``ITEM_WORDS`` words); a long item ends the list after its nearest words.
@@ -33,19 +42,101 @@ from feeds.tagging.text import word_form
 
 ITEM_WORDS = 4  # longest list item, in words, that a list is followed across
 COMPARISON_WORDS = 4  # words after a comparison marker that are an aside
+EXCLUDED_WORDS = 8  # longest item followed back from "were excluded": the excluded are
+# described at length ("patients with active autoimmune disease needing systemic treatment")
+NEAR_WORDS = 2  # words before "is excluded" / "was ruled out" that are an aside
+SEVERAL_ITEMS = 3  # fewest items of a list that "already had" makes an aside
+DESCRIPTION_WORDS = 10  # longest description ("better known as ...") followed to its comma
+APPOSITIVE_WORDS = 6  # longest noun phrase between a comma and "approved for" in an insert
 _EXCLUDED = ("excluded", "ineligible", "not eligible")
 
 _AFTER, _BEFORE, _COMPARISON = "after", "before", "comparison"
+_EXCLUSION, _NEAR, _DESCRIPTION = "exclusion", "near", "description"
+_APPOSITIVE, _SEVERAL = "appositive", "several"
 # Folded marker phrases -> kind. after: a list of examples (or exclusions) ends just
 # before the marker; before: a list of examples, exclusions or adjustments starts just
-# after it; comparison: the next few words are not what the text is about. The matcher
-# finds them as whole words in the scan that finds the terms (``feeds.tagging.rules``).
+# after it; comparison: the next few words are not what the text is about; near: the one
+# or two words just before the marker are not (a diagnosis excluded: "after lupus is
+# excluded" says nothing about what the headline's other words are); description: what
+# follows, up to the next comma, says what a thing is otherwise known or used for;
+# appositive: the same, but only between two commas ("blinatumomab, approved for
+# leukemia, in ..."), because "Belimumab approved for lupus nephritis" is the news. The
+# matcher finds them as whole words in the scan that finds the terms (``feeds.tagging.rules``).
 MARKERS: Mapping[str, str] = {
     **dict.fromkeys(("and other", "or other", "and another", "or another"), _AFTER),
-    **dict.fromkeys((f"{verb} {state}" for verb in ("were", "was") for state in _EXCLUDED), _AFTER),
     **dict.fromkeys(
-        ("such as", "excluding", "adjusted for", "adjusting for", "controlling for"), _BEFORE
+        (f"{verb} {state}" for verb in ("were", "was") for state in _EXCLUDED), _EXCLUSION
     ),
+    **dict.fromkeys(
+        (
+            f"{verb} {state}"
+            for verb in ("is", "are", "was", "were", "been")
+            for state in ("excluded", "ruled out")
+            if f"{verb} {state}" not in {"was excluded", "were excluded"}  # kept as lists
+        ),
+        _NEAR,
+    ),
+    **dict.fromkeys(
+        (
+            "such as",
+            "excluding",
+            "adjusted for",
+            "adjusting for",
+            "adjustment for",
+            "controlling for",
+            "accounting for",
+            "taking into account",
+            "including",
+            "include",
+            "includes",
+            # a diagnosis considered, not made: "referred with suspected lupus" (but
+            # "Suspected lupus nephritis: when to biopsy" is about lupus)
+            "with suspected",
+            "for suspected",
+        ),
+        _BEFORE,
+    ),
+    **dict.fromkeys(
+        (
+            "better known as",
+            "best known as",
+            "better known for",
+            "best known for",
+            "widely used in",
+            "widely used for",
+            "commonly used in",
+            "commonly used for",
+            "long used for",
+            "long used in",
+            "also used for",
+            "also used in",
+            "also used to treat",
+            "normally used for",
+            "usually used for",
+            "mainly used for",
+            "normally given for",
+            "usually given for",
+            "originally developed for",
+            "originally approved for",
+            "already used for",
+            "already used in",
+            "already approved for",
+            # a fronted aside: "Building on remissions first seen in lupus, ..."
+            "building on",
+            "encouraged by",
+            "inspired by",
+            "after early success",
+            "after success",
+            "after successes",
+            "following success",
+            "following successes",
+        ),
+        _DESCRIPTION,
+    ),
+    **dict.fromkeys(("approved for", "licensed for"), _APPOSITIVE),
+    # comorbidities, when there are several: "people who already had rheumatoid arthritis,
+    # psoriasis or lupus" (but "cancer patients who already had lupus" are about lupus)
+    **dict.fromkeys(("already had", "already have"), _SEVERAL),
     **dict.fromkeys(
         (
             "unlike",
@@ -60,13 +151,42 @@ MARKERS: Mapping[str, str] = {
             "mimic",
             "mimics",
             "mimicking",
+            "look like",
+            "looks like",
+            "looked like",
+            "resemble",
+            "resembles",
+            "resembled",
+            "resembling",
+            "masquerade as",
+            "masquerades as",
+            "masquerading as",
+            "treated as",  # a misdiagnosis: "treated as eczema and then psoriasis"
+            "alternative to",
+            "alternatives to",
+            "than in",  # "fewer target cells than in blood cancers"
+            "beyond",  # "uses beyond cancer"
+            # what some patients cannot have: "patients who cannot wait for CAR-T"
+            "who cannot",
+            "who could not",
+            "who can t",  # folded "who can't"
+            # a prior therapy, not the one the text is about
+            "relapsed after",
+            "relapse after",
+            "relapsing after",
+            "progressed after",
+            "progressing after",
+            "refractory to",
+            "after failure of",
         ),
         _COMPARISON,
     ),
 }
+_LIST_WORDS = {_AFTER: ITEM_WORDS, _EXCLUSION: EXCLUDED_WORDS, _NEAR: NEAR_WORDS}
 _CLAUSE_BREAK = re.compile(r"[.;:()!?]\s|[;:()]")
 _WORD = re.compile(r"\S+")
 _CONJUNCTIONS = frozenset({"and", "or"})
+_AUXILIARIES = frozenset({"is", "are", "was", "were", "be", "been", "being", "has", "have", "had"})
 
 
 def aside_spans(text: str, markers: Iterable[tuple[str, int, int]]) -> list[tuple[int, int]]:
@@ -74,12 +194,20 @@ def aside_spans(text: str, markers: Iterable[tuple[str, int, int]]) -> list[tupl
     (``feeds.tagging.text.fold``), given its markers as (kind, start, end)."""
     spans: list[tuple[int, int]] = []
     for kind, start, end in markers:
-        if kind == _AFTER:
-            first = _list_start(text, start)
+        if kind in _LIST_WORDS:
+            first = _list_start(text, start, _LIST_WORDS[kind])
             if first < start:
                 spans.append((first, start))
-        elif kind == _BEFORE:
-            last = _list_end(text, end)
+        elif kind in (_DESCRIPTION, _APPOSITIVE):
+            stop = _clause_end(text, end)
+            comma = text.find(",", end, stop)
+            if kind == _APPOSITIVE and (comma < 0 or not _in_appositive(text, start)):
+                continue
+            words = list(_WORD.finditer(text, end, stop if comma < 0 else comma))
+            if words:
+                spans.append((end, words[:DESCRIPTION_WORDS][-1].end()))
+        elif kind in (_BEFORE, _SEVERAL):
+            last = _list_end(text, end, SEVERAL_ITEMS if kind == _SEVERAL else 1)
             if last > end:
                 spans.append((end, last))
         else:
@@ -89,6 +217,16 @@ def aside_spans(text: str, markers: Iterable[tuple[str, int, int]]) -> list[tupl
             if words:
                 spans.append((end, words[:COMPARISON_WORDS][-1].end()))
     return [_trimmed(text, start, end) for start, end in spans]
+
+
+def _in_appositive(text: str, start: int) -> bool:
+    """Whether the marker at ``start`` opens, or follows a short noun phrase that opens, a
+    comma-delimited insert: "blinatumomab, approved for", "relma-cel, an anti-CD19 cell
+    therapy approved for", but not "relma-cel, made in China, was approved for"."""
+    before = text[_clause_start(text, start) : start]
+    comma = before.rfind(",")
+    words = before[comma + 1 :].split()
+    return comma >= 0 and len(words) <= APPOSITIVE_WORDS and not _AUXILIARIES & set(words)
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
@@ -134,21 +272,27 @@ def _items(text: str, start: int, end: int) -> list[list[re.Match[str]]]:
     return [item for item in items if item]
 
 
-def _list_start(text: str, end: int) -> int:
-    """Where a list that ends at ``end`` starts: back across short items."""
+def _list_start(text: str, end: int, nearest: int = ITEM_WORDS) -> int:
+    """Where a list that ends at ``end`` starts: back across items of at most ``nearest``
+    words; of a longer item only its ``nearest`` words belong to the list."""
     start = end
     for item in reversed(_items(text, _clause_start(text, end), end)):
-        start = item[-ITEM_WORDS].start() if len(item) > ITEM_WORDS else item[0].start()
-        if len(item) > ITEM_WORDS:  # only its nearest words belong to the list
+        start = item[-nearest].start() if len(item) > nearest else item[0].start()
+        if len(item) > nearest:
             break
     return start
 
 
-def _list_end(text: str, start: int) -> int:
-    """Where a list that starts at ``start`` ends: on across short items."""
-    end = start
+def _list_end(text: str, start: int, fewest: int = 1) -> int:
+    """Where a list that starts at ``start`` ends: on across short items; ``start`` itself
+    when it has fewer than ``fewest`` items. A comma right after the marker ("lupus was
+    ruled out, and ...") means there is no list."""
+    end, count = start, 0
+    if text[start:].lstrip().startswith(","):
+        return end
     for item in _items(text, start, _clause_end(text, start)):
         end = item[ITEM_WORDS - 1].end() if len(item) > ITEM_WORDS else item[-1].end()
+        count += 1
         if len(item) > ITEM_WORDS:
             break
-    return end
+    return end if count >= fewest else start

@@ -4,6 +4,7 @@ What it does: ``LimitMiddleware`` answers ``414 URI Too Long`` (RFC 9110 §15.5.
 query string is longer than ``web.max_query_length`` bytes, and ``429 Too Many Requests``
 with ``Retry-After`` (RFC 6585 §4) when a client has used up its token bucket on ``/api/``.
 ``TokenBucket`` is the pure decision (given the time), so tests need not wait.
+``in_networks`` is the address check of ``/metrics`` (``web.metrics_networks``).
 
 What it does not do: limit feeds and pages (they are served from the render cache, and
 readers poll them; ``max_age`` tells them how often is useful), or know client addresses
@@ -20,8 +21,9 @@ import ipaddress
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -71,6 +73,19 @@ class TokenBucket:
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+
+def in_networks(host: str | None, networks: Iterable[IPv4Network | IPv6Network]) -> bool:
+    """Whether the client address ``host`` is in one of ``networks``."""
+    if host is None:
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # not an address (e.g. "testclient")
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped  # a dual-stack socket's IPv4 client (RFC 4291 §2.5.5.2)
+    return any(address in network for network in networks)
 
 
 def is_loopback(host: str | None) -> bool:

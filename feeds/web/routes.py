@@ -27,6 +27,7 @@ from feeds.stories import lead_article
 from feeds.web import pages, studies
 from feeds.web.cache import HEALTH, CachedBody, Versions, make_entry
 from feeds.web.digests import DIGEST_ARTICLES, PERIODS, digest_feed, group_by_period
+from feeds.web.limits import in_networks
 from feeds.web.params import API_PARAMS, BadRequest, Known, encode_cursor, normalized, parse_query
 from feeds.web.respond import cached, self_url, state_of
 from feeds.web.views import (
@@ -335,6 +336,12 @@ async def readyz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     state = state_of(request)
+    networks = state.settings.web.metrics_networks
+    if not in_networks(request.client.host if request.client else None, networks):
+        # Not a 404: an operator who scrapes from the wrong place should learn why.
+        allowed = ", ".join(str(n) for n in networks) or "none"
+        reason = f"metrics: served only to clients in web.metrics_networks ({allowed})\n"
+        return PlainTextResponse(reason, status_code=403)
     body = await run_in_threadpool(state.metrics.exposition)  # reads the database
     return Response(body, media_type="text/plain; version=0.0.4")
 

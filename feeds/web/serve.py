@@ -9,7 +9,9 @@ workers either (each builds the app from ``$FEEDS_CONFIG``), so there is one upd
 follow its data version.
 
 ``UpdaterProcess`` supervises it: started once the server accepts connections (so its start-up
-never delays the first requests), restarted with a backoff if it dies, and told to stop on
+never delays the first requests), restarted with a backoff if it dies (one stopped by a
+signal serve did not send, as when the whole process group is told to stop, only once serve
+has outlived its graceful shutdown), and told to stop on
 SIGTERM/SIGINT after uvicorn has drained in-flight requests; it then finishes the source it
 is writing (each source is one transaction). It dies with ``feeds serve`` however that ends
 (``feeds.worker.die_with_parent``). Its stderr is ``feeds serve``'s.
@@ -39,6 +41,8 @@ from feeds.web.app import create_app
 from feeds.worker import IDLE_MAX, retry_delay
 
 log = logging.getLogger("feeds.serve")
+
+GRACEFUL_SHUTDOWN = 10  # seconds uvicorn gives in-flight requests once it is told to stop
 
 
 class UpdaterProcess(threading.Thread):
@@ -77,6 +81,21 @@ class UpdaterProcess(threading.Thread):
                     child.kill()
                     child.wait()
                 return
+            signalled = stopped_by(child.returncode)
+            if signalled:
+                # Stopped by a signal this thread did not send: usually one sent to the whole
+                # process group (Ctrl-C in a terminal, systemd stopping the unit), in which
+                # case feeds serve is stopping too. Restarting at once would start an updater
+                # during the shutdown; it is restarted only if serve is still running after
+                # its graceful shutdown could have ended.
+                wait = GRACEFUL_SHUTDOWN + 5.0
+                log.warning(
+                    "updater stopped by %s; restarting in %g s unless feeds serve stops first",
+                    signalled,
+                    wait,
+                )
+                self._stopping.wait(wait)
+                continue
             # It ended by itself: restart, sooner if it had been running for a while.
             failures = 1 if time.monotonic() - started > IDLE_MAX.total_seconds() else failures + 1
             wait = retry_delay(failures).total_seconds()
@@ -92,6 +111,16 @@ class UpdaterProcess(threading.Thread):
             except OSError:
                 self._stopping.wait(0.1)
         return False
+
+
+def stopped_by(returncode: int) -> str | None:
+    """The name of the signal that stopped an updater with this exit status, if one did:
+    ``python -m feeds.worker`` exits with 128 + its number when it stopped cleanly on SIGTERM
+    or SIGINT; a negative status is a signal that killed it before it could (subprocess)."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        if returncode in (128 + signum, -signum):
+            return signum.name
+    return None
 
 
 def _connectable(host: str) -> str:
@@ -133,7 +162,7 @@ def serve(
             workers=workers,
             access_log=access_log,
             log_level="info",
-            timeout_graceful_shutdown=10,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
         )
     finally:
         if updater:
