@@ -184,18 +184,23 @@ def _scan(item: TagInput, rules: CompiledRules, evidence: defaultdict[str, list[
                 if extra.strict is not None and haystack[start:end] != extra.strict:
                     continue  # the key's own punctuation differs ("disease. graves")
                 where = "lead" if start < lead_end else name
-                markers += [(kind, start, end) for kind in extra.asides]
+                # Each part tested before it is spent: most such keys are a context word.
+                if extra.asides:
+                    markers += [(kind, start, end) for kind in extra.asides]
                 for topic in extra.excludes:
                     found.excluded[(topic, where, instance)].append((start, end))
                 for topic in extra.contexts:
                     found.context_seen.add((topic, key.lookup))
                 terms = extra.terms
+                if not terms:
+                    continue
                 if extra.guarded:
                     if cased is False:
                         cased = _case_kept(exact, folded)
                     if isinstance(cased, str) and _proper_noun(cased, start):
                         terms = extra.named_terms
-                found.checks.update(extra.checked)
+                if extra.checked:
+                    found.checks.update(extra.checked)
                 for group in terms:
                     evidence[group.topic].append((where, instance, start, end, group))
         if markers and len(exact) == len(folded):  # offsets agree unless folding changed a length
