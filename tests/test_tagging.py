@@ -106,6 +106,28 @@ def test_parents_inherit_the_tag(rules: CompiledRules) -> None:
     assert topics(rules, "Lupus trial succeeds") == {"lupus", "autoimmune"}
 
 
+def test_a_parent_inherits_in_the_order_children_count_even_when_a_first_mention_is_excluded(
+    rules: CompiledRules,
+) -> None:
+    # Lupus is named first but that mention is excluded, so psoriasis counts first: the
+    # parent takes psoriasis's score (3), then lupus's higher one (4), and lists both.
+    psoriasis = TopicSettings(
+        slug="psoriasis", title="Psoriasis", terms=("psoriasis",), parents=("autoimmune",)
+    )
+    with_psoriasis = compile_rules((*TOPICS, psoriasis))
+    item = TagInput(
+        "Lupus anticoagulant found in psoriasis",
+        "Lupus was not the focus. Yet lupus came up.",
+        "Doctors said lupus was rare.",
+    )
+    parent = {t.topic: t for t in tag(item, with_psoriasis)}["autoimmune"]
+    assert parent.score == 4.0
+    assert [(m.term, m.rule) for m in parent.matches] == [
+        ("psoriasis", "parent"),
+        ("lupus", "parent"),
+    ]
+
+
 def test_source_topics_always_apply(rules: CompiledRules) -> None:
     assert topics(rules, "Weekly roundup", source_topics=("car-t",)) == {"car-t"}
 

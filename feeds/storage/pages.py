@@ -13,9 +13,10 @@ four times that. This module keeps that part small:
 - rows are unpacked as tuples, not read through mappings, and fetched all at once;
 - a page's topic tags and study ids come back in one round trip (``UNION ALL`` of the two
   tables), not two, compiled once (``prepared``) and run on the DB-API cursor;
-- ``Article`` and ``StoryMember`` are built by ``_constructor``'s generated constructors
-  (a sixth of the cost of ``__init__``: ``_making``), ``TopicTag`` and ``Match`` the same
-  way written out inside a generated loop (``_tag_adder``), without a call per value.
+- ``Article`` and ``StoryMember`` are built by ``feeds.frozen.constructor``'s generated
+  constructors (a sixth of the cost of ``__init__``: ``feeds.frozen.making``), ``TopicTag``
+  and ``Match`` the same way written out inside a generated loop (``_tag_adder``), without
+  a call per value.
 
 It also reads a story's members (``members_of``): the same columns, and ``StoryMember``
 values of only what a story lists beside its lead.
@@ -27,12 +28,10 @@ and ``studies.for_articles`` return (tests/test_pages.py holds it to that).
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
@@ -57,12 +56,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from feeds.frozen import constructor, making
 from feeds.identifiers import from_key
 from feeds.models import Article, Enclosure, Match, StoryMember, StudyId, TopicTag
 from feeds.storage.prepared import prepared
 from feeds.storage.schema import article_studies, article_topics, articles
 
-T = TypeVar("T")
 _CHUNK = 500  # ids per IN (...) list; the union lists them twice: well under SQLite's bound
 
 
@@ -156,60 +155,16 @@ _ANNOTATIONS_PG = _annotations(lambda column: column == any_(_ID_ARRAY))
 _ID_NAMES = tuple(f"id_{n}" for n in range(_CHUNK))  # SQLite: each id its own mark (``_listing``)
 
 
-def _constructor(cls: type[T]) -> Callable[..., T]:
-    """``cls(*values)`` for a frozen, slotted dataclass without ``__post_init__``, at a
-    sixth of the cost of its ``__init__`` (``_making``; an ``Article``: 0.33 against 2 µs).
-    A page builds some 200 of these; with ``__init__`` they were a third of its cost."""
-    names = [field.name for field in fields(cls)]  # type: ignore[arg-type]
-    scope: dict[str, Any] = {}
-    body = _making(cls, "made", names, scope, "    ")
-    exec(f"def make({', '.join(names)}):\n{body}    return made\n", scope)
-    made: Callable[..., T] = scope["make"]
-    return made
-
-
-def _making(cls: type, made: str, values: Sequence[str], scope: dict[str, Any], indent: str) -> str:
-    """Source lines that set the variable ``made`` to a new ``cls`` (a frozen, slotted
-    dataclass) whose fields are the expressions ``values``, the names they use put in
-    ``scope``: for generated code that builds many values without a call per value.
-
-    The generated ``__init__`` of a frozen dataclass sets each field through
-    ``object.__setattr__`` (its own ``__setattr__`` refuses), a call per field. These lines
-    make an instance of ``_twin(cls)``, a plain class with the same slots, whose attribute
-    stores the interpreter does inline, and then make it a ``cls`` (``__class__``
-    assignment, which CPython allows between classes of the same layout): the same values
-    in the same slots, so the same instance (``==``, ``hash``, ``repr``, ``type``, frozen)
-    as ``cls(*values)`` builds."""
-    assert not hasattr(cls, "__post_init__")  # it would be skipped
-    prefix = cls.__name__
-    scope.update({"new": object.__new__, prefix: cls, f"{prefix}_twin": _twin(cls)})
-    lines = [f"{made} = new({prefix}_twin)"]
-    for field, value in zip(fields(cls), values, strict=True):
-        lines.append(f"{made}.{field.name} = {value}")
-    lines.append(f"{made}.__class__ = {prefix}")
-    return "".join(f"{indent}{line}\n" for line in lines)
-
-
-@functools.cache
-def _twin(cls: type) -> type:
-    """A class with ``cls``'s slots and nothing else (see ``_making``)."""
-    slots = cls.__dict__["__slots__"]  # a slotted dataclass's own: every field, in order
-    assert tuple(slots) == tuple(field.name for field in fields(cls))
-    assert cls.__bases__ == (object,)
-    assert cls.__dictoffset__ == 0  # no instance __dict__
-    return type(f"_{cls.__name__}Twin", (), {"__slots__": tuple(slots)})
-
-
 def _tag_adder() -> Callable[[Sequence[Sequence[Any]], list[Any], dict[str, Any]], None]:
     """``add(rows, evidence, tags)``: for each tag row of ``_annotations`` and its decoded
     evidence, a ``TopicTag`` with its ``Match``es appended to ``tags[article_id]`` (a
     tuple). Generated, with each value's construction written out in the loop: a call per
     ``Match`` and ``TopicTag`` (some 150-300 a page) cost a fifth of building them."""
     scope: dict[str, Any] = {}
-    match = _making(
+    match = making(
         Match, "match", ["name", "term", "rule", "field", "start", "end"], scope, " " * 12
     )
-    tag = _making(TopicTag, "tag", ["name", "score", "tuple(matches)"], scope, " " * 8)
+    tag = making(TopicTag, "tag", ["name", "score", "tuple(matches)"], scope, " " * 8)
     exec(
         "def add(rows, evidence, tags):\n"
         "    for (article, _k, name, score, _m, _p), found in zip(rows, evidence, strict=True):\n"
@@ -226,10 +181,10 @@ def _tag_adder() -> Callable[[Sequence[Sequence[Any]], list[Any], dict[str, Any]
     return add
 
 
-_new_article = _constructor(Article)
-_new_tag = _constructor(TopicTag)
-_new_match = _constructor(Match)
-_new_member = _constructor(StoryMember)
+_new_article = constructor(Article)
+_new_tag = constructor(TopicTag)
+_new_match = constructor(Match)
+_new_member = constructor(StoryMember)
 _add_tags = _tag_adder()
 
 

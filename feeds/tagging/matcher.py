@@ -30,13 +30,16 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
+from feeds.frozen import constructor
 from feeds.models import Article, Match, TopicTag
 from feeds.normalize import plain_text
 from feeds.tagging.asides import aside_spans
-from feeds.tagging.rules import CompiledRules, Pattern
+from feeds.tagging.automaton import Key, TermGroup
+from feeds.tagging.rules import CompiledRules, TopicRule
 from feeds.tagging.text import fold_exact, word_form
 
 WEIGHTS = {"title": 3.0, "lead": 2.0, "category": 2.0, "summary": 1.0, "content": 1.0}
@@ -44,6 +47,19 @@ REPEAT_WEIGHT = 0.5
 ASIDE_WEIGHT = 0.5  # a mention the text marks as an aside, wherever it is
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 _SENTENCE_BREAK = ".!?:;\"'(\u201c\u2018[—–-"
+_FIELD_ORDER = {"title": 0, "lead": 1, "summary": 1, "content": 2, "category": 3}  # scan order
+
+_TOPIC, _SCORE = attrgetter("topic"), attrgetter("score")
+_new_match = constructor(Match)  # matches are most of what tagging builds (feeds.frozen)
+_new_tag = constructor(TopicTag)
+
+# One piece of evidence: a topic's terms matched at one place, (place, instance, start,
+# end, group). The place is "title", "lead", "summary", "content" or "category"; instance
+# says which category; offsets are in the folded field; the group is a TermGroup, or the
+# Key of a topic's plain terms. A plain tuple: the matcher makes one for every hit, and
+# with all of MeSH that is a hundred an article.
+Entry = tuple[str, int, int, int, Key | TermGroup]
+Spans = Sequence[tuple[int, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,21 +73,18 @@ class TagInput:
     source_topics: tuple[str, ...] = ()  # topics the source always applies
 
 
-class _Hit:
-    """One raw automaton hit (a plain slotted class: cheaper to create than a dataclass)."""
+class _Found:
+    """What one scan of an article found, besides the evidence."""
 
-    __slots__ = ("aside", "end", "field", "instance", "lookup", "pattern", "start")
+    __slots__ = ("asides", "checks", "context_seen", "excluded")
 
-    def __init__(
-        self, pattern: Pattern, field: str, instance: int, start: int, end: int, lookup: str
-    ) -> None:
-        self.pattern = pattern
-        self.aside = False  # inside an aside of its field (see ``feeds.tagging.asides``)
-        self.field = field  # "title", "lead", "summary", "content" or "category"
-        self.instance = instance  # which category, for the category field
-        self.start = start
-        self.end = end
-        self.lookup = lookup  # the folded key that matched, for context rules
+    def __init__(self) -> None:
+        # (place, instance) -> the spans of the asides of its field (``feeds.tagging.asides``)
+        self.asides: dict[tuple[str, int], Spans] = {}
+        self.checks: set[str] = set()  # topics named whose matches have conditions to check
+        self.context_seen: set[tuple[str, str]] = set()  # (topic, context word) seen
+        # (topic, place, instance) -> spans of the topic's exclusion phrases
+        self.excluded: defaultdict[tuple[str, str, int], list[tuple[int, int]]] = defaultdict(list)
 
 
 def article_input(article: Article, source_topics: tuple[str, ...] = ()) -> TagInput:
@@ -95,59 +108,53 @@ def article_input(article: Article, source_topics: tuple[str, ...] = ()) -> TagI
 
 def tag(item: TagInput, rules: CompiledRules) -> tuple[TopicTag, ...]:
     """The topics ``item`` is about, highest score first."""
-    excluded: dict[tuple[str, str, int], list[tuple[int, int]]] = defaultdict(list)
-    context_seen: set[tuple[str, str]] = set()
-    hits = _scan(item, rules, excluded, context_seen)
-
-    evidence: dict[str, list[_Hit]] = defaultdict(list)
-    for hit in hits:
-        pattern = hit.pattern
-        if excluded:
-            spans = excluded.get((pattern.topic, hit.field, hit.instance), ())
-            if any(s < hit.end and hit.start < e for s, e in spans):
-                continue
-        # Keyed by what matched, so a MeSH synonym spelled like a guarded term is guarded too.
-        rule = rules.topics[pattern.topic]
-        needs = rule.context.get(hit.lookup) if rule.context else None
-        if needs and not any((pattern.topic, word) in context_seen for word in needs):
-            continue
-        vetoes = rule.unless.get(hit.lookup) if rule.unless else None
-        if vetoes and any((pattern.topic, word) in context_seen for word in vetoes):
-            continue
-        evidence[pattern.topic].append(hit)
+    evidence: defaultdict[str, list[Entry]] = defaultdict(list)
+    found = _scan(item, rules, evidence)
+    reordered = bool(found.checks) and _check(evidence, found, rules.topics)
 
     tags: dict[str, TopicTag] = {}
-    for slug, found in evidence.items():
-        score = _score(found)
-        if score >= rules.topics[slug].threshold:
-            tags[slug] = TopicTag(slug, score, tuple(_match(h) for h in found))
+    asides = found.asides
+    lowest = rules.lowest_threshold
+    for slug, entries in evidence.items():
+        # Scored as if nothing were an aside first: that is never less, and most topics an
+        # article names (named once, in the body) are below any threshold either way.
+        score = WEIGHTS[entries[0][0]] if len(entries) == 1 else _plain_score(entries)
+        if score < lowest:
+            continue
+        threshold = rules.higher_thresholds.get(slug, lowest)
+        if score < threshold:
+            continue
+        if asides and (flags := _asides_among(entries, asides)):
+            score = _score(entries, flags)
+        if score >= threshold:
+            tags[slug] = _new_tag(slug, score, _matches(slug, entries))
+    if reordered:  # in the order of each topic's first match, as if never checked
+        tags = {slug: tags[slug] for slug in sorted(tags, key=lambda t: _place(evidence[t][0]))}
     for slug in item.source_topics:
         if slug in rules.topics:
             floor = rules.topics[slug].threshold
             previous = tags.get(slug)
-            source = Match(slug, slug, "source", "source", 0, 0)
+            source = _new_match(slug, slug, "source", "source", 0, 0)
             matches = (*previous.matches, source) if previous else (source,)
-            tags[slug] = TopicTag(slug, max(floor, previous.score if previous else 0), matches)
-    for child in list(tags.values()):
-        for parent in rules.topics[child.topic].ancestors:
-            inherited = Match(parent, child.topic, "parent", "parent", 0, 0)
+            tags[slug] = _new_tag(slug, max(floor, previous.score if previous else 0), matches)
+    for child in list(tags.values()) if rules.ancestors else ():
+        for parent in rules.ancestors.get(child.topic, ()):
+            inherited = _new_match(parent, child.topic, "parent", "parent", 0, 0)
             previous = tags.get(parent)
             if previous is None:
-                tags[parent] = TopicTag(parent, child.score, (inherited,))
+                tags[parent] = _new_tag(parent, child.score, (inherited,))
             elif child.score > previous.score:
-                tags[parent] = TopicTag(parent, child.score, (*previous.matches, inherited))
-    return tuple(sorted(tags.values(), key=lambda t: (-t.score, t.topic)))
+                tags[parent] = _new_tag(parent, child.score, (*previous.matches, inherited))
+    # Highest score first, then by slug: two sorts on attributes are cheaper than one on a
+    # (-score, topic) key built in Python for each tag, and the second keeps the first's order.
+    by_topic = sorted(tags.values(), key=_TOPIC)
+    return tuple(sorted(by_topic, key=_SCORE, reverse=True))
 
 
-def _scan(
-    item: TagInput,
-    rules: CompiledRules,
-    excluded: dict[tuple[str, str, int], list[tuple[int, int]]],
-    context_seen: set[tuple[str, str]],
-) -> list[_Hit]:
-    """The hits of terms in ``item``; the spans of exclusions go to ``excluded`` (by topic,
-    field and instance) and the context words seen to ``context_seen`` (by topic)."""
-    terms: list[_Hit] = []
+def _scan(item: TagInput, rules: CompiledRules, evidence: defaultdict[str, list[Entry]]) -> _Found:
+    """Add the terms matched in ``item`` to ``evidence`` (by topic, in text order per field);
+    the rest of what the scan saw is returned."""
+    found = _Found()
     fields: list[tuple[str, int, str]] = [("title", 0, item.title), ("summary", 0, item.summary)]
     fields += [("content", 0, item.content)]
     fields += [("category", i, c) for i, c in enumerate(item.categories)]
@@ -158,43 +165,92 @@ def _scan(
         folded = exact.casefold()  # = fold(text), without folding the text twice
         lead_end = _lead_end(folded) if name == "summary" else 0
         cased: str | bool | None = False  # the case-kept text for the proper-noun guard, lazily
-        found: list[_Hit] = []
         markers: list[tuple[str, int, int]] = []  # aside markers: (kind, start, end)
-        scans = [(rules.folded, folded, True)]
+        scans = [(rules.folded, folded)]
         if len(rules.exact):
-            scans.append((rules.exact, exact, False))
-        for automaton, haystack, is_folded in scans:
+            scans.append((rules.exact, exact))
+        for automaton, haystack in scans:
             if not len(automaton):
                 continue
-            padded = f" {word_form(haystack)} "
-            for last, (lookup, strict, patterns, length, closed) in automaton.iter(padded):
-                start = last - length - closed  # offsets in ``haystack`` (see text.word_form)
-                end = start + length
-                if strict is not None and haystack[start:end] != strict:
+            # A Key's fields by index (see automaton.Key): back, length, extra, topic.
+            for last, key in automaton.iter(f" {word_form(haystack)} "):
+                start = last - key[0]  # offsets in ``haystack`` (see text.word_form)
+                extra = key[2]
+                if extra is None:  # the plain terms of one topic: the key is its own group
+                    where = "lead" if start < lead_end else name
+                    evidence[key[3]].append((where, instance, start, start + key[1], key))
+                    continue
+                end = start + key[1]
+                if extra.strict is not None and haystack[start:end] != extra.strict:
                     continue  # the key's own punctuation differs ("disease. graves")
                 where = "lead" if start < lead_end else name
-                for pattern in patterns:
-                    role = pattern.role
-                    if role == "aside":
-                        markers.append((pattern.rule, start, end))
-                        continue
-                    if is_folded and pattern.guard:
-                        if cased is False:
-                            cased = _case_kept(exact, folded)
-                        if isinstance(cased, str) and _proper_noun(cased, start):
-                            continue
-                    if role == "term":
-                        found.append(_Hit(pattern, where, instance, start, end, lookup))
-                    elif role == "exclude":
-                        excluded[(pattern.topic, where, instance)].append((start, end))
-                    else:  # context
-                        context_seen.add((pattern.topic, lookup))
+                # Each part tested before it is spent: most such keys are a context word.
+                if extra.asides:
+                    markers += [(kind, start, end) for kind in extra.asides]
+                for topic in extra.excludes:
+                    found.excluded[(topic, where, instance)].append((start, end))
+                for topic in extra.contexts:
+                    found.context_seen.add((topic, key.lookup))
+                terms = extra.terms
+                if not terms:
+                    continue
+                if extra.guarded:
+                    if cased is False:
+                        cased = _case_kept(exact, folded)
+                    if isinstance(cased, str) and _proper_noun(cased, start):
+                        terms = extra.named_terms
+                if extra.checked:
+                    found.checks.update(extra.checked)
+                for group in terms:
+                    evidence[group.topic].append((where, instance, start, end, group))
         if markers and len(exact) == len(folded):  # offsets agree unless folding changed a length
             spans = aside_spans(folded, markers)
-            for hit in found:
-                hit.aside = any(s < hit.end and hit.start < e for s, e in spans)
-        terms += found
-    return terms
+            if spans:  # kept by place: a summary's lead is a place of its own
+                for place in ("lead", name) if name == "summary" else (name,):
+                    found.asides[(place, instance)] = spans
+    return found
+
+
+def _check(
+    evidence: dict[str, list[Entry]], found: _Found, topics: Mapping[str, TopicRule]
+) -> bool:
+    """Drop the matches that an exclusion overlaps or a context or unless rule holds back;
+    whether a topic lost its first match (the order of topics then needs restoring)."""
+    reordered = False
+    for slug in found.checks:
+        entries = evidence.get(slug)
+        if not entries:
+            continue
+        kept = [entry for entry in entries if _counts(entry, topics[slug], found)]
+        if len(kept) < len(entries):
+            reordered = reordered or (bool(kept) and kept[0] is not entries[0])
+            if kept:
+                evidence[slug] = kept
+            else:
+                del evidence[slug]
+    return reordered
+
+
+def _counts(entry: Entry, rule: TopicRule, found: _Found) -> bool:
+    """Whether a match of a topic with conditions counts."""
+    where, instance, start, end, group = entry
+    if found.excluded:
+        spans = found.excluded.get((rule.slug, where, instance), ())
+        if any(s < end and start < e for s, e in spans):
+            return False
+    # Keyed by what matched, so a MeSH synonym spelled like a guarded term is guarded too.
+    seen = found.context_seen
+    needs = rule.context.get(group.lookup) if rule.context else None
+    if needs and not any((rule.slug, word) in seen for word in needs):
+        return False
+    vetoes = rule.unless.get(group.lookup) if rule.unless else None
+    return not (vetoes and any((rule.slug, word) in seen for word in vetoes))
+
+
+def _place(entry: Entry) -> tuple[int, bool, int, int, int]:
+    """Where the scan met ``entry``: by field, automaton, end and start, then group."""
+    where, instance, start, end, group = entry
+    return (_FIELD_ORDER[where] + instance, group.exact, end, start, group.order)
 
 
 def _case_kept(exact: str, folded: str) -> str | None:
@@ -224,37 +280,68 @@ def _lead_end(folded_summary: str) -> int:
     return min(found.end() if found else len(folded_summary), 300)
 
 
-def _score(hits: Sequence[_Hit]) -> float:
-    """Sum the weights of distinct mentions; nested or overlapping hits are one mention,
-    an aside only if all of them are."""
-    if len(hits) == 1:  # most topics an article names, named once (all of MeSH: 2 in 3)
-        hit = hits[0]
-        return ASIDE_WEIGHT if hit.aside else WEIGHTS[hit.field]
-    mentions: list[tuple[str, int, int, int, bool]] = []
-    for hit in sorted(hits, key=lambda h: (h.field, h.instance, h.start, -h.end)):
-        last = mentions[-1] if mentions else None
-        same_place = last and last[0] == hit.field and last[1] == hit.instance
-        if last and same_place and hit.start < last[3]:
-            mentions[-1] = (*last[:3], max(last[3], hit.end), last[4] and hit.aside)
-        else:
-            mentions.append((hit.field, hit.instance, hit.start, hit.end, hit.aside))
-    score = 0.0
-    seen_fields: set[str] = set()
-    for field, _instance, _start, _end, aside in mentions:
-        if aside:
-            score += ASIDE_WEIGHT
+def _plain_score(entries: Sequence[Entry]) -> float:
+    """``_score`` when no match is in an aside (the score is then never less)."""
+    if len(entries) == 2:  # the commonest case after one match, in short
+        (place, instance, start, end, _), (other, instance2, start2, end2, _) = entries
+        if place != other:
+            return WEIGHTS[place] + WEIGHTS[other]
+        one = instance == instance2 and start < end2 and start2 < end  # nested: one mention
+        return WEIGHTS[place] if one else WEIGHTS[place] + REPEAT_WEIGHT
+    ordered = sorted(entries)  # by place, instance and start, as mentions are counted
+    place, instance, _start, reach, _group = ordered[0]
+    score = WEIGHTS[place]
+    for other, instance2, start, end, _group in ordered[1:]:
+        if other == place and instance2 == instance and start < reach:
+            reach = max(reach, end)  # nested or overlapping: the same mention
             continue
-        score += REPEAT_WEIGHT if field in seen_fields else WEIGHTS[field]
-        seen_fields.add(field)
+        score += REPEAT_WEIGHT if other == place else WEIGHTS[other]
+        place, instance, reach = other, instance2, end
     return score
 
 
-def _match(hit: _Hit) -> Match:
-    return Match(
-        topic=hit.pattern.topic,
-        term=hit.pattern.phrase,
-        rule=hit.pattern.rule,
-        field=hit.field,
-        start=hit.start,
-        end=hit.end,
+def _asides_among(entries: Sequence[Entry], asides: Mapping[tuple[str, int], Spans]) -> list[bool]:
+    """Which of ``entries`` are inside an aside of their field; [] if none is."""
+    flags: list[bool] = []
+    for n, (place, instance, start, end, _group) in enumerate(entries):
+        spans = asides.get((place, instance))
+        if spans and any(s < end and start < e for s, e in spans):
+            flags = flags or [False] * len(entries)
+            flags[n] = True
+    return flags
+
+
+def _score(entries: Sequence[Entry], asides: Sequence[bool]) -> float:
+    """Sum the weights of distinct mentions; nested or overlapping matches are one mention,
+    an aside (``asides``: which entries are) only if all of them are."""
+    hits = [(w, i, s, e, aside) for (w, i, s, e, _), aside in zip(entries, asides, strict=True)]
+    if len(hits) == 1:
+        place, _instance, _start, _end, aside = hits[0]
+        return ASIDE_WEIGHT if aside else WEIGHTS[place]
+    mentions: list[tuple[str, int, int, int, bool]] = []
+    for hit in sorted(hits, key=lambda h: (h[0], h[1], h[2], -h[3])):
+        last = mentions[-1] if mentions else None
+        if last and last[0] == hit[0] and last[1] == hit[1] and hit[2] < last[3]:
+            mentions[-1] = (*last[:3], max(last[3], hit[3]), last[4] and hit[4])
+        else:
+            mentions.append(hit)
+    score = 0.0
+    seen_fields: set[str] = set()
+    for place, _instance, _start, _end, aside in mentions:
+        if aside:
+            score += ASIDE_WEIGHT
+            continue
+        score += REPEAT_WEIGHT if place in seen_fields else WEIGHTS[place]
+        seen_fields.add(place)
+    return score
+
+
+def _matches(slug: str, entries: Sequence[Entry]) -> tuple[Match, ...]:
+    """One ``Match`` for each pattern of each piece of evidence, in order."""
+    return tuple(
+        [
+            _new_match(slug, phrase, rule, place, start, end)
+            for place, _instance, start, end, group in entries
+            for phrase, rule in group.matches
+        ]
     )

@@ -43,13 +43,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-
-import ahocorasick
 
 from feeds.config import TopicSettings
 from feeds.tagging.asides import MARKERS
+from feeds.tagging.automaton import build
 from feeds.tagging.text import fold, fold_exact, inflections, word_form
 
 DEFAULT_THRESHOLD = 2.0
@@ -83,10 +82,14 @@ class CompiledRules:
     """Every topic's rules in two automatons: folded (terms) and exact case (acronyms)."""
 
     topics: Mapping[str, TopicRule]  # slug -> rule
-    folded: Any  # ahocorasick.Automaton over folded keys -> tuple[Pattern, ...]
-    exact: Any  # ahocorasick.Automaton over case-kept keys -> tuple[Pattern, ...]
+    folded: Any  # ahocorasick.Automaton over folded keys -> ``automaton.Key``
+    exact: Any  # ahocorasick.Automaton over case-kept keys -> ``automaton.Key``
     term_count: int  # distinct automaton keys, for reports
     vocabulary: frozenset[str] = frozenset()  # subject words (see ``subject_words``)
+    # For the matcher, so that most topics an article names cost no look-up of their rule:
+    lowest_threshold: float = 0.0  # the least of the topics' thresholds
+    higher_thresholds: Mapping[str, float] = field(default_factory=dict)  # slug -> any above it
+    ancestors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # slug -> if any
 
 
 def compile_rules(
@@ -135,12 +138,18 @@ def compile_rules(
         )
     for marker, kind in MARKERS.items():  # found in the same scan as the terms
         _add(folded, marker, Pattern("", "aside", kind, marker))
+    checked = [t.slug for t in topics if t.exclude or t.context or t.unless]
+    lowest = min((rule.threshold for rule in compiled.values()), default=0.0)
+    folded_automaton, exact_automaton = build(folded, exact, checked)
     return CompiledRules(
         topics=compiled,
-        folded=_automaton(folded),
-        exact=_automaton(exact),
+        folded=folded_automaton,
+        exact=exact_automaton,
         term_count=len(folded) + len(exact),
         vocabulary=subject_words(terms, names),
+        lowest_threshold=lowest,
+        higher_thresholds={s: r.threshold for s, r in compiled.items() if r.threshold > lowest},
+        ancestors={slug: rule.ancestors for slug, rule in compiled.items() if rule.ancestors},
     )
 
 
@@ -211,34 +220,6 @@ def _is_acronym(term: str) -> bool:
 def _add(keys: dict[str, list[Pattern]], key: str, pattern: Pattern) -> None:
     if key and pattern not in keys.setdefault(key, []):
         keys[key].append(pattern)
-
-
-def _automaton(keys: Mapping[str, list[Pattern]]) -> Any:
-    """One automaton over padded word forms (see ``text.word_form``).
-
-    Terms and exclusions must end at a word end: " key ". Context words only need to start
-    at a word start: " key". Each value is (folded key for context-rule lookups, the key
-    itself when it holds punctuation that the text must repeat exactly — "st. louis",
-    "disease, graves" — else None, patterns, key length, whether closed by a space).
-    """
-    entries: dict[str, tuple[str, str | None, list[Pattern], int, bool]] = {}
-    for key, patterns in keys.items():
-        word = word_form(key)
-        strict = key if word != key else None
-        for closed, group in (
-            (True, [p for p in patterns if p.role != "context"]),
-            (False, [p for p in patterns if p.role == "context"]),
-        ):
-            if group:
-                padded = f" {word} " if closed else f" {word}"
-                entry = entries.setdefault(padded, (fold(key), strict, [], len(word), closed))
-                entry[2].extend(p for p in group if p not in entry[2])
-    automaton = ahocorasick.Automaton()
-    for padded, (lookup, strict, patterns, length, closed) in entries.items():
-        automaton.add_word(padded, (lookup, strict, tuple(patterns), length, closed))
-    if entries:
-        automaton.make_automaton()
-    return automaton
 
 
 def _ancestors(parents: Mapping[str, tuple[str, ...]], slug: str) -> tuple[str, ...]:
