@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from feeds.models import Article, ArticleQuery, StoryMember
 from feeds.recluster import cluster_stored
-from feeds.storage import Storage, rows, stories, storyscan, studies, topics
+from feeds.storage import Storage, rows, storyfeeds, storyscan, studies, topics
 from feeds.storage.schema import articles
 from feeds.storage.schema import stories as stories_table
 from feeds.stories import DEFAULT_POLICY
@@ -145,7 +145,7 @@ def test_unclustered_articles_are_stories_of_their_own_with_themselves_as_lead(
 
 def story_plan(storage: Storage, query: ArticleQuery) -> str:
     """SQLite's plan of the story select for ``query``."""
-    return sqlite_plan(storage, stories.story_select(query, "sqlite"))
+    return sqlite_plan(storage, storyfeeds.story_select(query, "sqlite"))
 
 
 @pytest.fixture
@@ -204,7 +204,7 @@ def test_a_first_page_walked_from_the_articles_is_the_story_selects_page(
         query = random_query(rng, slugs, sources)
         with samples.engine.connect() as connection:
             walked = storyscan.first_page(connection, query, dialect)
-            selected = connection.execute(stories.story_select(query, dialect)).all()
+            selected = connection.execute(storyfeeds.story_select(query, dialect)).all()
         assert [(c.story, c.first) for c in walked] == [(r.story, r.first) for r in selected]
 
 

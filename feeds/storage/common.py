@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Integer, Text, cast
@@ -18,6 +18,13 @@ R = TypeVar("R")
 
 
 CHUNK = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
+
+
+def chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+    """``ids`` in lists of at most ``CHUNK``, for ``IN (...)`` lists."""
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start : start + CHUNK])
+
 
 # SQLite's busy timeout covers most waits, but not all: a connection that opens while
 # another process creates the database or sets up its WAL may get SQLITE_BUSY at once. A

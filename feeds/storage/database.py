@@ -7,7 +7,7 @@ turned into ``StorageError`` here so no caller needs to know about SQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,13 +38,14 @@ from feeds.models import (
 from feeds.models import Source as SourceModel
 from feeds.storage import claims, mesh, pages, queries, rows, search, studies, sync, topics, upsert
 from feeds.storage import stories as story_rows
-from feeds.storage.common import CHUNK, bump, translated
+from feeds.storage.common import bump, chunks, translated
 from feeds.storage.engine import atomic_ddl, make_engine, shown_url, sqlite_condition
 from feeds.storage.maintenance import Maintenance
 from feeds.storage.mesh import MeshHit
 from feeds.storage.prepared import prepared
 from feeds.storage.schema import articles, meta, sources
 from feeds.storage.stories import StoryStorage
+from feeds.storage.storyfeeds import StoryFeedStorage
 from feeds.stories import Assignment, Sighting
 from feeds.tagging.mesh import Descriptor
 
@@ -52,7 +53,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATE_LOCK = 0x66656564  # pg_advisory_xact_lock key for migrations ("feed")
 
 
-class Storage(StoryStorage, Maintenance):
+class Storage(StoryStorage, StoryFeedStorage, Maintenance):
     """Sources, their fetch health, and articles, in SQLite or PostgreSQL."""
 
     def __init__(self, engine: Engine) -> None:
@@ -191,7 +192,7 @@ class Storage(StoryStorage, Maintenance):
         """When each already-stored article among ``ids`` was first seen."""
         found: dict[str, datetime] = {}
         with self.engine.connect() as connection:
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids):
                 query = select(articles.c.id, articles.c.first_seen_at).where(
                     articles.c.id.in_(chunk)
                 )
@@ -221,7 +222,7 @@ class Storage(StoryStorage, Maintenance):
         """
         with self.engine.begin() as connection:
             known: dict[str, str] = {}
-            for chunk in _chunks([a.id for a in batch]):
+            for chunk in chunks([a.id for a in batch]):
                 query = select(articles.c.id, articles.c.content_hash).where(
                     articles.c.id.in_(chunk)
                 )
@@ -435,8 +436,3 @@ class Storage(StoryStorage, Maintenance):
         """Descriptors whose heading or entry term contains the (folded) text."""
         with self.engine.connect() as connection:
             return mesh.search(connection, folded_text, limit)
-
-
-def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(ids), CHUNK):
-        yield list(ids[start : start + CHUNK])

@@ -1,35 +1,26 @@
-"""Story clusters in the database: candidate retrieval, assignment, and reading feeds by story.
+"""Story clusters in the database: candidate retrieval and assignment.
 
 Candidates come from ``story_keys`` through its (key, published_at) index, bounded by the
 time window and by ``CANDIDATES_PER_ARTICLE``, so finding them costs the same whatever the
 number of stored articles. The decision itself is ``feeds.stories`` (pure); this module only
 reads and writes. ``StoryStorage`` is mixed into ``Storage``; the functions take an open
-connection and never commit.
+connection and never commit. Reading feeds by story is ``feeds.storage.storyfeeds``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, and_, bindparam, func, or_, select, true, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
-from feeds.models import ArticleQuery, Story, StoryMember
-from feeds.storage import pages, queries, rebuild, storyscan, studies
-from feeds.storage.common import bump, translated
-from feeds.storage.prepared import listed, prepared
+from feeds.storage import rebuild, studies
+from feeds.storage.common import CHUNK, bump, chunks, translated
 from feeds.storage.schema import UTCDateTime, articles, stories, story_keys
 from feeds.stories import LEAD_CHARS, Assignment, Member, Sighting, keys
 
 PER_KEY = 25  # stored articles read per key of a new article: the newest win when more match
-_CHUNK = 500
-
-
-def story_key() -> Any:
-    """An article's story, or the article itself while it has none."""
-    return func.coalesce(articles.c.story_id, articles.c.id)
 
 
 # Built once: these run once per key of every new article.
@@ -67,7 +58,7 @@ def candidates(
     story_ids = sorted({story for hits in found.values() for story in hits.values()})
     firsts = {
         row.id: row.first_published
-        for chunk in _chunks(story_ids)
+        for chunk in chunks(story_ids)
         for row in connection.execute(
             select(stories.c.id, stories.c.first_published).where(stories.c.id.in_(chunk))
         )
@@ -90,8 +81,8 @@ def sightings(connection: Connection, ids: Iterable[str]) -> dict[str, Sighting]
     )
     wanted = list(ids)
     result: dict[str, Sighting] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
         cited = studies.for_articles(connection, chunk)
         query = select(*columns).where(articles.c.id.in_(chunk))
         for row in connection.execute(query):
@@ -121,7 +112,7 @@ def assign(
     named = {a.story_id for a, _ in decided}
     known = {
         row.id: row
-        for chunk in _chunks(sorted(named))
+        for chunk in chunks(sorted(named))
         for row in connection.execute(select(stories).where(stories.c.id.in_(chunk)))
     }
     state: dict[str, dict[str, Any]] = {
@@ -165,21 +156,17 @@ def assign(
         for assignment, item in decided
         for key in keys(item)
     ]
-    for chunk in _chunks([item.article_id for _, item in decided]):
+    for chunk in chunks([item.article_id for _, item in decided]):
         connection.execute(story_keys.delete().where(story_keys.c.article_id.in_(chunk)))
     connection.execute(story_keys.insert(), key_rows)
     by_story: dict[str, list[str]] = {}
     for assignment, item in decided:
         by_story.setdefault(assignment.story_id, []).append(item.article_id)
     for story_id, ids in by_story.items():
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             connection.execute(
                 update(articles).where(articles.c.id.in_(chunk)).values(story_id=story_id)
             )
-
-
-# Whether any article is still unclustered (then stories are read by ``grouped_select``).
-_PENDING = select(articles.c.id).where(articles.c.story_id.is_(None)).limit(1)
 
 
 def refresh_first_published(connection: Connection, article_ids: Sequence[str]) -> None:
@@ -191,152 +178,17 @@ def refresh_first_published(connection: Connection, article_ids: Sequence[str]) 
         .where(articles.c.story_id == stories.c.id)
         .scalar_subquery()
     )
-    for chunk in _chunks(article_ids):
+    for chunk in chunks(article_ids):
         edited = select(articles.c.story_id).where(articles.c.id.in_(chunk))
         connection.execute(
             update(stories).where(stories.c.id.in_(edited)).values(first_published=earliest)
         )
 
 
-def story_select(query: ArticleQuery, dialect: str) -> Any:
-    """(story, first) of the stories ``query`` selects, newest first, when every article
-    has a story: the distinct stories of the selected articles, ordered by the story's
-    first publication (``stories.first_published``, indexed). SQLite's planner drives it
-    from whichever side is selective: the full-text or source filter's articles, or the
-    stories index probed through ``ix_articles_story``; either way it reads about as many
-    rows as it returns plus what the filters match, not every stored article."""
-    conditions = queries.conditions(replace(query, before=None), dialect)
-    if query.before is not None:
-        published, story_id = query.before
-        conditions.append(
-            or_(
-                stories.c.first_published < published,
-                and_(stories.c.first_published == published, stories.c.id < story_id),
-            )
-        )
-    return (
-        # Only the ordered index's columns: with another (stories.updated_at) in the DISTINCT,
-        # PostgreSQL sorts every selected story instead of walking ix_stories_first.
-        select(stories.c.id.label("story"), stories.c.first_published.label("first"))
-        .select_from(articles.join(stories, articles.c.story_id == stories.c.id))
-        .where(*conditions)
-        .distinct()
-        .order_by(stories.c.first_published.desc(), stories.c.id.desc())
-        .limit(query.limit)
-    )
-
-
-def grouped_select(query: ArticleQuery, dialect: str) -> Any:
-    """``story_select`` while some articles have no story yet (before ``feeds cluster`` has
-    run on an upgraded database): a GROUP BY over every selected article, with each
-    unclustered article a story of its own, positioned by its first selected article. It
-    reads every selected article, so it is only the fallback."""
-    group = story_key()
-    first = func.min(articles.c.published_at)
-    having = []
-    if query.before is not None:
-        published, story_id = query.before
-        having.append(or_(first < published, and_(first == published, group < story_id)))
-    return (
-        select(group.label("story"), first.label("first"))
-        .where(*queries.conditions(replace(query, before=None), dialect))
-        .group_by(group)
-        .having(*having)
-        .order_by(first.desc(), group.desc())
-        .limit(query.limit)
-    )
-
-
-def read_stories(connection: Connection, query: ArticleQuery, dialect: str) -> tuple[Story, ...]:
-    """The stories ``query`` selects, each with every member and, in full, the members that
-    may lead it. Four round trips: whether any article is unclustered, the stories, their
-    members (with the story's ``updated_at`` and whether the filters select each member),
-    the selected members' topics and study ids (``pages``). Members the filters did not
-    select are read as ``StoryMember`` only: they cannot lead, and a story lists only their
-    outlet, link, title and DOIs. The statements but the story select of later pages and of
-    the fallback are compiled once per shape and run on the DB-API cursor (``prepared``)."""
-    pending = bool(prepared(connection, "pending", lambda: _PENDING).rows(connection, {}))
-    chosen: Sequence[Any]
-    if pending:
-        chosen = connection.execute(grouped_select(query, dialect)).all()
-    elif query.before is None and storyscan.selective(query):
-        chosen = storyscan.first_page(connection, query, dialect)
-    else:
-        chosen = connection.execute(story_select(query, dialect)).all()
-    if not chosen:
-        return ()
-    ids = [row.story for row in chosen]
-    filtering = replace(query, before=None)
-    values = queries.condition_values(filtering, dialect)
-    shape = ("members", pending, queries.shape(filtering, values))
-    found: list[Any] = []
-    for chunk in _chunks(ids):
-        names, listed_ids = listed("story", chunk)
-        members_select = prepared(
-            connection, (*shape, len(names)), _members(filtering, dialect, pending, names)
-        )
-        found += members_select.rows(connection, {**values, **listed_ids})
-    members = dict(zip((row[0] for row in found), pages.members_of(dialect, found), strict=True))
-    by_story: dict[str, list[Any]] = {story: [] for story in ids}
-    for row in found:
-        by_story[row[-2]].append(row)
-    # A story with no selected member (rows changed between the statements) is led by any.
-    leading: list[Any] = []
-    for rows_ in by_story.values():
-        leading += [row for row in rows_ if row[-1]] or rows_
-    full = {a.id: a for a in pages.articles_of(connection, leading)}
-    instant = pages.instant(dialect)  # the driver's values, not the column type's
-    updated = {row[-2]: None if row[-3] is None else instant(row[-3]) for row in found}
-    result = []
-    for row in chosen:
-        order = sorted((members[r[0]] for r in by_story[row.story]), key=_position)
-        result.append(
-            Story(
-                id=row.story,
-                first_published=row.first,
-                updated=updated.get(row.story),
-                articles=tuple(order),
-                leads=tuple(full[m.id] for m in order if m.id in full),
-            )
-        )
-    return tuple(result)
-
-
-def _members(
-    query: ArticleQuery, dialect: str, pending: bool, names: Sequence[str]
-) -> Callable[[], Select[Any]]:
-    """Every member of the stories bound as ``names`` (``prepared.listed``): its article's
-    columns (``pages.columns``), the story's ``updated_at``, its story and whether
-    ``query``'s filters select it (bound as ``queries.condition_values``)."""
-
-    def build() -> Select[Any]:
-        # Members by the story_id index; only the fallback needs coalesce (no index use).
-        group = story_key() if pending else articles.c.story_id
-        filters = queries.conditions(query, dialect)
-        selected = and_(*filters) if filters else true()
-        return (
-            select(
-                *pages.columns(dialect),
-                stories.c.updated_at,  # the story's, on every member
-                group.label("story_key"),
-                selected.label("selected"),
-            )
-            # Outer: the fallback's stories may have no row yet (unclustered articles).
-            .select_from(articles.outerjoin(stories, stories.c.id == group))
-            .where(group.in_([bindparam(name) for name in names]))
-        )
-
-    return build
-
-
-def _position(member: StoryMember) -> tuple[datetime, str]:
-    return member.published, member.id
-
-
 def story_ids(connection: Connection, ids: Sequence[str]) -> dict[str, str | None]:
     """The story of each stored article among ``ids`` (None: stored, not clustered yet)."""
     found: dict[str, str | None] = {}
-    for chunk in _chunks(list(ids)):
+    for chunk in chunks(list(ids)):
         query = select(articles.c.id, articles.c.story_id).where(articles.c.id.in_(chunk))
         found.update({row.id: row.story_id for row in connection.execute(query)})
     return found
@@ -353,11 +205,6 @@ def unclustered(connection: Connection, limit: int) -> tuple[Sighting, ...]:
     ids = [row.id for row in connection.execute(query)]
     seen = sightings(connection, ids)
     return tuple(seen[i] for i in ids)
-
-
-def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield list(ids[start : start + _CHUNK])
 
 
 class StoryStorage:
@@ -412,9 +259,3 @@ class StoryStorage:
         with self.engine.begin() as connection:
             assign(connection, decided, now)
             bump(connection, "data_version")
-
-    @translated
-    def query_stories(self, query: ArticleQuery) -> tuple[Story, ...]:
-        """The stories ``query`` selects, newest first, with every member article."""
-        with self.engine.connect() as connection:
-            return read_stories(connection, query, self.engine.dialect.name)

@@ -1,6 +1,6 @@
 """The first page of a story feed, chosen by walking the selected articles newest first.
 
-``stories.story_select`` walks the stories newest first (``ix_stories_first``) and probes
+``storyfeeds.story_select`` walks the stories newest first (``ix_stories_first``) and probes
 each for a member the filters select. That is cheap when most stories qualify, and costs
 a walk over every newer story when few do: a rare topic's feed (4 % of stories) read about
 25 times more rows than it returned, and a topic with two stories read them all.
