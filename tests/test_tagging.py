@@ -63,6 +63,21 @@ def test_terms_match_across_dashes_case_and_plural(rules: CompiledRules, title: 
     assert "car-t" in topics(rules, title)
 
 
+def test_a_term_and_an_acronym_of_one_topic_on_the_same_words_are_one_mention() -> None:
+    # "LUPUS" matches the term (folded) and the acronym (exact case) at the same offsets:
+    # two pieces of evidence for one mention, which must be counted, not compared.
+    both = compile_rules(
+        [TopicSettings(slug="x", title="X", terms=("lupus",), acronyms=("LUPUS",))]
+    )
+    term_only = compile_rules([TopicSettings(slug="x", title="X", terms=("lupus",))])
+    # Every "LUPUS" opens a sentence, so the proper-noun guard of the term never applies.
+    item = TagInput(title="LUPUS. LUPUS", summary="LUPUS. LUPUS. Then: LUPUS.")
+    (tagged,) = tag(item, both)
+    (plain,) = tag(item, term_only)
+    assert tagged.score == plain.score
+    assert len(tagged.matches) == 2 * len(plain.matches)
+
+
 def test_acronyms_match_only_in_their_exact_case(rules: CompiledRules) -> None:
     assert "lupus" in topics(rules, "SLE patients respond", "A trial in patients.")
     assert "lupus" not in topics(rules, "sle patients respond", "A trial in patients.")

@@ -32,7 +32,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from feeds.frozen import constructor
 from feeds.models import Article, Match, TopicTag
@@ -50,6 +50,9 @@ _SENTENCE_BREAK = ".!?:;\"'(\u201c\u2018[—–-"
 _FIELD_ORDER = {"title": 0, "lead": 1, "summary": 1, "content": 2, "category": 3}  # scan order
 
 _TOPIC, _SCORE = attrgetter("topic"), attrgetter("score")
+# An entry's place, instance, start and end: never its group, which does not order (a term
+# and an acronym of one topic can match the same span, "LUPUS" as "lupus" and as "LUPUS").
+_MENTION = itemgetter(0, 1, 2, 3)
 _new_match = constructor(Match)  # matches are most of what tagging builds (feeds.frozen)
 _new_tag = constructor(TopicTag)
 
@@ -288,7 +291,7 @@ def _plain_score(entries: Sequence[Entry]) -> float:
             return WEIGHTS[place] + WEIGHTS[other]
         one = instance == instance2 and start < end2 and start2 < end  # nested: one mention
         return WEIGHTS[place] if one else WEIGHTS[place] + REPEAT_WEIGHT
-    ordered = sorted(entries)  # by place, instance and start, as mentions are counted
+    ordered = sorted(entries, key=_MENTION)  # as mentions are counted
     place, instance, _start, reach, _group = ordered[0]
     score = WEIGHTS[place]
     for other, instance2, start, end, _group in ordered[1:]:
