@@ -245,6 +245,23 @@ def test_a_mention_the_text_marks_as_an_aside_is_passing(rules: CompiledRules) -
     assert lupus.score == 3.0 + 0.5 + 2.0  # title, the aside, the plain mention in the lead
 
 
+def test_one_item_of_a_long_enumeration_is_a_passing_mention(rules: CompiledRules) -> None:
+    # The sixth of six outcomes in the lead is one of many, not the subject.
+    lead = (
+        "Infected people had higher rates of alopecia areata, vitiligo, psoriasis, rheumatoid "
+        "arthritis, lupus and type 1 diabetes over the following year."
+    )
+    assert "lupus" not in topics(rules, "COVID-19 linked to later diagnoses", lead)
+    # The same word in a short list, or in the title, is still a subject.
+    short = "Cells were tested in lupus, myositis and gout."
+    assert "lupus" in topics(rules, "CAR-T trials", short)
+    assert "lupus" in topics(rules, "Lupus after COVID-19", lead)
+    # A topic that most items of the enumeration name adds up its passing mentions.
+    terms = ("alopecia areata", "vitiligo", "psoriasis", "rheumatoid arthritis")
+    skin = compile_rules([TopicSettings(slug="immune", title="Immune", terms=terms)])
+    assert topics(skin, "COVID-19 linked to later diagnoses", lead) == {"immune"}
+
+
 def test_content_that_repeats_the_summary_is_not_counted_twice(rules: CompiledRules) -> None:
     from feeds.models import Article
     from feeds.tagging.matcher import article_input

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from feeds.tagging.asides import aside_spans, markers_in
+from feeds.tagging.asides import aside_spans, enumeration_spans, markers_in
 from feeds.tagging.text import fold
 
 
@@ -134,3 +134,37 @@ def test_aside_spans_of_diagnoses_descriptions_and_prior_therapies(
 )
 def test_a_subject_named_near_a_marker_is_not_an_aside(text: str) -> None:
     assert asides(text) == []
+
+
+def enumerations(text: str) -> list[str]:
+    folded = fold(text)
+    return [folded[start:end] for start, end in enumeration_spans(folded)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # five or more items, long ones at either end cut to their nearest words
+        (
+            "A cohort had higher rates of alopecia areata, vitiligo, psoriasis, rheumatoid "
+            "arthritis, lupus and type 1 diabetes over the following year.",
+            [
+                "rates of alopecia areata, vitiligo, psoriasis, rheumatoid arthritis, lupus "
+                "and type 1 diabetes over"
+            ],
+        ),
+        (
+            "The plant makes viral vectors, mRNA, CAR-T, gene editors and antibodies.",
+            ["plant makes viral vectors, mrna, car t, gene editors and antibodies."],
+        ),
+        # four items, or five without three commas, are not an enumeration
+        ("CAR-T is tested in lupus, myositis, vasculitis and systemic sclerosis.", []),
+        ("Lupus and its kidney and skin and joint and blood disease.", []),
+        # an enumeration does not cross a clause break
+        ("Lupus, gout; asthma, acne, flu and colds.", []),
+        # a long item in the middle ends one run and starts the next
+        ("Lupus, gout, asthma, the long winding disease of the kidneys, acne, flu.", []),
+    ],
+)
+def test_enumeration_spans(text: str, expected: list[str]) -> None:
+    assert enumerations(text) == expected

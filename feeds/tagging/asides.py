@@ -23,6 +23,12 @@ rather than as a subject:
   given for myeloma, ...", "building on remissions first seen in lupus, ..."; and "approved
   for" only inside such an insert: "blinatumomab, approved for leukemia, ...".
 
+- a long enumeration, with or without a marker: an item of a list of five or more
+  ("higher rates of alopecia areata, vitiligo, psoriasis, rheumatoid arthritis, lupus and
+  type 1 diabetes") is one of many outcomes, traits or conditions, not what the text is
+  about (``enumeration_spans``; the matcher asks for these only for a topic that would be
+  tagged, so the walk costs nothing on most articles).
+
 A list is followed item by item (items end at a comma, "and" or "or") while each item is
 short (at most ``ITEM_WORDS`` words); a long item ends the list after its nearest words.
 A list never crosses a sentence or clause break (``. ; : ( )``).
@@ -46,6 +52,10 @@ EXCLUDED_WORDS = 8  # longest item followed back from "were excluded": the exclu
 # described at length ("patients with active autoimmune disease needing systemic treatment")
 NEAR_WORDS = 2  # words before "is excluded" / "was ruled out" that are an aside
 SEVERAL_ITEMS = 3  # fewest items of a list that "already had" makes an aside
+CLAUSE_REACH = 300  # characters searched back for the start of an enumeration's clause
+ENUMERATION_ITEMS = 5  # fewest items of a list that is an aside without any marker
+ENUMERATION_COMMAS = 3  # ... of which at least this many end at a comma: "a, b, c, d and e"
+_STRETCH_WORDS = 2 * ITEM_WORDS + 1  # most words between two commas of an enumeration
 DESCRIPTION_WORDS = 10  # longest description ("better known as ...") followed to its comma
 APPOSITIVE_WORDS = 6  # longest noun phrase between a comma and "approved for" in an insert
 _EXCLUDED = ("excluded", "ineligible", "not eligible")
@@ -219,6 +229,50 @@ def aside_spans(text: str, markers: Iterable[tuple[str, int, int]]) -> list[tupl
     return [_trimmed(text, start, end) for start, end in spans]
 
 
+def enumeration_spans(text: str) -> list[tuple[int, int]]:
+    """The (start, end) offsets of the long enumerations in folded ``text``: runs of at
+    least ``ENUMERATION_ITEMS`` list items (``ENUMERATION_COMMAS`` of them ending at a comma)
+    within one clause. Inner items are short (at most ``ITEM_WORDS`` words); the first and
+    last may be long, and then only their words nearest the list belong to it."""
+    # Found from the commas: only a clause with three close together is split into items,
+    # and most texts have none (splitting a whole text costs more than tagging it). Two of
+    # the commas close the list's inner items, so the stretches between the three are short
+    # items: at most two, with a conjunction between them.
+    commas, at = [], text.find(", ")
+    while at >= 0:
+        commas.append(at)
+        at = text.find(", ", at + 2)
+    spans: list[tuple[int, int]] = []
+    done = 0  # where the last clause split into items ended
+    for first, middle, last in zip(commas, commas[1:], commas[2:], strict=False):
+        if (
+            first < done
+            or text.count(" ", first + 2, middle) >= _STRETCH_WORDS
+            or text.count(" ", middle + 2, last) >= _STRETCH_WORDS
+            or _CLAUSE_BREAK.search(text, first, last)
+        ):
+            continue  # already split, a long stretch, or two clauses
+        done = _clause_end(text, last)
+        start = _clause_start(text, first, max(0, first - CLAUSE_REACH))
+        spans += _enumerations(_items(text, start, done))
+    return [_trimmed(text, start, end) for start, end in spans]
+
+
+def _enumerations(items: list[list[re.Match[str]]]) -> list[tuple[int, int]]:
+    """The long enumerations among one clause's ``items`` (see ``enumeration_spans``)."""
+    found: list[tuple[int, int]] = []
+    first = 0  # the run's first item: it may be long
+    for n in range(1, len(items) + 1):
+        if n < len(items) and len(items[n]) <= ITEM_WORDS:
+            continue  # the run goes on across a short item
+        run = items[first : n + 1]  # to the end, or to a long item (which starts the next run)
+        commas = sum(item[-1].group().endswith(",") for item in run[:-1])
+        if len(run) >= ENUMERATION_ITEMS and commas >= ENUMERATION_COMMAS:
+            found.append((run[0][-ITEM_WORDS:][0].start(), run[-1][:ITEM_WORDS][-1].end()))
+        first = n
+    return found
+
+
 def _in_appositive(text: str, start: int) -> bool:
     """Whether the marker at ``start`` opens, or follows a short noun phrase that opens, a
     comma-delimited insert: "blinatumomab, approved for", "relma-cel, an anti-CD19 cell
@@ -248,9 +302,13 @@ def markers_in(text: str) -> list[tuple[str, int, int]]:
     return sorted(found, key=lambda m: m[1])
 
 
-def _clause_start(text: str, end: int) -> int:
-    found = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, end)]
-    return found[-1] if found else 0
+def _clause_start(text: str, end: int, reach: int = 0) -> int:
+    """Where the clause that ``end`` is in starts, searched back to ``reach`` at most (then
+    the first whole word after it)."""
+    found = [m.end() for m in _CLAUSE_BREAK.finditer(text, reach, end)]
+    if found:
+        return found[-1]
+    return reach if reach == 0 else text.find(" ", reach, end) + 1
 
 
 def _clause_end(text: str, start: int) -> int:

@@ -13,7 +13,10 @@ is not the subject. Each distinct mention adds a weight by where it is:
 Asides: a mention inside what the text itself marks as an aside (``feeds.tagging.asides``:
 examples of a class, "such as" lists, exclusion and adjustment lists, comparisons such as
 "unlike CAR-T") adds only 0.5 wherever it is, so a passing mention in the lead, where one
-plain mention would be enough, does not tag the article on its own.
+plain mention would be enough, does not tag the article on its own. So does an item of a
+long enumeration in the summary or content (five or more items: "higher rates of vitiligo,
+psoriasis, rheumatoid arthritis, lupus and type 1 diabetes"), marker or not; the matcher
+looks for those only in the fields of a topic that would otherwise be tagged.
 
 Proper-noun guard: a one-word term written in lower case ("lupus") does not count where
 the text capitalizes it in mid-sentence ("the Marco Lupus Pavilion", "the Lupus family",
@@ -37,7 +40,7 @@ from operator import attrgetter, itemgetter
 from feeds.frozen import constructor
 from feeds.models import Article, Match, TopicTag
 from feeds.normalize import plain_text
-from feeds.tagging.asides import aside_spans
+from feeds.tagging.asides import ENUMERATION_COMMAS, aside_spans, enumeration_spans
 from feeds.tagging.automaton import Key, TermGroup
 from feeds.tagging.rules import CompiledRules, TopicRule
 from feeds.tagging.text import fold_exact, word_form
@@ -47,6 +50,7 @@ REPEAT_WEIGHT = 0.5
 ASIDE_WEIGHT = 0.5  # a mention the text marks as an aside, wherever it is
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 _SENTENCE_BREAK = ".!?:;\"'(\u201c\u2018[—–-"
+_LISTING = frozenset({"summary", "content"})  # fields whose long enumerations are asides
 _FIELD_ORDER = {"title": 0, "lead": 1, "summary": 1, "content": 2, "category": 3}  # scan order
 
 _TOPIC, _SCORE = attrgetter("topic"), attrgetter("score")
@@ -79,11 +83,16 @@ class TagInput:
 class _Found:
     """What one scan of an article found, besides the evidence."""
 
-    __slots__ = ("asides", "checks", "context_seen", "excluded")
+    __slots__ = ("asides", "checks", "context_seen", "enumerations", "excluded", "texts")
 
     def __init__(self) -> None:
         # (place, instance) -> the spans of the asides of its field (``feeds.tagging.asides``)
         self.asides: dict[tuple[str, int], Spans] = {}
+        # (place, instance) -> the folded text of a field where a long enumeration is an
+        # aside (summary and content); then the spans of those of them that have one, once
+        # a topic asks
+        self.texts: dict[tuple[str, int], str] = {}
+        self.enumerations: dict[tuple[str, int], Spans] | None = None
         self.checks: set[str] = set()  # topics named whose matches have conditions to check
         self.context_seen: set[tuple[str, str]] = set()  # (topic, context word) seen
         # (topic, place, instance) -> spans of the topic's exclusion phrases
@@ -127,8 +136,11 @@ def tag(item: TagInput, rules: CompiledRules) -> tuple[TopicTag, ...]:
         threshold = rules.higher_thresholds.get(slug, lowest)
         if score < threshold:
             continue
-        if asides and (flags := _asides_among(entries, asides)):
+        flags = _asides_among(entries, asides) if asides else []
+        if flags:
             score = _score(entries, flags)
+        if score >= threshold and found.texts and (listed := _enumerated(entries, found, flags)):
+            score = _score(entries, listed)
         if score >= threshold:
             tags[slug] = _new_tag(slug, score, _matches(slug, entries))
     if reordered:  # in the order of each topic's first match, as if never checked
@@ -206,6 +218,12 @@ def _scan(item: TagInput, rules: CompiledRules, evidence: defaultdict[str, list[
                     found.checks.update(extra.checked)
                 for group in terms:
                     evidence[group.topic].append((where, instance, start, end, group))
+        # Kept for enumerations if it has the commas one needs and its offsets agree (as
+        # for asides, below).
+        listing = name in _LISTING and folded.count(", ") >= ENUMERATION_COMMAS
+        if listing and len(exact) == len(folded):
+            for place in ("lead", name) if name == "summary" else (name,):
+                found.texts[(place, instance)] = folded
         if markers and len(exact) == len(folded):  # offsets agree unless folding changed a length
             spans = aside_spans(folded, markers)
             if spans:  # kept by place: a summary's lead is a place of its own
@@ -312,6 +330,30 @@ def _asides_among(entries: Sequence[Entry], asides: Mapping[tuple[str, int], Spa
             flags = flags or [False] * len(entries)
             flags[n] = True
     return flags
+
+
+def _enumerated(entries: Sequence[Entry], found: _Found, flags: Sequence[bool]) -> list[bool]:
+    """``flags`` with the entries inside a long enumeration of their field made asides too
+    (``feeds.tagging.asides.enumeration_spans``); [] if that makes none an aside."""
+    enumerations = found.enumerations
+    if enumerations is None:  # the first topic to ask: every field's, once
+        by_text = {id(text): enumeration_spans(text) for text in found.texts.values()}
+        enumerations = {key: by_text[id(text)] for key, text in found.texts.items()}
+        found.enumerations = enumerations = {k: v for k, v in enumerations.items() if v}
+        if not enumerations:
+            found.texts = {}  # none: the next topic need not ask
+            return []
+    more: list[bool] = []
+    get = enumerations.get
+    for n, entry in enumerate(entries):
+        spans = get((entry[0], entry[1]))
+        if spans is None or (flags and flags[n]):
+            continue
+        start, end = entry[2], entry[3]
+        if any(s <= start and end <= e for s, e in spans):
+            more = more or (list(flags) if flags else [False] * len(entries))
+            more[n] = True
+    return more
 
 
 def _score(entries: Sequence[Entry], asides: Sequence[bool]) -> float:
