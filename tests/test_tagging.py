@@ -262,6 +262,14 @@ def test_one_item_of_a_long_enumeration_is_a_passing_mention(rules: CompiledRule
     assert topics(skin, "COVID-19 linked to later diagnoses", lead) == {"immune"}
 
 
+def test_the_lead_ends_at_the_first_semicolon(rules: CompiledRules) -> None:
+    # A digest strings its stories together with semicolons: only the first is the lead.
+    digest = "Today: measles passes 700 cases; a lupus clinic opens; and pollen is early."
+    assert "lupus" not in topics(rules, "Morning briefing", digest)
+    first = "Today: a lupus clinic opens; measles passes 700 cases; and pollen is early."
+    assert "lupus" in topics(rules, "Morning briefing", first)
+
+
 def test_content_that_repeats_the_summary_is_not_counted_twice(rules: CompiledRules) -> None:
     from feeds.models import Article
     from feeds.tagging.matcher import article_input

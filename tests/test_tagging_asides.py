@@ -115,6 +115,24 @@ def test_a_long_item_ends_the_list_after_its_nearest_words() -> None:
         ("The lesion was treated as eczema and then psoriasis.", ["eczema and then psoriasis."]),
         ("Fewer target cells than in blood cancers.", ["blood cancers."]),
         ("Lymphoma that relapsed after CAR-T responded.", ["car t responded."]),
+        # where a thing was first found, a person's background, what is absent
+        (
+            "Mice with the Yaa gene, first found in a lupus-prone strain, cleared flu.",
+            ["a lupus prone strain"],
+        ),
+        (
+            "A novelist who has written about living with lupus, and a chef, spoke.",
+            ["living with lupus"],
+        ),
+        (
+            "A singer who has spoken publicly about lupus launches a fund.",
+            ["lupus launches a fund."],
+        ),
+        (
+            "It named a veteran who previously ran a CAR-T franchise as chief.",
+            ["a car t franchise as chief."],
+        ),
+        ("Cells were given without chemotherapy, a first.", ["chemotherapy"]),
     ],
 )
 def test_aside_spans_of_diagnoses_descriptions_and_prior_therapies(

@@ -15,19 +15,21 @@ rather than as a subject:
   psoriasis or diabetes were excluded";
 - comparisons and negations, for the few words that follow: "unlike CAR-T therapies",
   "a rash unrelated to systemic lupus", "mistaken for psoriasis", "can look like lymphoma",
-  "patients who cannot wait for CAR-T", "relapsed after CAR-T";
+  "patients who cannot wait for CAR-T", "relapsed after CAR-T", "given without chemotherapy";
 - a diagnosis considered and not made: "referred with suspected lupus" (a list after the
   marker), "after lupus is excluded", "lupus was ruled out" (the one or two words before it);
 - what a thing is otherwise known or used for, up to the next comma: "mice, better known as
   a lupus strain, ...", "a mutation widely used in lupus research", "teclistamab, normally
   given for myeloma, ...", "building on remissions first seen in lupus, ..."; and "approved
-  for" only inside such an insert: "blinatumomab, approved for leukemia, ...".
-
+  for" only inside such an insert: "blinatumomab, approved for leukemia, ..."; where a
+  thing was first found: "a gene first found in a lupus-prone strain, ..."; a person's
+  background: "a novelist who has written about living with lupus", "a veteran who
+  previously ran a CAR-T franchise";
 - a long enumeration, with or without a marker: an item of a list of five or more
   ("higher rates of alopecia areata, vitiligo, psoriasis, rheumatoid arthritis, lupus and
   type 1 diabetes") is one of many outcomes, traits or conditions, not what the text is
   about (``enumeration_spans``; the matcher asks for these only for a topic that would be
-  tagged, so the walk costs nothing on most articles).
+  tagged, once per field).
 
 A list is followed item by item (items end at a comma, "and" or "or") while each item is
 short (at most ``ITEM_WORDS`` words); a long item ends the list after its nearest words.
@@ -61,6 +63,14 @@ APPOSITIVE_WORDS = 6  # longest noun phrase between a comma and "approved for" i
 _EXCLUDED = ("excluded", "ineligible", "not eligible")
 
 _AFTER, _BEFORE, _COMPARISON = "after", "before", "comparison"
+
+
+def _openly(verb: str) -> tuple[str, ...]:
+    """``verb`` said openly, both ways round: "publicly spoken", "spoken publicly", ..."""
+    ways = ("publicly", "openly")
+    return tuple(f"{a} {b}" for how in ways for a, b in ((how, verb), (verb, how)))
+
+
 _EXCLUSION, _NEAR, _DESCRIPTION = "exclusion", "near", "description"
 _APPOSITIVE, _SEVERAL = "appositive", "several"
 # Folded marker phrases -> kind. after: a list of examples (or exclusions) ends just
@@ -131,6 +141,26 @@ MARKERS: Mapping[str, str] = {
             "already used for",
             "already used in",
             "already approved for",
+            # where a thing was first found: "the Yaa duplication, first found in a
+            # lupus-prone strain, ..."
+            *(
+                f"{when} {verb} in"
+                for when in ("first", "originally")
+                for verb in ("found", "identified", "described")
+            ),
+            # a person's background, not the news: "a novelist who has written about living
+            # with lupus", "a veteran who previously ran a CAR-T franchise"
+            *(
+                f"who {has} {said} about"
+                for has in ("has", "had")
+                for verb in ("spoken", "talked", "written")
+                for said in (verb, *_openly(verb))
+            ),
+            *(
+                f"who {when} {verb}"
+                for when in ("previously", "formerly", "once")
+                for verb in ("ran", "led", "headed", "worked", "oversaw", "managed", "founded")
+            ),
             # a fronted aside: "Building on remissions first seen in lupus, ..."
             "building on",
             "encouraged by",
@@ -174,6 +204,9 @@ MARKERS: Mapping[str, str] = {
             "treated as",  # a misdiagnosis: "treated as eczema and then psoriasis"
             "alternative to",
             "alternatives to",
+            # what is absent: "given to lupus patients without chemotherapy", "people
+            # without lupus" (the controls)
+            "without",
             "than in",  # "fewer target cells than in blood cancers"
             "beyond",  # "uses beyond cancer"
             # what some patients cannot have: "patients who cannot wait for CAR-T"

@@ -8,7 +8,8 @@ Why a score: a topic named in passing ("patients with lupus or diabetes were exc
 is not the subject. Each distinct mention adds a weight by where it is:
 
     title 3 · first sentence of the summary 2 · source category 2 · elsewhere 1
-    (each further mention in the same place adds 0.5)
+    (each further mention in the same place adds 0.5; the first sentence ends at a
+    semicolon too)
 
 Asides: a mention inside what the text itself marks as an aside (``feeds.tagging.asides``:
 examples of a class, "such as" lists, exclusion and adjustment lists, comparisons such as
@@ -48,7 +49,10 @@ from feeds.tagging.text import fold_exact, word_form
 WEIGHTS = {"title": 3.0, "lead": 2.0, "category": 2.0, "summary": 1.0, "content": 1.0}
 REPEAT_WEIGHT = 0.5
 ASIDE_WEIGHT = 0.5  # a mention the text marks as an aside, wherever it is
-_SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+# The lead ends with the first sentence or at its first semicolon: a semicolon joins
+# clauses of their own, and newsletters and digests string their stories together with it
+# ("Today: measles passes 700 cases; ...; and a lupus clinic ...").
+_LEAD_END = re.compile(r"[.!?](?:\s|$)|;")
 _SENTENCE_BREAK = ".!?:;\"'(\u201c\u2018[—–-"
 _LISTING = frozenset({"summary", "content"})  # fields whose long enumerations are asides
 _FIELD_ORDER = {"title": 0, "lead": 1, "summary": 1, "content": 2, "category": 3}  # scan order
@@ -296,8 +300,8 @@ def _title_case(text: str) -> bool:
 
 
 def _lead_end(folded_summary: str) -> int:
-    """End of the summary's first sentence (at most 300 characters in)."""
-    found = _SENTENCE_END.search(folded_summary, 20)
+    """End of the summary's first sentence or clause (at most 300 characters in)."""
+    found = _LEAD_END.search(folded_summary, 20)
     return min(found.end() if found else len(folded_summary), 300)
 
 
