@@ -1,7 +1,12 @@
 """The ``feeds`` command line. It parses options and calls the library; nothing more.
 
-It is the only module that imports click. What it prints is worded by ``feeds.reporting``;
-here it only chooses stdout or stderr and the exit code.
+This module holds the ``feeds`` group and the commands that set feeds up and run it
+(``check``, ``migrate``, ``update``, ``sources``, ``serve``, ``get``, ``worker``). The others
+live by what they work on: ``feeds.cli_rules`` (``tag``, ``retag``, ``cluster``),
+``feeds.cli_maintenance`` (``prune``, ``export``, ``import``) and ``feeds.cli_mesh``
+(``mesh``); ``feeds.cli_common`` has the options and helpers they share. These are the only
+modules that import click. What they print is worded by ``feeds.reporting``; here they only
+choose stdout or stderr and the exit code.
 
 Exit codes: 0 success (an update whose sources failed still succeeded), 1 database error,
 2 configuration or usage error.
@@ -10,12 +15,9 @@ Exit codes: 0 success (an update whose sources failed still succeeded), 1 databa
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,35 +25,26 @@ import click
 from rich.console import Console
 
 from feeds import __version__, reporting
-from feeds.config import Settings, default_config_path, load_settings
-from feeds.errors import ConfigError, StorageError, TransferError
+from feeds.cli_common import (
+    EXIT_CONFIG,
+    config_failure,
+    config_option,
+    fail,
+    json_option,
+    open_storage,
+    settings_from,
+)
+from feeds.cli_maintenance import export_command, import_command, prune_command
+from feeds.cli_mesh import mesh_group
+from feeds.cli_rules import cluster_command, retag_command, tag_command
+from feeds.config import default_config_path
+from feeds.errors import ConfigError
 from feeds.models import UpdateSummary
 from feeds.progress import update_with_progress
-from feeds.recluster import cluster_stored
-from feeds.retag import retag
-from feeds.retention import age_to_keep, prune
-from feeds.storage import Storage
 from feeds.storage.engine import shown_url
-from feeds.tagging.jsonl import BadLine, tag_json_lines
-from feeds.tagging.matcher import TagInput, tag
-from feeds.tagging.mesh import MeshFormatError
-from feeds.tagging.text import fold
-from feeds.tagging.vocabulary import check_mesh, load_rules, mesh_rows
-from feeds.transfer import export, import_, open_text
+from feeds.tagging.vocabulary import check_mesh
 from feeds.update import update as run_update
 from feeds.worker import run_until_stopped
-
-EXIT_STORAGE = 1
-EXIT_CONFIG = 2
-
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Config file. Default: $FEEDS_CONFIG, then ./config.yaml.",
-)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,44 +58,17 @@ def main() -> None:
     cli(prog_name="feeds")
 
 
-# --- helpers ----------------------------------------------------------------------------
-
-
-def _fail(message: str, code: int) -> None:
-    click.echo(message, err=True)
-    sys.exit(code)
-
-
-def _settings(config_path: Path | None) -> Settings:
-    try:
-        return load_settings(config_path)
-    except ConfigError as exc:
-        _config_failure(exc)
-        raise  # unreachable: _config_failure exits
-
-
-def _config_failure(exc: ConfigError) -> None:
-    for problem in exc.problems:
-        click.echo(problem, err=True)
-    sys.exit(EXIT_CONFIG)
-
-
-@contextmanager
-def _storage(settings: Settings) -> Iterator[Storage]:
-    """Open and migrate the database; any database error ends the command with exit 1, a
-    config problem found while it is open (say, MeSH IDs the vocabulary lacks) with exit 2."""
-    storage = None
-    try:
-        storage = Storage.open(settings.database)
-        storage.migrate()
-        yield storage
-    except StorageError as exc:
-        _fail(str(exc), EXIT_STORAGE)
-    except ConfigError as exc:
-        _config_failure(exc)
-    finally:
-        if storage is not None:
-            storage.close()
+# The commands that live in their own modules (see above).
+for command in (
+    tag_command,
+    retag_command,
+    cluster_command,
+    prune_command,
+    export_command,
+    import_command,
+    mesh_group,
+):
+    cli.add_command(command)
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -113,11 +79,11 @@ def _storage(settings: Settings) -> Iterator[Storage]:
 def check(config_path: Path | None) -> None:
     """Validate the config file; list every problem with its line."""
     path = config_path or default_config_path()
-    settings = _settings(path)
-    with _storage(settings) as storage:
+    settings = settings_from(path)
+    with open_storage(settings) as storage:
         mesh = check_mesh(settings, storage)
     if mesh.errors:
-        _config_failure(ConfigError("unknown MeSH IDs", settings.problems(mesh.errors)))
+        config_failure(ConfigError("unknown MeSH IDs", settings.problems(mesh.errors)))
     for warning in settings.problems(mesh.warnings):
         click.echo(f"warning: {warning}", err=True)
     click.echo(reporting.check_line(path, settings, mesh))
@@ -127,8 +93,8 @@ def check(config_path: Path | None) -> None:
 @config_option
 def migrate(config_path: Path | None) -> None:
     """Create or upgrade the database schema."""
-    settings = _settings(config_path)
-    with _storage(settings) as storage:
+    settings = settings_from(config_path)
+    with open_storage(settings) as storage:
         click.echo(f"database {shown_url(settings.database)} is at revision {storage.revision()}")
 
 
@@ -141,10 +107,10 @@ def update_command(
     config_path: Path | None, only: tuple[str, ...], force: bool, as_json: bool
 ) -> None:
     """Fetch the sources that are due and store their new articles."""
-    settings = _settings(config_path)
+    settings = settings_from(config_path)
     console = Console(stderr=True)
     show_progress = console.is_terminal and not as_json
-    with _storage(settings) as storage:
+    with open_storage(settings) as storage:
         if show_progress:
             summary = update_with_progress(settings, storage, only, force, console)
         else:
@@ -158,8 +124,8 @@ def update_command(
 @json_option
 def sources_command(config_path: Path | None, failing: bool, as_json: bool) -> None:
     """List every source with its fetch health."""
-    settings = _settings(config_path)
-    with _storage(settings) as storage:
+    settings = settings_from(config_path)
+    with open_storage(settings) as storage:
         storage.sync_sources(settings.source_models(), datetime.now(UTC))
         rows = [h for h in storage.source_health() if not failing or h.needs_attention]
         counts = storage.counts_by_source()
@@ -168,163 +134,6 @@ def sources_command(config_path: Path | None, failing: bool, as_json: bool) -> N
         click.echo(reporting.sources_json(rows, counts, recent))
         return
     Console().print(reporting.sources_table(rows, counts, recent))
-
-
-@cli.command("tag")
-@config_option
-@click.option("--jsonl", is_flag=True, help="Read JSON Lines {id, title, summary} on stdin.")
-@click.argument("text", required=False)
-def tag_command(config_path: Path | None, jsonl: bool, text: str | None) -> None:
-    """Show the topics TEXT is about, and why (or tag JSON Lines from stdin)."""
-    settings = _settings(config_path)
-    with _storage(settings) as storage:
-        rules = load_rules(settings, storage)
-    if not jsonl:
-        if text is None:
-            _fail("tag: give a TEXT to tag, or --jsonl to read JSON Lines on stdin", EXIT_CONFIG)
-            return
-        for line in reporting.tag_lines(tag(TagInput(title=text), rules)):
-            click.echo(line)
-        return
-    for result in tag_json_lines(sys.stdin, rules):
-        if isinstance(result, BadLine):
-            _fail(
-                f"tag: stdin line {result.number}: not a JSON object ({result.reason})",
-                EXIT_CONFIG,
-            )
-            return
-        tagged = reporting.tags_json(result.item_id, result.tags)
-        click.echo(json.dumps(tagged, ensure_ascii=False))
-
-
-@cli.command("retag")
-@config_option
-@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
-@json_option
-def retag_command(config_path: Path | None, dry_run: bool, as_json: bool) -> None:
-    """Re-apply the current topic rules to every stored article."""
-    settings = _settings(config_path)
-    with _storage(settings) as storage:
-        report = retag(settings, storage, dry_run=dry_run)
-    if as_json:
-        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
-        return
-    for line in reporting.retag_lines(report, dry_run):
-        click.echo(line)
-
-
-@cli.command("cluster")
-@config_option
-@json_option
-@click.option(
-    "--rebuild",
-    is_flag=True,
-    help="Cluster every stored article again under the current rules (stories the rules "
-    "leave whole keep their ids).",
-)
-def cluster_command(config_path: Path | None, as_json: bool, rebuild: bool) -> None:
-    """Put every stored article that has no story yet into a story cluster (the backfill
-    after upgrading; new articles are clustered by ``feeds update``)."""
-    settings = _settings(config_path)
-    with _storage(settings) as storage:
-        vocabulary = load_rules(settings, storage).vocabulary
-        policy = settings.stories.policy(vocabulary)
-        clustered = cluster_stored(storage, policy, rebuild=rebuild)
-    if as_json:
-        click.echo(json.dumps({"clustered": clustered}))
-        return
-    click.echo(f"{clustered} articles clustered into stories")
-
-
-@cli.command("prune")
-@config_option
-@click.option(
-    "--older-than", "older_than", metavar="AGE", help="e.g. 365d; default: retention_days."
-)
-@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
-@json_option
-def prune_command(
-    config_path: Path | None, older_than: str | None, dry_run: bool, as_json: bool
-) -> None:
-    """Delete articles older than AGE (and their tags), in short batches; vacuum SQLite."""
-    settings = _settings(config_path)
-    try:
-        keep = age_to_keep(older_than, settings.retention_days)
-    except ValueError as exc:
-        _fail(f"prune: {exc}", EXIT_CONFIG)
-        return
-    with _storage(settings) as storage:
-        report = prune(storage, keep, datetime.now(UTC), dry_run=dry_run)
-    if as_json:
-        click.echo(json.dumps(report.to_json()))
-        return
-    click.echo(reporting.prune_line(report, dry_run))
-
-
-@cli.command("export")
-@config_option
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False), default="-")
-def export_command(config_path: Path | None, file: Path) -> None:
-    """Write the whole database as JSON Lines to FILE (default stdout; .gz compresses)."""
-    settings = _settings(config_path)
-    with _storage(settings) as storage, open_text(file, write=True) as out:
-        counts = export(storage, out)
-    click.echo(f"exported {reporting.counted(counts)}", err=True)
-
-
-@cli.command("import")
-@config_option
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-def import_command(config_path: Path | None, file: Path) -> None:
-    """Load an export (FILE, or - for stdin) into the configured, empty database."""
-    settings = _settings(config_path)
-    with _storage(settings) as storage:
-        try:
-            with open_text(file, write=False) as lines:
-                counts = import_(storage, lines, str(file))
-        except (TransferError, OSError) as exc:
-            _fail(f"import: {exc}" if isinstance(exc, OSError) else str(exc), EXIT_CONFIG)
-            return
-    click.echo(f"imported {reporting.counted(counts)} into {settings.database}", err=True)
-
-
-@cli.group("mesh")
-def mesh_group() -> None:
-    """Import and search the MeSH vocabulary (NLM's ASCII descriptor file)."""
-
-
-@mesh_group.command("import")
-@config_option
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-def mesh_import(config_path: Path | None, file: Path) -> None:
-    """Import NLM's MeSH descriptor file (d20XX.bin, optionally gzipped)."""
-    settings = _settings(config_path)
-    with _storage(settings) as storage:
-        try:
-            descriptors, terms = storage.import_mesh(mesh_rows(file), str(file), datetime.now(UTC))
-        except MeshFormatError as exc:
-            _fail(str(exc), EXIT_CONFIG)
-            return
-    click.echo(f"imported {descriptors} MeSH descriptors ({terms} terms) from {file}")
-
-
-@mesh_group.command("search")
-@config_option
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
-@json_option
-@click.argument("text")
-def mesh_search(config_path: Path | None, limit: int, as_json: bool, text: str) -> None:
-    """Find descriptors by heading or entry term (to write topics' mesh: lists)."""
-    settings = _settings(config_path)
-    with _storage(settings) as storage:
-        if not storage.mesh_count():
-            _fail("mesh: no vocabulary imported; run `feeds mesh import FILE` first", EXIT_CONFIG)
-        hits = storage.search_mesh(fold(text), limit)
-    if as_json:
-        click.echo(reporting.mesh_hits_json(hits))
-        return
-    for line in reporting.mesh_hit_lines(hits):
-        click.echo(line)
 
 
 @cli.command()
@@ -346,15 +155,15 @@ def serve(
     from feeds.web.serve import serve as run_server  # uvicorn is only needed here
 
     path = config_path or default_config_path()
-    settings = _settings(path)
-    with _storage(settings) as storage:
+    settings = settings_from(path)
+    with open_storage(settings) as storage:
         if not no_update and storage.count_articles() == 0:
             # The first page a new user opens is never empty: fill the database first.
             click.echo("first start: fetching every source once…", err=True)
             try:
                 summary = asyncio.run(run_update(settings, storage))
             except ConfigError as exc:
-                _config_failure(exc)
+                config_failure(exc)
                 return
             totals = summary.to_json()
             click.echo(
@@ -380,9 +189,9 @@ def get_command(config_path: Path | None, path: str) -> None:
     from feeds.web.serve import get
 
     if not path.startswith("/"):
-        _fail("get: PATH must start with /", EXIT_CONFIG)
-    settings = _settings(config_path)
-    with _storage(settings) as storage:
+        fail("get: PATH must start with /", EXIT_CONFIG)
+    settings = settings_from(config_path)
+    with open_storage(settings) as storage:
         response = get(settings, storage, path)
     sys.stdout.buffer.write(response.content)
     sys.stdout.flush()
@@ -405,8 +214,8 @@ def worker(config_path: Path | None, once: bool, name: str | None, as_json: bool
 
     SIGTERM or Ctrl-C lets the sources being written finish, then stops.
     """
-    settings = _settings(config_path)
-    with _storage(settings) as storage:
+    settings = settings_from(config_path)
+    with open_storage(settings) as storage:
         if once:
             summary = asyncio.run(run_update(settings, storage, worker=name))
             _report(summary, as_json)

@@ -1,6 +1,6 @@
 """Orphaned leases: sources leased by a worker process that no longer exists on this host.
 
-A worker names its leases ``host:pid:random`` (``feeds.update.worker_name``). When it dies
+A worker names its leases ``host:pid:random`` (``feeds.claims.worker_name``). When it dies
 (``kill -9``, OOM, a power cut of a container) its leases would hold its sources until
 ``leased_until``: up to ``fetch.lease`` (10 minutes by default) without a fetch. Another
 worker on another host can only wait for that; one on the *same* host can ask the kernel

@@ -4,8 +4,9 @@ What it does: word the outcome of each command (an update summary, the source li
 tags and why, a retag or prune report, MeSH hits, the config check) the one way the CLI
 shows it, on a terminal (rich tables) and for programs (``--json``: one JSON document).
 
-What it does not do: parse options, exit, or choose stdout or stderr (``feeds.cli`` does, as
-the only click module), or compute any of the results it formats.
+What it does not do: parse options, exit, or choose stdout or stderr (``feeds.cli`` and its
+``feeds.cli_*`` modules do, as the only click modules), or compute any of the results it
+formats.
 """
 
 from __future__ import annotations

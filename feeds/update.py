@@ -1,6 +1,6 @@
 """The update pipeline, the one orchestrator of feeds. For each source that is due:
 
-    claim due sources       storage.claim_sources (a lease: see feeds.storage.claims;
+    claim due sources       claims.claimed_pass (a lease per source: feeds.claims;
                             a dead local worker's leases are given back first: feeds.leases)
     conditional GET         fetch.Fetcher.fetch            -> Fetched | NotModified | Failed
     not modified?           record the check and stop
@@ -18,25 +18,23 @@ is recorded and the run goes on; only configuration and database errors stop it.
 Every process that updates due sources (``feeds update``, ``feeds worker``, ``feeds serve``'s
 updater) claims them one at a time per fetch slot, under a lease of ``fetch.lease``: any
 number of processes, on any number of machines, share the sources without fetching one
-twice, and a source whose worker died is taken again when its lease runs out. Sources named
-with ``--source`` or forced with ``--all`` are fetched as asked, without a claim.
+twice, and a source whose worker died is taken again when its lease runs out (the claiming,
+renewing and giving back is ``feeds.claims``). Sources named with ``--source`` or forced with
+``--all`` are fetched as asked, without a claim.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
-import os
 import random
-import socket
-import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from feeds import leases, schedule, stories
+from feeds import claims, schedule, stories
+from feeds.claims import Clock
 from feeds.config import Settings
 from feeds.errors import ConfigError
 from feeds.fetch import Fetcher, HostGate
@@ -62,7 +60,6 @@ from feeds.tagging.rules import CompiledRules
 from feeds.tagging.vocabulary import load_rules
 
 ProgressCallback = Callable[[SourceReport], None]
-Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
@@ -173,106 +170,16 @@ async def update(
         if on_start:  # an estimate for progress: other processes may take some
             health_now = await asyncio.to_thread(storage.source_health)
             on_start(sum(1 for h in health_now if schedule.is_due(h, clock())))
-        me = worker or worker_name()
-        _RUNNING.add(me)
-        try:
-            await asyncio.to_thread(release_orphans, storage, clock())
-            claim = Claim(storage, me, fetch.lease, clock, {s.id: s for s in configured})
-            renewing = asyncio.create_task(claim.renew())
-            try:
-                slots = await asyncio.gather(*(claim.each(one) for _ in range(fetch.concurrency)))
-            finally:
-                renewing.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await renewing
-        finally:
-            _RUNNING.discard(me)
-    order = {s.id: n for n, s in enumerate(configured)}
-    reports = sorted((r for done in slots for r in done), key=lambda r: order[r.source_id])
-    return UpdateSummary(sources=tuple(reports))
-
-
-class Claim:
-    """One pass's claiming: each fetch slot takes one due source at a time (a lease,
-    ``storage.claim_sources``) and works on it, until no due source is left unclaimed."""
-
-    def __init__(
-        self,
-        storage: Storage,
-        worker: str,
-        lease: timedelta,
-        clock: Clock,
-        configured: dict[str, Source],
-    ) -> None:
-        self._storage = storage
-        self._worker = worker
-        self._lease = lease
-        self._clock = clock
-        self._configured = configured
-        self._seen: set[str] = set()
-        self._working: set[str] = set()  # claimed, outcome not stored yet
-
-    async def each(
-        self, work: Callable[[Source, SourceHealth], Awaitable[SourceReport]]
-    ) -> list[SourceReport]:
-        """Claim a source, ``work`` on it, repeat; the reports of this slot."""
-        done: list[SourceReport] = []
-        while True:
-            claimed = await asyncio.to_thread(
-                self._storage.claim_sources, self._worker, self._clock(), self._lease, 1
-            )
-            if not claimed:
-                return done
-            state = claimed[0]
-            source = self._configured.get(state.source_id)
-            if state.source_id in self._seen or source is None:
-                # Due again within this pass (a clock that stands still), or not in this
-                # process's config: hand it back and let this slot end.
-                await asyncio.to_thread(
-                    self._storage.release_sources, self._worker, [state.source_id]
-                )
-                return done
-            self._seen.add(state.source_id)
-            self._working.add(state.source_id)
-            try:
-                done.append(await work(source, state))
-            finally:
-                self._working.discard(state.source_id)
-
-    async def renew(self) -> None:
-        """Every third of a lease, extend the leases of the sources being worked on: a
-        fetch, parse and store slower than one lease (a loaded machine, a source that
-        drips until the deadline) must not be fetched again by another worker meanwhile.
-        A worker that dies renews nothing, so its leases still end."""
-        period = self._lease.total_seconds() / 3
-        while True:
-            await asyncio.sleep(period)
-            if self._working:
-                await asyncio.to_thread(
-                    self._storage.renew_leases,
-                    self._worker,
-                    sorted(self._working),
-                    self._clock() + self._lease,
-                )
-
-
-# Lease names of this process's passes in progress: a lease of this process under any other
-# name was left by an earlier pass that failed before storing its outcome (a full disk).
-_RUNNING: set[str] = set()
-
-
-def release_orphans(storage: Storage, now: datetime) -> None:
-    """Give back the leases of dead worker processes of this host, and this process's
-    leases left by its own finished passes (``feeds.leases``)."""
-    held = storage.lease_holders(now)
-    for holder, ids in leases.orphaned(held, running=frozenset(_RUNNING)).items():
-        storage.release_sources(holder, ids)
-
-
-def worker_name() -> str:
-    """A name for this process's leases: host and pid (for people), plus a random part
-    (so a recycled pid never inherits a dead worker's leases)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        claimed = await claims.claimed_pass(
+            storage,
+            worker or claims.worker_name(),
+            fetch.lease,
+            clock,
+            configured,
+            fetch.concurrency,
+            one,
+        )
+    return UpdateSummary(sources=claimed)
 
 
 def policy_of(settings: Settings) -> schedule.Policy:

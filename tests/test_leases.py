@@ -8,10 +8,10 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+from feeds.claims import Claim, release_orphans, worker_name
 from feeds.leases import orphaned, pid_exists
 from feeds.models import Source, SourceHealth, SourceReport, SourceStatus
 from feeds.storage import Storage
-from feeds.update import Claim, release_orphans, worker_name
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=10)

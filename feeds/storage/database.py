@@ -7,7 +7,7 @@ turned into ``StorageError`` here so no caller needs to know about SQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,9 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Engine,
     bindparam,
-    delete,
     func,
-    insert,
     or_,
     select,
 )
@@ -36,25 +34,28 @@ from feeds.models import (
     TopicTag,
 )
 from feeds.models import Source as SourceModel
-from feeds.storage import claims, mesh, pages, queries, rows, search, studies, sync, topics, upsert
+from feeds.storage import claims, pages, queries, rows, search, studies, sync, topics, upsert
 from feeds.storage import stories as story_rows
 from feeds.storage.common import bump, chunks, translated
 from feeds.storage.engine import atomic_ddl, make_engine, shown_url, sqlite_condition
 from feeds.storage.maintenance import Maintenance
-from feeds.storage.mesh import MeshHit
+from feeds.storage.mesh import MeshStorage
 from feeds.storage.prepared import prepared
 from feeds.storage.schema import articles, meta, sources
 from feeds.storage.stories import StoryStorage
 from feeds.storage.storyfeeds import StoryFeedStorage
 from feeds.stories import Assignment, Sighting
-from feeds.tagging.mesh import Descriptor
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATE_LOCK = 0x66656564  # pg_advisory_xact_lock key for migrations ("feed")
 
 
-class Storage(StoryStorage, StoryFeedStorage, Maintenance):
-    """Sources, their fetch health, and articles, in SQLite or PostgreSQL."""
+class Storage(StoryStorage, StoryFeedStorage, MeshStorage, Maintenance):
+    """Sources, their fetch health, and articles, in SQLite or PostgreSQL.
+
+    Methods of one concern are mixed in from its own module: assigning stories
+    (``stories``), reading feeds by story (``storyfeeds``), the MeSH vocabulary (``mesh``),
+    retention and export / import (``maintenance``)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -383,56 +384,3 @@ class Storage(StoryStorage, StoryFeedStorage, Maintenance):
             )
             values = {row.key: row.value for row in connection.execute(query)}
         return int(values.get("data_version", 0)), int(values.get("sources_version", 0))
-
-    # --- MeSH vocabulary ------------------------------------------------------------------
-
-    @translated
-    def import_mesh(
-        self,
-        entries: Iterable[tuple[Descriptor, Sequence[tuple[str, str]]]],
-        origin: str,
-        now: datetime,
-    ) -> tuple[int, int]:
-        """Replace the MeSH vocabulary in one transaction; (descriptors, terms) stored."""
-        with self.engine.begin() as connection:
-            counts = mesh.replace_vocabulary(connection, entries)
-            for key, value in (("mesh_origin", origin), ("mesh_imported_at", now.isoformat())):
-                connection.execute(delete(meta).where(meta.c.key == key))
-                connection.execute(insert(meta).values(key=key, value=value))
-        return counts
-
-    @translated
-    def mesh_count(self) -> int:
-        """How many MeSH descriptors are imported (0: none)."""
-        with self.engine.connect() as connection:
-            return mesh.count(connection)
-
-    @translated
-    def mesh_known(self, uis: Sequence[str]) -> set[str]:
-        """Which of ``uis`` are imported descriptors."""
-        with self.engine.connect() as connection:
-            return mesh.known(connection, uis)
-
-    @translated
-    def mesh_tree(self) -> list[Descriptor]:
-        """Every descriptor with its tree numbers, for narrower-than lookups."""
-        with self.engine.connect() as connection:
-            return mesh.tree(connection)
-
-    @translated
-    def mesh_terms(self, uis: Iterable[str]) -> dict[str, list[str]]:
-        """The stored terms of each descriptor."""
-        with self.engine.connect() as connection:
-            return mesh.terms_for(connection, uis)
-
-    @translated
-    def mesh_headings(self, uis: Iterable[str]) -> dict[str, str]:
-        """Headings of the imported descriptors among ``uis``."""
-        with self.engine.connect() as connection:
-            return mesh.headings(connection, uis)
-
-    @translated
-    def search_mesh(self, folded_text: str, limit: int = 20) -> list[MeshHit]:
-        """Descriptors whose heading or entry term contains the (folded) text."""
-        with self.engine.connect() as connection:
-            return mesh.search(connection, folded_text, limit)

@@ -1,17 +1,21 @@
-"""MeSH vocabulary queries: replace the imported vocabulary, look descriptors up, search.
+"""MeSH vocabulary in the database: replace the imported vocabulary, look descriptors up, search.
 
-Functions take an open SQLAlchemy connection; ``feeds.storage.Storage`` owns transactions.
+The functions take an open SQLAlchemy connection and never commit; ``MeshStorage``, mixed
+into ``feeds.storage.Storage``, runs each in its own transaction. Reading the MeSH file is
+``feeds.tagging.mesh``; turning descriptors into topic terms is ``feeds.tagging.vocabulary``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select
 
-from feeds.storage.schema import mesh_descriptors, mesh_terms
+from feeds.storage.common import translated
+from feeds.storage.schema import mesh_descriptors, mesh_terms, meta
 from feeds.tagging.mesh import Descriptor
 
 _BATCH = 5000
@@ -131,3 +135,60 @@ def headings(connection: Connection, uis: Iterable[str]) -> dict[str, str]:
         )
         found.update({row.ui: row.heading for row in connection.execute(query)})
     return found
+
+
+class MeshStorage:
+    """The MeSH vocabulary's ``Storage`` methods; mixed into ``Storage``."""
+
+    engine: Engine
+
+    @translated
+    def import_mesh(
+        self,
+        entries: Iterable[tuple[Descriptor, Sequence[tuple[str, str]]]],
+        origin: str,
+        now: datetime,
+    ) -> tuple[int, int]:
+        """Replace the MeSH vocabulary in one transaction; (descriptors, terms) stored."""
+        with self.engine.begin() as connection:
+            counts = replace_vocabulary(connection, entries)
+            for key, value in (("mesh_origin", origin), ("mesh_imported_at", now.isoformat())):
+                connection.execute(delete(meta).where(meta.c.key == key))
+                connection.execute(insert(meta).values(key=key, value=value))
+        return counts
+
+    @translated
+    def mesh_count(self) -> int:
+        """How many MeSH descriptors are imported (0: none)."""
+        with self.engine.connect() as connection:
+            return count(connection)
+
+    @translated
+    def mesh_known(self, uis: Sequence[str]) -> set[str]:
+        """Which of ``uis`` are imported descriptors."""
+        with self.engine.connect() as connection:
+            return known(connection, uis)
+
+    @translated
+    def mesh_tree(self) -> list[Descriptor]:
+        """Every descriptor with its tree numbers, for narrower-than lookups."""
+        with self.engine.connect() as connection:
+            return tree(connection)
+
+    @translated
+    def mesh_terms(self, uis: Iterable[str]) -> dict[str, list[str]]:
+        """The stored terms of each descriptor."""
+        with self.engine.connect() as connection:
+            return terms_for(connection, uis)
+
+    @translated
+    def mesh_headings(self, uis: Iterable[str]) -> dict[str, str]:
+        """Headings of the imported descriptors among ``uis``."""
+        with self.engine.connect() as connection:
+            return headings(connection, uis)
+
+    @translated
+    def search_mesh(self, folded_text: str, limit: int = 20) -> list[MeshHit]:
+        """Descriptors whose heading or entry term contains the (folded) text."""
+        with self.engine.connect() as connection:
+            return search(connection, folded_text, limit)

@@ -4,7 +4,7 @@ What it does: read each non-blank line as a JSON object, tag its title and summa
 yield the result as it goes (a long stream is never held in memory); a line that is not a
 JSON object is a ``BadLine`` result naming its line number, and ends the stream.
 
-What it does not do: read stdin or print (``feeds.cli``), or format the output
+What it does not do: read stdin or print (``feeds.cli_rules``), or format the output
 (``feeds.reporting.tags_json``).
 """
 
