@@ -12,7 +12,11 @@ import platform
 import subprocess
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+import feeds
+
+# The checkout whose ``feeds`` runs, which is not always the one this file is in (an
+# editable install of another checkout, PYTHONPATH): "code:" names what was measured.
+REPO = Path(feeds.__file__).resolve().parents[1]
 
 
 def machine() -> str:
