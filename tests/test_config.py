@@ -211,6 +211,13 @@ def test_a_yaml_alias_bomb_is_mapped_to_lines_without_walking_every_copy(
     assert problems[0].endswith(":1: a0: unknown key")
 
 
+def test_a_key_given_twice_in_one_mapping_is_a_problem_on_both_lines(tmp_path: Path) -> None:
+    # YAML keeps the last one silently: a second `topics:` list dropped the whole first one.
+    text = "topics:\n  - {slug: lupus, title: Lupus}\nsite:\n  title: T\ntopics: []\n"
+    (problem,) = problems_of(text, tmp_path)
+    assert problem.endswith(":5: topics: given twice in one mapping (also on line 1)")
+
+
 @pytest.mark.parametrize(
     ("url", "reason"),
     [
@@ -245,3 +252,13 @@ def test_a_base_url_or_user_agent_that_cannot_be_an_http_header_is_refused(
     (problem,) = problems_of(section + "\n", tmp_path)
     assert f":2: {where}: " in problem
     assert "ASCII" in problem
+
+
+def test_a_bad_database_url_from_the_environment_is_blamed_on_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FEEDS_DATABASE_URL", "::::")
+    (problem,) = problems_of("site:\n  title: T\ndatabase: sqlite:///feeds.db\n", tmp_path)
+    assert problem == (
+        "FEEDS_DATABASE_URL: not a database URL (for example sqlite:///data/feeds.db)"
+    )
