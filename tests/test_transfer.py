@@ -301,3 +301,17 @@ def test_import_command_reports_a_file_it_cannot_decode_with_its_line(
         assert target.count_articles() == 0
     finally:
         target.close()
+
+
+def test_export_command_reports_a_file_it_cannot_write_in_one_line(
+    filled: Storage, tmp_path: Path
+) -> None:
+    # A missing folder and a full disk were an OSError traceback.
+    config = tmp_path / "config.yaml"
+    config.write_text("database: sqlite:///feeds.db\n", encoding="utf-8")
+    for target in (tmp_path / "no-such-folder" / "feeds.jsonl", Path("/dev/full")):
+        result = CliRunner().invoke(cli, ["export", "--config", str(config), str(target)])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("export: ")
+        assert result.stderr.count("\n") == 1
+        assert "Traceback" not in result.output
