@@ -11,7 +11,7 @@ import pytest
 
 from feeds.config import Settings
 from feeds.errors import ErrorKind
-from feeds.models import SourceStatus, UpdateSummary
+from feeds.models import ArticleQuery, SourceStatus, UpdateSummary
 from feeds.storage import Storage
 from feeds.update import update
 from tests.conftest import MakeSettings
@@ -268,3 +268,26 @@ def test_validators_that_are_not_ascii_are_not_sent_back_and_do_not_stop_the_run
     # The same body again: "not modified" by its hash, as an unconditional GET finds it.
     assert health["odd"].status is SourceStatus.NOT_MODIFIED
     assert health["odd"].error_kind is None
+
+
+NUL_DOI_FEED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>T</title><link>https://t.example/</link><description>d</description>
+<item><title>Trial results</title><link>https://t.example/a</link><guid>https://t.example/a</guid>
+<pubDate>Tue, 02 Jan 2024 03:04:05 +0000</pubDate>
+<description>&lt;a href="https://doi.org/10.1038/abc%00def"&gt;the paper&lt;/a&gt;,
+doi: 10.1038/xyz%01abc</description></item>
+</channel></rss>
+"""
+
+
+def test_a_doi_with_an_encoded_control_character_is_cut_there_and_stored_on_every_backend(
+    server: FeedServer, backend_storage: Storage, make_settings: MakeSettings
+) -> None:
+    # "%00" in a DOI link decoded to NUL, which PostgreSQL refuses in text: the update run
+    # ended with a storage error, and again on every run (the source never got recorded).
+    url = server.put("nul-doi.xml", NUL_DOI_FEED)
+    settings = make_settings(config(("nul", url), ("rss", server.url("/feeds/rss20.xml"))))
+    result = run(settings, backend_storage).to_json()
+    assert (result["new"], result["failed"]) == (4, 0)
+    (article,) = [a for a in backend_storage.query_articles(ArticleQuery()) if a.source_id == "nul"]
+    assert article.dois == ("10.1038/abc", "10.1038/xyz")
