@@ -262,3 +262,12 @@ def test_a_bad_database_url_from_the_environment_is_blamed_on_the_environment(
     assert problem == (
         "FEEDS_DATABASE_URL: not a database URL (for example sqlite:///data/feeds.db)"
     )
+
+
+def test_a_control_character_in_the_file_is_a_problem_on_its_own_line(tmp_path: Path) -> None:
+    # YAML's reader error has no line mark: it was reported on line 1, over two lines.
+    (problem,) = problems_of("site:\n  title: T\n  base_url: \x00\n", tmp_path)
+    assert problem == (
+        f"{tmp_path / 'config.yaml'}:3: yaml: unacceptable character #x0000: "
+        "special characters are not allowed"
+    )

@@ -51,8 +51,11 @@ def parse_settings(text: str, path: Path) -> Settings:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = f"{mark.line + 1}" if mark is not None else "1"
+        line = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
+        if isinstance(exc, yaml.reader.ReaderError):  # a character YAML refuses: no mark
+            line = text.count("\n", 0, exc.position) + 1
+            problem = f"unacceptable character #x{exc.character:04x}: {exc.reason}"
         raise ConfigError(
             f"{name} is not valid YAML", (f"{name}:{line}: yaml: {problem}",)
         ) from None
