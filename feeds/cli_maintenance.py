@@ -58,8 +58,13 @@ def prune_command(
 def export_command(config_path: Path | None, file: Path) -> None:
     """Write the whole database as JSON Lines to FILE (default stdout; .gz compresses)."""
     settings = settings_from(config_path)
-    with open_storage(settings) as storage, open_text(file, write=True) as out:
-        counts = export(storage, out)
+    with open_storage(settings) as storage:
+        try:
+            with open_text(file, write=True) as out:
+                counts = export(storage, out)
+        except OSError as exc:  # a missing folder, a full disk
+            fail(f"export: {exc}", EXIT_CONFIG)
+            return
     click.echo(f"exported {reporting.counted(counts)}", err=True)
 
 

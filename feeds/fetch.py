@@ -127,8 +127,10 @@ class Fetcher:
                 f"fetch: no complete response within {self._deadline:g} s",
                 elapsed=time.monotonic() - started,
             )
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            # InvalidURL is not an HTTPError: a redirect to "javascript:..." raises it.
+        except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:
+            # Neither InvalidURL nor UnicodeError is an HTTPError: a redirect to
+            # "javascript:..." raises the first, one to a host name that is not valid IDNA
+            # ("xn--a.example") idna's IDNAError, a UnicodeError.
             kind, message = classify_error(exc)
             return Failed(kind, message, elapsed=time.monotonic() - started)
 
@@ -136,9 +138,11 @@ class Fetcher:
         self, client: httpx.AsyncClient, url: str, validators: Validators, started: float
     ) -> FetchResult:
         headers = {}
-        if validators.etag:
+        # httpx sends header values as ASCII; a publisher's "été" ETag (stored as read) would
+        # raise before any request, so such a validator is left out: an unconditional GET.
+        if validators.etag and validators.etag.isascii():
             headers["If-None-Match"] = validators.etag
-        if validators.last_modified:
+        if validators.last_modified and validators.last_modified.isascii():
             headers["If-Modified-Since"] = validators.last_modified
         async with client.stream("GET", url, headers=headers) as response:
             final_url = str(response.url)
@@ -321,9 +325,11 @@ def _http_date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def classify_error(exc: httpx.HTTPError | httpx.InvalidURL) -> tuple[ErrorKind, str]:
+def classify_error(
+    exc: httpx.HTTPError | httpx.InvalidURL | UnicodeError,
+) -> tuple[ErrorKind, str]:
     """The one place that maps transport exceptions to error kinds and messages."""
-    if isinstance(exc, httpx.InvalidURL):
+    if isinstance(exc, httpx.InvalidURL | UnicodeError):
         return ErrorKind.CONNECT, f"fetch: a redirect to an unusable URL ({_first_line(exc)})"
     if isinstance(exc, httpx.TimeoutException):
         return ErrorKind.TIMEOUT, f"fetch: timed out ({type(exc).__name__})"

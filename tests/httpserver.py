@@ -28,6 +28,7 @@ Routes (NAME is a file in tests/data/):
   /bomb-stream/N         gzip of N zero bytes, compressed while it is sent (N may be 1 GB)
   /br-bomb/N             brotli of N zero bytes (1 GB is about 1.5 KB: one network read)
   /flood/N               RSS 2.0 with N items, oldest first (item i is i minutes newer)
+  /odd-validators/NAME   the file with an ETag and Last-Modified that are not ASCII
   /canary/PATH           a marker text; a hit here means something was fetched that must not be
 Every request's path and headers are recorded in ``server.requests``.
 """
@@ -170,6 +171,11 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 )
                 self.connection.close()
                 self.close_connection = True
+            elif kind == "odd-validators":
+                # Sent as Latin-1 bytes (what http.server does with any str), read back by
+                # httpx as "é": a value that cannot go out again in an ASCII header.
+                odd = {"ETag": '"\u00e9t\u00e9"', "Last-Modified": "lundi, \u00e9t\u00e9"}
+                self._send(200, (DATA / rest[0]).read_bytes(), _type(rest[0]), odd)
             elif kind == "empty":
                 self._send(200, b"", "application/xml")
             elif kind == "custom":

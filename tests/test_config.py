@@ -6,8 +6,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from feeds.config import load_settings, parse_duration, parse_settings
+from feeds.config.problems import document_lines
 from feeds.errors import ConfigError
 
 REPO = Path(__file__).parent.parent
@@ -169,3 +171,103 @@ topics:
         "topics[0].context.wolf: not one of this topic's terms or acronyms",
         "topics[0].unless.CAR-T: not one of this topic's terms or acronyms",
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (".inf", "inf is longer than 100 years (36500d)"),
+        ("99999999999d", "'99999999999d' is longer than 100 years (36500d)"),
+        ("5300w", "'5300w' is longer than 100 years (36500d)"),
+        (".nan", "not a duration (use for example 30m, 1h or 2d)"),
+    ],
+)
+def test_a_duration_too_long_to_compute_is_a_problem_with_its_line(
+    tmp_path: Path, value: str, reason: str
+) -> None:
+    # timedelta overflowed (an OverflowError traceback), and one just inside its range made
+    # `feeds update` overflow later, adding it to now.
+    (problem,) = problems_of(f"site:\n  title: T\nfetch:\n  interval: {value}\n", tmp_path)
+    assert problem.endswith(f":4: fetch.interval: {reason}")
+    assert parse_duration("36500d") == timedelta(days=36500)
+
+
+def test_a_recursive_yaml_alias_is_a_problem_with_its_line(tmp_path: Path) -> None:
+    # Mapping every path to its line followed the alias into itself: a RecursionError.
+    text = "site:\n  title: T\nweb: &loop\n  rate_limit: *loop\n"
+    problems = problems_of(text, tmp_path)
+    assert any(":3: web" in p or ":4: web" in p for p in problems), problems
+
+
+def test_a_yaml_alias_bomb_is_mapped_to_lines_without_walking_every_copy(
+    tmp_path: Path,
+) -> None:
+    # Seven levels of ten aliases are 10^7 paths; every aliased node is mapped once.
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 7)]
+    text = "\n".join(levels) + "\n"
+    assert len(document_lines(yaml.compose(text, Loader=yaml.SafeLoader))) < 200
+    problems = problems_of(text, tmp_path)
+    assert problems[0].endswith(":1: a0: unknown key")
+
+
+def test_a_key_given_twice_in_one_mapping_is_a_problem_on_both_lines(tmp_path: Path) -> None:
+    # YAML keeps the last one silently: a second `topics:` list dropped the whole first one.
+    text = "topics:\n  - {slug: lupus, title: Lupus}\nsite:\n  title: T\ntopics: []\n"
+    (problem,) = problems_of(text, tmp_path)
+    assert problem.endswith(":5: topics: given twice in one mapping (also on line 1)")
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://xn--a.example/feed", "not a valid host name"),
+        ("http://example.org:99999/feed", "port"),
+        ("'http://exa mple.org/feed'", "space or control character"),
+        ('"http://example.org/\\x01"', "space or control character"),
+    ],
+)
+def test_a_source_url_the_fetcher_could_not_request_is_a_problem_with_its_line(
+    tmp_path: Path, url: str, reason: str
+) -> None:
+    text = f"sources:\n  - id: a\n    name: A\n    url: {url}\n"
+    (problem,) = problems_of(text, tmp_path)
+    assert ":4: sources[0].url: " in problem
+    assert reason in problem
+
+
+@pytest.mark.parametrize(
+    ("section", "where"),
+    [
+        ("site:\n  base_url: http://exämple.org", "site.base_url"),
+        ('fetch:\n  user_agent: "feeds é"', "fetch.user_agent"),
+        ('fetch:\n  user_agent: "feeds\\r\\nX-Evil: 1"', "fetch.user_agent"),
+    ],
+)
+def test_a_base_url_or_user_agent_that_cannot_be_an_http_header_is_refused(
+    tmp_path: Path, section: str, where: str
+) -> None:
+    # Both go into the User-Agent header, which httpx encodes as ASCII: the first fetch of
+    # `feeds update` ended with a UnicodeEncodeError.
+    (problem,) = problems_of(section + "\n", tmp_path)
+    assert f":2: {where}: " in problem
+    assert "ASCII" in problem
+
+
+def test_a_bad_database_url_from_the_environment_is_blamed_on_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FEEDS_DATABASE_URL", "::::")
+    (problem,) = problems_of("site:\n  title: T\ndatabase: sqlite:///feeds.db\n", tmp_path)
+    assert problem == (
+        "FEEDS_DATABASE_URL: not a database URL (for example sqlite:///data/feeds.db)"
+    )
+
+
+def test_a_control_character_in_the_file_is_a_problem_on_its_own_line(tmp_path: Path) -> None:
+    # YAML's reader error has no line mark: it was reported on line 1, over two lines.
+    (problem,) = problems_of("site:\n  title: T\n  base_url: \x00\n", tmp_path)
+    assert problem == (
+        f"{tmp_path / 'config.yaml'}:3: yaml: unacceptable character #x0000: "
+        "special characters are not allowed"
+    )

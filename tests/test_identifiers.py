@@ -279,3 +279,22 @@ def test_hostile_runs_of_brackets_cost_linear_time() -> None:
     small, large = best_of_three(10_000), best_of_three(100_000)
     print(f"10x the text took {large / small:.1f}x the time (linear: about 10x)")
     assert large / small < 40  # quadratic would be about 100x
+
+
+@pytest.mark.parametrize(
+    ("text", "dois"),
+    [
+        ("https://doi.org/10.1038/abc%00def", ("10.1038/abc",)),
+        (
+            "doi: 10.1038/xyz\x01abc and 10.1056/NEJMoa2033130\x7f",
+            ("10.1038/xyz", "10.1056/nejmoa2033130"),
+        ),
+    ],
+)
+def test_a_control_character_ends_a_doi_as_whitespace_does(
+    text: str, dois: tuple[str, ...]
+) -> None:
+    # A DOI read up to and past a decoded "%00" carried a NUL into storage, which PostgreSQL
+    # refuses in text: the update of every source failed.
+    assert find_dois([text]) == dois
+    assert parse_study("10.1038/a\x00b") is None

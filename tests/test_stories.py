@@ -546,9 +546,11 @@ def test_a_rebuild_clusters_every_article_again_and_a_whole_story_keeps_its_id(
 ) -> None:
     config = tmp_path / "config.yaml"
     text = (REPO / "config.yaml").read_text(encoding="utf-8")
+    assert "\ndatabase: sqlite:///data/feeds.db\n" in text
     config.write_text(
-        text.replace("feeds/samples/", f"{REPO}/feeds/samples/")
-        + "\ndatabase: sqlite:///feeds.db\n",
+        text.replace("feeds/samples/", f"{REPO}/feeds/samples/").replace(
+            "\ndatabase: sqlite:///data/feeds.db\n", "\ndatabase: sqlite:///feeds.db\n"
+        ),
         encoding="utf-8",
     )
     runner = CliRunner()

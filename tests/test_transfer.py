@@ -8,8 +8,10 @@ of its own, created and dropped here. Without the variable it skips with the rea
 from __future__ import annotations
 
 import asyncio
+import gzip
 import io
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -152,6 +154,45 @@ def test_import_refuses_a_database_that_already_holds_data(filled: Storage, tmp_
             lambda lines: [*lines[:2], *lines[3:]],
             r"export\.jsonl:\d+: row counts .* differ from",
         ),
+        # Values of the wrong type were a ValueError, an OverflowError or a driver error
+        # (a traceback, or a line-less storage error), or were stored and made every page
+        # that showed the article a 500.
+        (
+            lambda lines: [lines[0], "[" * 100_000 + "]" * 100_000, *lines[1:]],
+            r"export\.jsonl:2: not JSON \(nested too deeply\)",
+        ),
+        (
+            lambda lines: [lines[0], damage_row(lines[1], created_at="soon"), *lines[2:]],
+            r"export\.jsonl:2: sources\.created_at: not an ISO 8601 date-time with its offset",
+        ),
+        (
+            lambda lines: [
+                lines[0],
+                damage_row(lines[1], created_at="2024-01-01T00:00:00"),
+                *lines[2:],
+            ],
+            r"export\.jsonl:2: sources\.created_at: not an ISO 8601 date-time with its offset",
+        ),
+        (
+            lambda lines: [lines[0], damage_row(lines[1], error_count=10**30), *lines[2:]],
+            r"export\.jsonl:2: sources\.error_count: not a whole number of at most 64 bits",
+        ),
+        (
+            lambda lines: [lines[0], damage_row(lines[1], name=["x"]), *lines[2:]],
+            r"export\.jsonl:2: sources\.name: not a string",
+        ),
+        (
+            lambda lines: [lines[0], damage_row(lines[1], name=None), *lines[2:]],
+            r"export\.jsonl:2: sources\.name: must not be null",
+        ),
+        (
+            lambda lines: [lines[0], damage_row(lines[1], enabled="yes"), *lines[2:]],
+            r"export\.jsonl:2: sources\.enabled: not true or false",
+        ),
+        (
+            lambda lines: damage_first(lines, "articles", authors=5),
+            r"export\.jsonl:\d+: articles\.authors: not a list",
+        ),
     ],
 )
 def test_a_damaged_export_imports_nothing_and_names_the_line(
@@ -174,6 +215,19 @@ def test_a_damaged_export_imports_nothing_and_names_the_line(
         assert target.versions() == versions
     finally:
         target.close()
+
+
+def damage_row(line: str, **values: object) -> str:
+    """An export line with some of its row's values replaced."""
+    item = json.loads(line)
+    item["row"].update(values)
+    return json.dumps(item)
+
+
+def damage_first(lines: list[str], table: str, **values: object) -> list[str]:
+    """The export's lines with the first row of ``table`` damaged."""
+    at = next(i for i, line in enumerate(lines) if f'"table":"{table}"' in line)
+    return [*lines[:at], damage_row(lines[at], **values), *lines[at + 1 :]]
 
 
 def test_export_and_import_commands_copy_a_database_through_a_gzip_file(
@@ -214,3 +268,50 @@ def test_import_command_reports_a_file_that_is_not_an_export(tmp_path: Path) -> 
     missing = CliRunner().invoke(cli, ["import", "--config", str(config), "nowhere.jsonl"])
     assert missing.exit_code == 2
     assert missing.stderr.startswith("import: [Errno 2] No such file or directory")
+
+
+def test_import_command_reports_a_file_it_cannot_decode_with_its_line(
+    filled: Storage, tmp_path: Path
+) -> None:
+    # Not UTF-8, a gzip cut short, a gzip with damaged data: a UnicodeDecodeError traceback,
+    # click's bare "Aborted!" (it takes EOFError for Ctrl-D) and a zlib.error traceback.
+    config = tmp_path / "config.yaml"
+    config.write_text("database: sqlite:///feeds.db\n", encoding="utf-8")
+    exported = gzip.compress(dump(filled).encode())
+    files = {
+        "latin1.jsonl": (b"\xe9t\xe9\n", r":1: cannot read \(.*can't decode byte 0xe9"),
+        "short.jsonl.gz": (exported[: len(exported) // 2], r":\d+: cannot read \(Compressed"),
+        "bad.jsonl.gz": (exported[:30] + b"x" * 50 + exported[80:], r":\d+: cannot read \("),
+    }
+    for name, (content, message) in files.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        result = CliRunner().invoke(
+            cli,
+            ["import", "--config", str(config), str(path)],
+            env={"FEEDS_DATABASE_URL": f"sqlite:///{tmp_path / 'copy.db'}"},
+        )
+        assert result.exit_code == 2, (name, result.output)
+        assert re.fullmatch(f"import: {re.escape(str(path))}{message}.*\n", result.stderr), (
+            name,
+            result.stderr,
+        )
+    target = Storage.open(f"sqlite:///{tmp_path / 'copy.db'}")
+    try:
+        assert target.count_articles() == 0
+    finally:
+        target.close()
+
+
+def test_export_command_reports_a_file_it_cannot_write_in_one_line(
+    filled: Storage, tmp_path: Path
+) -> None:
+    # A missing folder and a full disk were an OSError traceback.
+    config = tmp_path / "config.yaml"
+    config.write_text("database: sqlite:///feeds.db\n", encoding="utf-8")
+    for target in (tmp_path / "no-such-folder" / "feeds.jsonl", Path("/dev/full")):
+        result = CliRunner().invoke(cli, ["export", "--config", str(config), str(target)])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("export: ")
+        assert result.stderr.count("\n") == 1
+        assert "Traceback" not in result.output

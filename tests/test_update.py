@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
 from feeds.config import Settings
 from feeds.errors import ErrorKind
-from feeds.models import SourceStatus, UpdateSummary
+from feeds.models import ArticleQuery, SourceStatus, UpdateSummary
 from feeds.storage import Storage
 from feeds.update import update
 from tests.conftest import MakeSettings
@@ -228,3 +229,65 @@ def test_410_gone_stops_fetching_until_named(
     assert storage.source_health()[0].shown_status is SourceStatus.GONE
     assert run(settings, storage, force=True).sources == ()
     assert len(run(settings, storage, only=["gone"]).sources) == 1
+
+
+def test_a_redirect_to_a_host_name_that_is_not_idna_fails_only_its_source(
+    server: FeedServer, storage: Storage, make_settings: MakeSettings
+) -> None:
+    # "xn--a" is not valid IDNA: httpx raised idna's error (a UnicodeError, not an
+    # HTTPError) while building the redirected request, and it ended the whole run.
+    bad = server.url("/goto/" + quote("http://xn--a.example/feed", safe=""))
+    settings = make_settings(config(("bad", bad), ("rss", server.url("/feeds/rss20.xml"))))
+    result = run(settings, storage).to_json()
+    assert (result["new"], result["failed"]) == (3, 1)
+    health = {h.source_id: h for h in storage.source_health()}
+    assert health["bad"].error_kind is ErrorKind.CONNECT
+    assert health["bad"].error_message is not None
+    assert "unusable URL" in health["bad"].error_message
+    assert health["rss"].status is SourceStatus.OK
+
+
+def test_validators_that_are_not_ascii_are_not_sent_back_and_do_not_stop_the_run(
+    server: FeedServer, storage: Storage, make_settings: MakeSettings
+) -> None:
+    # httpx sends request headers as ASCII: an ETag of "été" was stored, and from then on
+    # every run ended with a UnicodeEncodeError before fetching anything.
+    settings = make_settings(
+        config(
+            ("odd", server.url("/odd-validators/rss20.xml")),
+            ("atom", server.url("/feeds/atom10.xml")),
+        )
+    )
+    assert run(settings, storage).to_json()["new"] == 6
+    again = run(settings, storage, force=True).to_json()
+    assert again["failed"] == 0
+    last = server.requests_to("/odd-validators/rss20.xml")[-1]
+    assert "if-none-match" not in last.headers
+    assert "if-modified-since" not in last.headers
+    health = {h.source_id: h for h in storage.source_health()}
+    # The same body again: "not modified" by its hash, as an unconditional GET finds it.
+    assert health["odd"].status is SourceStatus.NOT_MODIFIED
+    assert health["odd"].error_kind is None
+
+
+NUL_DOI_FEED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>T</title><link>https://t.example/</link><description>d</description>
+<item><title>Trial results</title><link>https://t.example/a</link><guid>https://t.example/a</guid>
+<pubDate>Tue, 02 Jan 2024 03:04:05 +0000</pubDate>
+<description>&lt;a href="https://doi.org/10.1038/abc%00def"&gt;the paper&lt;/a&gt;,
+doi: 10.1038/xyz%01abc</description></item>
+</channel></rss>
+"""
+
+
+def test_a_doi_with_an_encoded_control_character_is_cut_there_and_stored_on_every_backend(
+    server: FeedServer, backend_storage: Storage, make_settings: MakeSettings
+) -> None:
+    # "%00" in a DOI link decoded to NUL, which PostgreSQL refuses in text: the update run
+    # ended with a storage error, and again on every run (the source never got recorded).
+    url = server.put("nul-doi.xml", NUL_DOI_FEED)
+    settings = make_settings(config(("nul", url), ("rss", server.url("/feeds/rss20.xml"))))
+    result = run(settings, backend_storage).to_json()
+    assert (result["new"], result["failed"]) == (4, 0)
+    (article,) = [a for a in backend_storage.query_articles(ArticleQuery()) if a.source_id == "nul"]
+    assert article.dois == ("10.1038/abc", "10.1038/xyz")

@@ -340,3 +340,16 @@ def test_only_one_request_rereads_an_expired_data_version() -> None:
     assert version.cached() == ((1, 0), False)  # others keep the last value meanwhile
     assert version.current() == (2, 0)
     assert version.cached() == ((2, 0), True)
+
+
+@pytest.mark.parametrize(
+    ("path", "status"), [("/sources/failing.rss?x=1", 400), ("/sources/failing.xml", 404)]
+)
+def test_the_failing_sources_feed_answers_errors_in_json_as_every_feed_does(
+    client: TestClient, path: str, status: int
+) -> None:
+    # It is a feed, not a page: its errors were "400: ..." in plain text.
+    response = client.get(path)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["status"] == status

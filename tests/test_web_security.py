@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from feeds.errors import ConfigError
 from feeds.storage import Storage
 from feeds.web.app import create_app
 from feeds.web.limits import TokenBucket
+from feeds.web.params import encode_cursor
 
 REPO = Path(__file__).parent.parent
 
@@ -197,3 +199,22 @@ def test_query_strings_a_page_ignores_do_not_cause_new_renders(
     cache = app.state.feeds.cache
     assert cache.misses == 4  # one render per page, whatever the query strings
     assert len(cache) == 4
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/articles?cursor=" + encode_cursor(datetime(2024, 1, 1, tzinfo=UTC), "a\x00b"),
+        "/api/articles?cursor=" + encode_cursor(datetime(2024, 1, 1, tzinfo=UTC), "a\x01b"),
+        "/studies/10.1038/a%00b",
+        "/studies/10.1038/a%00b.rss",
+    ],
+)
+def test_a_control_character_in_a_cursor_or_study_id_is_a_400_on_every_backend(
+    backend_storage: Storage, path: str
+) -> None:
+    # PostgreSQL refuses NUL in text: these were a 503 "database not available" there.
+    app = create_app(parse_settings("site: {title: T}\n", REPO / "config.yaml"), backend_storage)
+    response = TestClient(app).get(path)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"].startswith(("cursor: ", "not a study", "study: "))

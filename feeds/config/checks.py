@@ -1,8 +1,10 @@
 """Checks that span several config entries: unique ids and slugs, known topics and sources,
-no cycles among topic parents, context and unless terms that belong to their topic.
+no cycles among topic parents, context and unless terms that belong to their topic; and keys
+given twice in one mapping.
 
 What it does: read the raw YAML data (not the validated models), so these problems are
-reported in the same pass as pydantic's, even when other entries failed validation.
+reported in the same pass as pydantic's, even when other entries failed validation. Keys
+given twice are found in the composed document (``yaml.safe_load`` keeps the last silently).
 
 What it does not do: check single values (the models in ``feeds.config`` do) or format
 locations (``feeds.config.problems``).
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+
+import yaml
 
 from feeds.config.problems import Problem
 from feeds.config.topics import RESERVED_SLUGS
@@ -71,6 +75,32 @@ def cross_checks(data: Mapping[str, Any]) -> Iterator[Problem]:
     for j, source_id in enumerate(_list(priority)):
         if isinstance(source_id, str) and source_id not in source_ids:
             yield ("stories", "source_priority", j), f"unknown source {source_id!r}"
+
+
+def duplicate_keys(root: yaml.Node | None) -> Iterator[Problem]:
+    """A key written twice in one mapping: YAML keeps the last value, so a second
+    ``topics:`` list would silently replace the whole first one."""
+    stack: list[tuple[yaml.Node, tuple[Any, ...]]] = [(root, ())] if root is not None else []
+    seen: set[int] = set()  # an aliased node is checked once (and may contain itself)
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            lines: dict[str, list[int]] = {}
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    lines.setdefault(key_node.value, []).append(key_node.start_mark.line + 1)
+                    stack.append((value_node, (*path, key_node.value)))
+            for key, found in lines.items():
+                if len(found) > 1:
+                    times = "twice" if len(found) == 2 else f"{len(found)} times"
+                    others = ", ".join(str(n) for n in found[:-1])
+                    also = f"line {others}" if len(found) == 2 else f"lines {others}"
+                    yield (*path, key), f"given {times} in one mapping (also on {also})"
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, (*path, i)) for i, item in enumerate(node.value))
 
 
 def _reaches(parents: Mapping[str, list[str]], start: str, target: str) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from feeds.config.checks import cross_checks
+from feeds.config.checks import cross_checks, duplicate_keys
 from feeds.config.problems import Problem, document_lines, format_at_lines, message
 from feeds.config.settings import Settings
 from feeds.config.values import resolve_database_url
@@ -51,8 +51,11 @@ def parse_settings(text: str, path: Path) -> Settings:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = f"{mark.line + 1}" if mark is not None else "1"
+        line = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
+        if isinstance(exc, yaml.reader.ReaderError):  # a character YAML refuses: no mark
+            line = text.count("\n", 0, exc.position) + 1
+            problem = f"unacceptable character #x{exc.character:04x}: {exc.reason}"
         raise ConfigError(
             f"{name} is not valid YAML", (f"{name}:{line}: yaml: {problem}",)
         ) from None
@@ -72,8 +75,13 @@ def parse_settings(text: str, path: Path) -> Settings:
     except ValidationError as exc:
         problems.extend((tuple(err["loc"]), message(err)) for err in exc.errors())
     problems.extend(cross_checks(data))
-    if problems:
-        formatted = format_at_lines(name, lines, problems)
+    problems.extend(duplicate_keys(root))
+    from_env: tuple[str, ...] = ()
+    if env_database:  # its problems are the environment's, not the file's `database:` line
+        from_env = tuple(f"{DATABASE_ENV}: {m}" for loc, m in problems if loc == ("database",))
+        problems = [p for p in problems if p[0] != ("database",)]
+    if problems or from_env:
+        formatted = from_env + format_at_lines(name, lines, problems)
         count = len(formatted)
         raise ConfigError(f"{name} has {count} problem{'s' if count != 1 else ''}", formatted)
     assert settings is not None

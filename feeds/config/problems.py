@@ -30,7 +30,7 @@ def format_problems(path: Path, text: str, problems: Sequence[Problem]) -> tuple
 
 def document_lines(root: yaml.Node | None) -> dict[tuple[Any, ...], int]:
     """Every path in a composed YAML document (None: an empty one) with its 1-based line."""
-    return dict(_node_lines(root, ())) if root is not None else {}
+    return dict(_node_lines(root, (), set())) if root is not None else {}
 
 
 def format_at_lines(
@@ -71,17 +71,26 @@ def message(error: Mapping[str, Any]) -> str:
     return text.removeprefix("Value error, ")
 
 
-def _node_lines(node: yaml.Node, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], int]]:
-    """Map every path in the YAML document to its 1-based line (a key's own line)."""
+def _node_lines(
+    node: yaml.Node, path: tuple[Any, ...], seen: set[int]
+) -> Iterator[tuple[tuple[Any, ...], int]]:
+    """Map every path in the YAML document to its 1-based line (a key's own line).
+
+    A node reached again through an alias (``*name``) is not walked again: an alias inside
+    its own anchor would recurse forever, and nested aliases multiply the paths (ten levels
+    of ten are 10^10). Problems under an alias are reported at the alias's line."""
     yield path, node.start_mark.line + 1
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = (*path, key_node.value)
-            yield from _node_lines(value_node, key)
+            yield from _node_lines(value_node, key, seen)
             yield key, key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            yield from _node_lines(item, (*path, index))
+            yield from _node_lines(item, (*path, index), seen)
 
 
 def _line_for(loc: tuple[Any, ...], lines: Mapping[tuple[Any, ...], int]) -> int:

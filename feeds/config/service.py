@@ -34,6 +34,12 @@ class SiteSettings(Frozen):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("not an http(s) URL")
+        # It goes into the default User-Agent header, which is sent as ASCII.
+        if not _header_safe(value):
+            raise ValueError(
+                "not ASCII, or has spaces or control characters: write the host name in its "
+                "xn-- form and percent-encode the path"
+            )
         return value.rstrip("/")
 
 
@@ -56,6 +62,13 @@ class FetchSettings(Frozen):
     failing_after: int = Field(10, ge=1, le=1000)  # failures before checking only at the cap
     lease: Duration = timedelta(minutes=10)  # a claimed source is this worker's for this long
 
+    @field_validator("user_agent")
+    @classmethod
+    def _header_value(cls, value: str | None) -> str | None:
+        if value is not None and not _header_safe(value, spaces=True):
+            raise ValueError("must be printable ASCII (it is sent as an HTTP header)")
+        return value
+
     @model_validator(mode="after")
     def _lease_outlasts_a_fetch(self) -> FetchSettings:
         # A lease that can run out before its fetch ends would let a second worker fetch the
@@ -72,6 +85,11 @@ class FetchSettings(Frozen):
                 "host_spacing)"
             )
         return self
+
+
+def _header_safe(value: str, *, spaces: bool = False) -> bool:
+    """Whether ``value`` can go into an HTTP header as it is: printable ASCII."""
+    return value.isascii() and value.isprintable() and (spaces or " " not in value)
 
 
 class RateLimitSettings(Frozen):

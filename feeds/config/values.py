@@ -9,18 +9,23 @@ about any one section of the config.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
+import httpx
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)")
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+# Longer is a typo, and it would overflow: timedelta past 999,999,999 days, or a next check
+# time (now + interval) or a story window (published - window) past the years 1-9999.
+MAX_DURATION = timedelta(days=36500)
 _SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
@@ -32,6 +37,8 @@ def parse_duration(value: object) -> timedelta:
         raise ValueError("not a duration (use for example 30m, 1h or 2d)")
     if isinstance(value, int | float):
         seconds = float(value)
+        if math.isnan(seconds):
+            raise ValueError("not a duration (use for example 30m, 1h or 2d)")
     elif isinstance(value, str):
         text = value.strip().lower().replace(" ", "")
         parts = list(_DURATION_PART.finditer(text))
@@ -42,6 +49,8 @@ def parse_duration(value: object) -> timedelta:
         raise ValueError("not a duration (use for example 30m, 1h or 2d)")
     if seconds <= 0:
         raise ValueError("a duration must be positive")
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"{value!r} is longer than 100 years ({MAX_DURATION.days}d)")
     return timedelta(seconds=seconds)
 
 
@@ -63,6 +72,7 @@ def resolve_source_url(value: str, base_dir: Path) -> str:
     if parts.scheme in ("http", "https"):
         if not parts.hostname:
             raise ValueError("not an http(s) URL or file path")
+        check_requestable(value)
         return value
     if parts.scheme == "file":
         return Path(parts.path).resolve().as_uri()
@@ -71,6 +81,21 @@ def resolve_source_url(value: str, base_dir: Path) -> str:
     if not value.strip():
         raise ValueError("not an http(s) URL or file path")
     return (base_dir / value).resolve().as_uri()
+
+
+def check_requestable(url: str) -> None:
+    """Raise ``ValueError`` unless the fetcher (httpx) can make a request to this http(s)
+    URL: no spaces or control characters, a port in range, a host name valid as IDNA."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise ValueError("contains a space or control character (percent-encode it)")
+    try:
+        urlsplit(url).port  # noqa: B018 -- reading it checks the range
+    except ValueError:
+        raise ValueError("the port is not a number from 0 to 65535") from None
+    try:
+        httpx.URL(url).host  # noqa: B018 -- reading it decodes the IDNA host name
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise ValueError(f"not a valid host name or URL ({exc})") from None
 
 
 def resolve_database_url(value: str, base_dir: Path) -> str:

@@ -17,8 +17,13 @@ from dataclasses import dataclass
 from feeds.identifiers import schemes
 from feeds.models import StudyId
 
-# Typographic quotes and guillemets end a DOI: registrants do not use them, prose does.
-_DOI = re.compile(r"\b10\.\d{4,9}(?:\.\d+)*/[^\s\"'<>\u201c\u201d\u2018\u2019\u00ab\u00bb]+")
+# Typographic quotes and guillemets end a DOI: registrants do not use them, prose does. So do
+# control characters, as whitespace does ("%00" in a link decodes to NUL, which PostgreSQL
+# refuses in text: one such link failed every update).
+_DOI = re.compile(
+    r"\b10\.\d{4,9}(?:\.\d+)*/"
+    r"[^\s\x00-\x1f\x7f-\x9f\"'<>\u201c\u201d\u2018\u2019\u00ab\u00bb]+"
+)
 _TRAILING = ".,;:!?'\"*/\u201d\u2019\u00bb\u203a\u2026"  # incl. ” ’ » › … and a path's "/"
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 

@@ -32,7 +32,7 @@ from feeds.models import STUDY_DOMAINS, StudyId
 
 MAX_LENGTH: Final = 300  # no real identifier is longer; a bound keeps garbage cheap
 
-DOI_SHAPE = re.compile(r"10\.\d{4,9}(?:\.\d+)*/\S+")
+DOI_SHAPE = re.compile(r"10\.\d{4,9}(?:\.\d+)*/[^\s\x00-\x1f\x7f-\x9f]+")  # no control characters
 # medRxiv/bioRxiv: dated (since December 2019) or six-digit legacy suffixes; other 10.1101
 # DOIs are Cold Spring Harbor journals (gr., gad., cshperspect.), not preprints.
 _RXIV = re.compile(

@@ -13,7 +13,14 @@ from feeds.errors import StorageError
 from feeds.web.params import BadRequest
 
 log = logging.getLogger("feeds.web")
-MACHINE_PREFIXES = ("/feeds/", "/api/", "/sources.json", "/studies/", "/admin/")
+MACHINE_PREFIXES = (
+    "/feeds/",
+    "/api/",
+    "/sources.json",
+    "/sources/failing.",
+    "/studies/",
+    "/admin/",
+)
 
 
 def error_response(request: Request, status: int, message: str) -> Response:

@@ -139,8 +139,9 @@ def _cursor(value: str | None) -> tuple[datetime, str] | None:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
         stamp, article_id = raw.split("|", 1)
         published = datetime.fromisoformat(stamp)
-        if published.tzinfo is None or not article_id:
-            raise ValueError("naive")
+        # Ids are printable: a NUL would reach PostgreSQL, which refuses it in text (a 503).
+        if published.tzinfo is None or not article_id or not article_id.isprintable():
+            raise ValueError("naive, or not an id")
         return published.astimezone(UTC), article_id
     except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise BadRequest("cursor: not a cursor from a previous page") from None
