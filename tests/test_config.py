@@ -173,6 +173,28 @@ topics:
     ]
 
 
+def test_topic_phrases_that_could_never_match_as_written_are_problems_with_their_line(
+    tmp_path: Path,
+) -> None:
+    text = """\
+topics:
+  - slug: lupus
+    title: Lupus
+    terms: [lupus, "!!!", "\u200b"]
+    acronyms: [SLE, sle]
+    exclude: [lupus vulgaris, Lupus]
+"""
+    found = [p.split(": ", 1)[1] for p in problems_of(text, tmp_path)]
+    assert found == [
+        "topics[0].terms[1]: '!!!' has no letter or digit, so it can never match",
+        "topics[0].terms[2]: '\\u200b' has no letter or digit, so it can never match",
+        "topics[0].acronyms[1]: 'sle' has no capital letter: acronyms match in the exact case "
+        "written, so list it under terms",
+        "topics[0].exclude[1]: 'Lupus' is also a term of this topic: it would veto every "
+        "match of it",
+    ]
+
+
 @pytest.mark.parametrize(
     ("value", "reason"),
     [

@@ -114,7 +114,7 @@ def test_retag_dry_run_shows_the_diff_then_retag_stores_what_the_new_rules_tag(
     stored = {a.id: a.topics for a in storage.recent_articles()}
     after = make_settings(
         source
-        + "topics:\n  - {slug: lupus, title: Lupus, terms: [lupus], exclude: [lupus]}\n"
+        + "topics:\n  - {slug: lupus, title: Lupus, terms: [lupus nephritis]}\n"
         + "  - {slug: car-t, title: CAR-T, terms: [CAR T cell]}\n"
     )
     report = retag(after, storage, dry_run=True)

@@ -1,6 +1,6 @@
 """Checks that span several config entries: unique ids and slugs, known topics and sources,
-no cycles among topic parents, context and unless terms that belong to their topic; and keys
-given twice in one mapping.
+no cycles among topic parents, context and unless terms that belong to their topic, no
+exclusion that is one of its topic's terms; and keys given twice in one mapping.
 
 What it does: read the raw YAML data (not the validated models), so these problems are
 reported in the same pass as pydantic's, even when other entries failed validation. Keys
@@ -41,6 +41,12 @@ def cross_checks(data: Mapping[str, Any]) -> Iterator[Problem]:
                 [p for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
             )
         known = {str(t).casefold() for t in _list(topic.get("terms"))}
+        for j, phrase in enumerate(_list(topic.get("exclude"))):
+            if str(phrase).casefold() in known:
+                yield (
+                    ("topics", i, "exclude", j),
+                    f"{phrase!r} is also a term of this topic: it would veto every match of it",
+                )
         known |= {str(a).casefold() for a in _list(topic.get("acronyms"))}
         for key in ("context", "unless"):
             conditions = topic.get(key)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from feeds.config.values import Frozen, MeshUI, Phrase, Slug
+from feeds.config.values import Acronym, Frozen, MeshUI, Phrase, Slug
 
 RESERVED_SLUGS = frozenset({"all"})  # topic slugs the web routes use for themselves
 
@@ -23,7 +23,7 @@ class TopicSettings(Frozen):
     title: str = Field(min_length=1)
     description: str = ""
     terms: tuple[Phrase, ...] = ()  # case-insensitive phrases
-    acronyms: tuple[Phrase, ...] = ()  # exact-case words
+    acronyms: tuple[Acronym, ...] = ()  # exact-case words
     exclude: tuple[Phrase, ...] = ()  # phrases that veto matches they overlap
     context: dict[Phrase, tuple[Phrase, ...]] = Field(default_factory=dict)  # term: needs one of
     unless: dict[Phrase, tuple[Phrase, ...]] = Field(default_factory=dict)  # term: vetoed by any of

@@ -17,7 +17,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -56,7 +56,29 @@ def parse_duration(value: object) -> timedelta:
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Slug = Annotated[str, Field(pattern=_SLUG, max_length=64)]
-Phrase = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _wordlike(value: str) -> str:
+    """A phrase matches as whole words, so one without a letter or digit ("!!!", "-", a
+    zero-width space) could never match: a mistake, not a rule."""
+    if not any(char.isalnum() for char in value):
+        raise ValueError(f"{value!r} has no letter or digit, so it can never match")
+    return value
+
+
+def _capitalized(value: str) -> str:
+    """An acronym matches only in the case written; one with no capital letter ("sle")
+    is a term listed in the wrong place."""
+    if not any(char.isupper() for char in value):
+        raise ValueError(
+            f"{value!r} has no capital letter: acronyms match in the exact case written, "
+            "so list it under terms"
+        )
+    return value
+
+
+Phrase = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_wordlike)]
+Acronym = Annotated[Phrase, AfterValidator(_capitalized)]
 MeshUI = Annotated[str, Field(pattern=r"^D\d{6}(\d{3})?$")]
 
 
