@@ -186,13 +186,19 @@ def serve(
 @click.argument("path")
 def get_command(config_path: Path | None, path: str) -> None:
     """Run one GET request in-process and print the body; exit 1 unless it is a 2xx."""
+    import httpx
+
     from feeds.web.serve import get
 
     if not path.startswith("/"):
         fail("get: PATH must start with /", EXIT_CONFIG)
     settings = settings_from(config_path)
     with open_storage(settings) as storage:
-        response = get(settings, storage, path)
+        try:
+            response = get(settings, storage, path)
+        except httpx.InvalidURL as exc:
+            fail(f"get: cannot request that PATH: {exc}", EXIT_CONFIG)
+            return
     sys.stdout.buffer.write(response.content)
     sys.stdout.flush()
     if not response.is_success:

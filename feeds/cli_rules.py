@@ -36,6 +36,9 @@ from feeds.tagging.vocabulary import load_rules
 @click.argument("text", required=False)
 def tag_command(config_path: Path | None, jsonl: bool, text: str | None) -> None:
     """Show the topics TEXT is about, and why (or tag JSON Lines from stdin)."""
+    if jsonl and text is not None:
+        # Otherwise TEXT would be silently ignored and the command would wait on stdin.
+        raise click.UsageError("TEXT and --jsonl do not go together: give one or the other")
     settings = settings_from(config_path)
     with open_storage(settings) as storage:
         rules = load_rules(settings, storage)
@@ -48,10 +51,7 @@ def tag_command(config_path: Path | None, jsonl: bool, text: str | None) -> None
         return
     for result in tag_json_lines(sys.stdin, rules):
         if isinstance(result, BadLine):
-            fail(
-                f"tag: stdin line {result.number}: not a JSON object ({result.reason})",
-                EXIT_CONFIG,
-            )
+            fail(f"tag: stdin line {result.number}: {result.reason}", EXIT_CONFIG)
             return
         tagged = reporting.tags_json(result.item_id, result.tags)
         click.echo(json.dumps(tagged, ensure_ascii=False))

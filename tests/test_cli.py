@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -114,6 +115,37 @@ def test_unusable_database_is_a_clear_error_not_a_traceback(tmp_path: Path) -> N
     assert result.exit_code == 1
     assert result.stderr.startswith("storage:")
     assert "Traceback" not in result.output
+
+
+def sqlite_config(tmp_path: Path) -> Path:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database: sqlite:///{tmp_path / 'feeds.db'}\n", encoding="utf-8")
+    assert CliRunner().invoke(cli, ["migrate", "--config", str(config)]).exit_code == 0
+    return config
+
+
+def test_get_prints_a_failing_routes_500_body_and_exits_1(tmp_path: Path) -> None:
+    config = sqlite_config(tmp_path)
+    # A stored date no reader can parse makes the sources page fail inside the app.
+    with sqlite3.connect(tmp_path / "feeds.db") as db:
+        db.execute(
+            "INSERT INTO sources (id, name, config_url, url, enabled, status, error_count,"
+            " created_at, last_fetch_at) VALUES ('x', 'X', 'https://a.example/',"
+            " 'https://a.example/', 1, 'ok', 0, '2026-01-01 00:00:00', 'not a date')"
+        )
+    result = CliRunner().invoke(cli, ["get", "--config", str(config), "/sources"])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.stdout == "Internal Server Error"
+    assert result.stderr == "get: /sources: HTTP 500\n"
+
+
+def test_get_with_a_path_too_long_for_a_url_is_a_clear_error(tmp_path: Path) -> None:
+    config = sqlite_config(tmp_path)
+    result = CliRunner().invoke(cli, ["get", "--config", str(config), "/" + "a" * 70_000])
+    assert result.exit_code == 2
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.stderr.startswith("get: cannot request that PATH: URL too long")
 
 
 def test_python_dash_m_feeds_runs_the_cli() -> None:

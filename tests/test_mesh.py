@@ -111,19 +111,62 @@ def test_fields_the_reader_does_not_use_are_ignored() -> None:
     assert "AQ" not in " ".join(nephritis.entry_terms)
 
 
-def test_qualifier_records_and_records_without_ui_are_skipped() -> None:
-    descriptors = sample()
-
-    assert "Q000002" not in descriptors
-    assert all(d.heading != "Fixture Heading Without UI" for d in descriptors.values())
+def test_qualifier_records_are_skipped() -> None:
+    assert "Q000002" not in sample()
 
 
 def test_a_record_of_another_type_is_skipped_even_with_a_heading_and_ui(tmp_path: Path) -> None:
     other = b"*NEWRECORD\nRECTYPE = C\nMH = Not A Descriptor\nUI = C000001\n\n"
-    no_heading = b"*NEWRECORD\nRECTYPE = D\nUI = D000009\n\n"
-    path = write(tmp_path / "mixed.bin", other + no_heading + RECORD)
+    path = write(tmp_path / "mixed.bin", other + RECORD)
 
     assert [d.ui for d in read_descriptors(path)] == ["D000005"]
+
+
+def test_a_descriptor_record_cut_off_before_its_ui_is_refused_with_its_line(
+    tmp_path: Path,
+) -> None:
+    cut_off = b"\n*NEWRECORD\nRECTYPE = D\nMH = Abdominal Cavity\n"
+    path = write(tmp_path / "cut.bin", RECORD + cut_off)
+
+    with pytest.raises(MeshFormatError, match=r"cut\.bin: line 8: descriptor record without a UI"):
+        list(read_descriptors(path))
+
+
+def test_a_descriptor_record_without_a_heading_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.bin", b"*NEWRECORD\nRECTYPE = D\nUI = D000009\n\n" + RECORD)
+
+    with pytest.raises(MeshFormatError, match=r"d\.bin: line 1: descriptor record without an MH"):
+        list(read_descriptors(path))
+
+
+@pytest.mark.parametrize("ui", ["Q000005", "D12", "D0000055", "D000005x", "d000005"])
+def test_a_ui_that_is_not_d_and_6_or_9_digits_is_refused_with_its_line(
+    tmp_path: Path, ui: str
+) -> None:
+    path = write(tmp_path / "d.bin", RECORD + RECORD.replace(b"D000005", ui.encode()))
+
+    with pytest.raises(MeshFormatError, match=rf"d\.bin: line 7: invalid descriptor UI '{ui}'"):
+        list(read_descriptors(path))
+
+
+def test_a_ui_given_twice_is_refused_naming_both_records(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.bin", RECORD + b"\n" + RECORD)
+
+    with pytest.raises(
+        MeshFormatError, match=r"d\.bin: line 8: descriptor UI D000005 was already given at line 1"
+    ):
+        list(read_descriptors(path))
+
+
+def test_a_file_without_descriptors_is_refused(tmp_path: Path) -> None:
+    qualifiers = b"*NEWRECORD\nRECTYPE = Q\nSH = abnormalities\nUI = Q000002\n"
+    path = write(tmp_path / "q2024.bin", qualifiers)
+
+    with pytest.raises(
+        MeshFormatError,
+        match=r"no MeSH descriptors in .*q2024\.bin: is it NLM's ASCII d20XX\.bin\?",
+    ):
+        list(read_descriptors(path))
 
 
 def test_utf8_terms_are_decoded() -> None:

@@ -26,6 +26,7 @@ from feeds.storage import Storage
 from feeds.storage.database import MIGRATIONS
 from feeds.storage.rows import article_row
 from feeds.storage.schema import articles
+from feeds.tagging.mesh import MeshFormatError
 from feeds.tagging.vocabulary import mesh_rows
 from feeds.update import update
 from feeds.web.app import create_app
@@ -230,6 +231,26 @@ def test_mesh_import_replaces_and_searches_alike(storage: Storage) -> None:
     assert all("lupus" in h.term.lower() for h in hits)
     assert storage.mesh_known([hits[0].ui, "D999999"]) == {hits[0].ui}
     assert storage.mesh_headings([hits[0].ui]) == {hits[0].ui: hits[0].heading}
+
+
+def test_a_failed_mesh_import_leaves_the_previous_vocabulary_intact(
+    storage: Storage, tmp_path: Path
+) -> None:
+    before = storage.import_mesh(mesh_rows(MESH), str(MESH), NOW)
+    # Enough records that some batches are written before the repeated UI at the end.
+    records = [
+        f"*NEWRECORD\nRECTYPE = D\nMH = Heading {n}\nENTRY = Entry {n}\nUI = D{n:06d}\n"
+        for n in range(1, 3001)
+    ]
+    broken = tmp_path / "d2099.bin"
+    broken.write_text("".join(records) + records[0], "utf-8")
+
+    with pytest.raises(MeshFormatError, match="descriptor UI D000001 was already given"):
+        storage.import_mesh(mesh_rows(broken), str(broken), NOW)
+
+    assert storage.mesh_count() == before[0]
+    assert storage.search_mesh("lupus", limit=5)
+    assert not storage.search_mesh("heading 1", limit=5)
 
 
 # --- claiming -------------------------------------------------------------------------

@@ -176,6 +176,27 @@ def test_tag_jsonl_interface(tmp_path: Path) -> None:
     assert second == {"id": "b", "topics": [], "scores": {}, "matches": []}
 
 
+def test_tag_jsonl_names_the_line_and_field_that_is_not_a_string(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("topics:\n  - {slug: lupus, title: Lupus, terms: [lupus]}\n", "utf-8")
+    lines = '{"id": "a", "title": "Lupus"}\n{"id": 2, "title": "Lupus"}\n'
+    result = CliRunner().invoke(cli, ["tag", "--jsonl", "--config", str(config)], input=lines)
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["id"] == "a"
+    assert result.stderr == 'tag: stdin line 2: "id" must be a string, not a number\n'
+
+
+def test_tag_jsonl_with_a_text_is_a_usage_error(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("topics:\n  - {slug: lupus, title: Lupus, terms: [lupus]}\n", "utf-8")
+    result = CliRunner().invoke(
+        cli, ["tag", "--jsonl", "--config", str(config), "Lupus news"], input=""
+    )
+    assert result.exit_code == 2
+    assert "TEXT and --jsonl do not go together" in result.stderr
+    assert "Traceback" not in result.output
+
+
 def test_a_capitalized_name_in_mid_sentence_is_not_the_disease(rules: CompiledRules) -> None:
     summary = "The Marco Lupus Pavilion opens to patients in spring; the Lupus family paid for it."
     assert topics(rules, "Hospital wing opens", summary) == set()

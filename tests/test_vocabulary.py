@@ -161,6 +161,39 @@ def test_mesh_import_refuses_a_file_that_is_not_mesh(tmp_path: Path) -> None:
     assert result.stderr.startswith("mesh:")
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b"*NEWRECORD\nRECTYPE = D\nMH = Abdomen\nUI = D000005\n"
+            b"*NEWRECORD\nRECTYPE = D\nMH = Abdominal Cavity\n",
+            "cut.bin: line 5: descriptor record without a UI line",
+        ),
+        (
+            b"*NEWRECORD\nRECTYPE = Q\nSH = abnormalities\nUI = Q000002\n",
+            "no MeSH descriptors in ",
+        ),
+    ],
+)
+def test_a_refused_mesh_import_says_why_and_keeps_the_imported_vocabulary(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    config = config_file(tmp_path, "")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["mesh", "import", "--config", str(config), str(MESH)]).exit_code == 0
+    bad = tmp_path / "cut.bin"
+    bad.write_bytes(content)
+
+    result = runner.invoke(cli, ["mesh", "import", "--config", str(config), str(bad)])
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("mesh: ")
+    assert message in result.stderr
+    found = runner.invoke(cli, ["mesh", "search", "--config", str(config), "--json", "lupus"])
+    assert found.exit_code == 0
+    assert json.loads(found.stdout)
+
+
 def test_check_warns_when_mesh_is_not_imported_and_fails_on_unknown_ids(tmp_path: Path) -> None:
     config = config_file(tmp_path, LUPUS_BY_MESH)
     runner = CliRunner()

@@ -1,8 +1,10 @@
 """Tag a stream of JSON Lines (``{"id", "title", "summary"}`` per line), one line at a time.
 
 What it does: read each non-blank line as a JSON object, tag its title and summary, and
-yield the result as it goes (a long stream is never held in memory); a line that is not a
-JSON object is a ``BadLine`` result naming its line number, and ends the stream.
+yield the result as it goes (a long stream is never held in memory). A line that is not a
+JSON object (or is nested too deeply to read), or whose ``id``, ``title`` or ``summary`` is
+not a string, is a ``BadLine`` result naming its line number, and ends the stream. ``null``
+counts as absent.
 
 What it does not do: read stdin or print (``feeds.cli_rules``), or format the output
 (``feeds.reporting.tags_json``).
@@ -24,16 +26,22 @@ class TaggedLine:
     """One input line's tags."""
 
     number: int  # 1-based line number in the input
-    item_id: object  # the line's "id" as given (any JSON value, None when absent)
+    item_id: str | None  # the line's "id", None when absent or null
     tags: tuple[TopicTag, ...]  # the topics the line's title and summary are about
 
 
 @dataclass(frozen=True, slots=True)
 class BadLine:
-    """An input line that is not a JSON object; the stream stops here."""
+    """An input line that could not be read or has a field of the wrong type; the stream
+    stops here."""
 
     number: int  # 1-based line number in the input
-    reason: str  # why it could not be read, e.g. "not an object"
+    reason: str  # what is wrong, e.g. 'not a JSON object (not an object)'
+
+
+_FIELDS = ("id", "title", "summary")
+# JSON's names for the types a field can wrongly have, for messages.
+_JSON_TYPES = {bool: "boolean", int: "number", float: "number", list: "array", dict: "object"}
 
 
 def tag_json_lines(lines: Iterable[str], rules: CompiledRules) -> Iterator[TaggedLine | BadLine]:
@@ -43,10 +51,35 @@ def tag_json_lines(lines: Iterable[str], rules: CompiledRules) -> Iterator[Tagge
             continue
         try:
             item = json.loads(line)
-            if not isinstance(item, dict):
-                raise TypeError("not an object")
-            title, summary = str(item.get("title") or ""), str(item.get("summary") or "")
-        except (ValueError, TypeError) as exc:
-            yield BadLine(number, str(exc))
+        except ValueError as exc:
+            yield BadLine(number, f"not a JSON object ({exc})")
             return
-        yield TaggedLine(number, item.get("id"), tag(TagInput(title=title, summary=summary), rules))
+        except RecursionError:
+            # json recurses once per nesting level; a line of [[[[... would otherwise
+            # crash the command instead of being reported like any other bad line.
+            yield BadLine(number, "not a JSON object (nested too deeply)")
+            return
+        if not isinstance(item, dict):
+            yield BadLine(number, "not a JSON object (not an object)")
+            return
+        fields, wrong = _string_fields(item)
+        if wrong is not None:
+            yield BadLine(number, wrong)
+            return
+        text = TagInput(title=fields["title"] or "", summary=fields["summary"] or "")
+        yield TaggedLine(number, fields["id"], tag(text, rules))
+
+
+def _string_fields(item: dict[str, object]) -> tuple[dict[str, str | None], str | None]:
+    """The id, title and summary (None when absent or null), and what is wrong, if anything."""
+    fields: dict[str, str | None] = {}
+    for name in _FIELDS:
+        value = item.get(name)
+        if value is not None and not isinstance(value, str):
+            return fields, f'"{name}" must be a string, not {_a(_JSON_TYPES[type(value)])}'
+        fields[name] = value
+    return fields, None
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[0] in "aeiou" else "a ") + noun

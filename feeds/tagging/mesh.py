@@ -5,15 +5,18 @@ What it does:
 - ``read_descriptors`` streams the descriptors (``RECTYPE = D`` records) out of NLM's
   ``d20XX.bin`` ASCII file, plain or gzip-compressed (detected by content, not by file name),
   one record in memory at a time. It keeps the four fields tagging needs (UI, MH, ENTRY and
-  PRINT ENTRY terms, MN tree numbers) and ignores every other field.
+  PRINT ENTRY terms, MN tree numbers) and ignores every other field. A descriptor record
+  without UI or MH, with a UI that is not D and 6 or 9 digits or with one an earlier record
+  already had, and a file with no descriptor at all, are errors naming the file and the
+  record's ``*NEWRECORD`` line: a cut-off or wrong file must not import as less than it is.
 - ``narrower_uis`` expands root descriptors to everything below them in the MeSH trees.
 - ``descriptor_terms`` lists the strings a matcher should look for: heading, entry terms and
   the natural-order forms of MeSH's inverted terms ("Lupus Erythematosus, Systemic" is also
   offered as "Systemic Lupus Erythematosus").
 
 What it does not do: download MeSH, read the XML edition, the qualifier (``q20XX.bin``) or
-supplementary-concept (``c20XX.bin``) files (their records are skipped, so such a file yields
-no descriptors rather than an error), store anything, or match text.
+supplementary-concept (``c20XX.bin``) files (their records are skipped, so such a file is
+refused as having no descriptors), store anything, or match text.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ _ENTRY_KEYS = frozenset({"ENTRY", "PRINT ENTRY"})
 # "Head, Modifier" with nothing but letters, digits, spaces, hyphens, apostrophes and periods
 # on either side of the one comma. See descriptor_terms for why each exclusion exists.
 _INVERTED = re.compile(r"([\w '.-]+), ([\w '.-]+)")
+# The form of a descriptor UI, as topics' mesh: lists check it (feeds.config.values.MeshUI).
+_DESCRIPTOR_UI = re.compile(r"D\d{6}(\d{3})?")
 
 
 class MeshFormatError(FeedsError):
@@ -88,12 +93,23 @@ class _RecordFields:
         elif key == "RECTYPE":
             self.rectype = self.rectype or value or None
 
-    def descriptor(self) -> Descriptor | None:
-        """The finished descriptor, or None for a record to skip."""
+    def descriptor(self, path: Path) -> Descriptor | None:
+        """The finished descriptor, or None for a record of another type; MeshFormatError
+        for a descriptor record that lacks its UI or heading or has a malformed UI."""
         # A record without RECTYPE is taken as a descriptor: only the other MeSH files
         # (qualifiers Q, supplementary concepts C) say something else, and they always say it.
-        if self.rectype not in (None, "D") or not self.ui or not self.heading:
+        if self.rectype not in (None, "D"):
             return None
+        where = f"{path}: line {self.line}"
+        # NLM writes UI last, so a file cut off mid-record most often ends in one without it.
+        if not self.ui:
+            raise MeshFormatError(f"{where}: descriptor record without a UI line (file cut off?)")
+        if not _DESCRIPTOR_UI.fullmatch(self.ui):
+            raise MeshFormatError(
+                f"{where}: invalid descriptor UI {self.ui!r} (expected D and 6 or 9 digits)"
+            )
+        if not self.heading:
+            raise MeshFormatError(f"{where}: descriptor record without an MH line")
         heading = self.heading
         entries = tuple(term for term in dict.fromkeys(self.entries) if term != heading)
         return Descriptor(
@@ -107,15 +123,18 @@ class _RecordFields:
 def read_descriptors(path: Path) -> Iterator[Descriptor]:
     """Yield the descriptors of a MeSH ASCII file (``d20XX.bin`` or ``d20XX.bin.gz``) in order.
 
-    Streams: only the current record is held in memory. Records of another type and records
-    without UI or MH are skipped. Raises MeshFormatError (with the line number) when the file
-    cannot be read or is not a MeSH ASCII file: its first non-blank line must be *NEWRECORD.
+    Streams: only the current record (and the UIs seen so far, to refuse a repeat) is held
+    in memory. Records of another type are skipped. Raises MeshFormatError (with the line
+    number) when the file cannot be read or is not a MeSH ASCII file (its first non-blank
+    line must be *NEWRECORD), when a descriptor record is incomplete or repeats a UI, and at
+    the end when the file held no descriptor.
     """
     record: _RecordFields | None = None
+    seen: dict[str, int] = {}  # UI -> line of the record that gave it
     for number, line in _numbered_lines(path):
         stripped = line.strip()
         if stripped == _NEW_RECORD:
-            if record is not None and (descriptor := record.descriptor()) is not None:
+            if record is not None and (descriptor := _finish(record, path, seen)) is not None:
                 yield descriptor
             record = _RecordFields(number)
         elif not stripped:
@@ -133,8 +152,24 @@ def read_descriptors(path: Path) -> Iterator[Descriptor]:
                 record.add(key.strip(), value.strip())
     if record is None:
         raise MeshFormatError(f"{path}: no {_NEW_RECORD!r} line: empty or not a MeSH ASCII file")
-    if (descriptor := record.descriptor()) is not None:
+    if (descriptor := _finish(record, path, seen)) is not None:
         yield descriptor
+    if not seen:
+        raise MeshFormatError(f"no MeSH descriptors in {path}: is it NLM's ASCII d20XX.bin?")
+
+
+def _finish(record: _RecordFields, path: Path, seen: dict[str, int]) -> Descriptor | None:
+    """The record's descriptor, noted in ``seen``; MeshFormatError if its UI came before."""
+    descriptor = record.descriptor(path)
+    if descriptor is None:
+        return None
+    if (first := seen.setdefault(descriptor.ui, record.line)) != record.line:
+        # Storing would fail on the UNIQUE constraint with no line to look at.
+        raise MeshFormatError(
+            f"{path}: line {record.line}: descriptor UI {descriptor.ui} was already given "
+            f"at line {first}"
+        )
+    return descriptor
 
 
 def _numbered_lines(path: Path) -> Iterator[tuple[int, str]]:

@@ -173,10 +173,16 @@ def serve(
 
 
 def get(settings: Settings, storage: Storage, path: str) -> httpx.Response:
-    """One request to the app, in-process (``feeds get``)."""
+    """One request to the app, in-process (``feeds get``). A route that raises gives the 500
+    response a server would send; a path no URL can carry (over httpx's 64 KB limit, a
+    control character) raises ``httpx.InvalidURL``."""
 
     async def run() -> httpx.Response:
-        transport = httpx.ASGITransport(app=create_app(settings, storage))
+        # raise_app_exceptions=False: the app has already sent its 500 when the error
+        # reaches the transport, and that response is what `feeds get` is asked for.
+        transport = httpx.ASGITransport(
+            app=create_app(settings, storage), raise_app_exceptions=False
+        )
         async with httpx.AsyncClient(
             transport=transport, base_url=settings.site.base_url
         ) as client:
