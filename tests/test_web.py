@@ -80,6 +80,9 @@ def test_filters_apply_to_every_format_alike(client: TestClient) -> None:
         ("since=2024-03-02&until=2024-03-01", "before until"),
         ("q=" + "x" * 300, "q:"),
         ("min_score=high", "min_score"),
+        ("min_score=1_0", "min_score"),  # float() would read 10
+        ("min_score=nan", "min_score"),
+        ("min_score=1e2", "min_score"),
     ],
 )
 def test_bad_parameters_are_a_400_with_a_one_line_reason(

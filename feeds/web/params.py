@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -190,14 +191,17 @@ def _instant(values: dict[str, str], key: str, *, end_of_day: bool) -> datetime 
         raise BadRequest(f"{key}: outside the years 1 to 9999 in UTC ({_show(raw)})") from None
 
 
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+
+
 def _number(values: dict[str, str], key: str) -> float | None:
     raw = values.get(key)
     if not raw:
         return None
-    try:
-        number = float(raw)
-    except ValueError:
-        raise BadRequest(f"{key}: not a number ({_show(raw)})") from None
+    # Plain decimals only: float() would also read "1_0" as 10, "1e2", " 2 " and "nan".
+    if not _DECIMAL.fullmatch(raw):
+        raise BadRequest(f"{key}: not a number ({_show(raw)})")
+    number = float(raw)
     if not 0 <= number <= 1000:
         raise BadRequest(f"{key}: must be between 0 and 1000")
     return number
