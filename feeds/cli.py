@@ -198,7 +198,6 @@ def get_command(config_path: Path | None, path: str) -> None:
             response = get(settings, storage, path)
         except httpx.InvalidURL as exc:
             fail(f"get: cannot request that PATH: {exc}", EXIT_CONFIG)
-            return
     sys.stdout.buffer.write(response.content)
     sys.stdout.flush()
     if not response.is_success:

@@ -43,7 +43,6 @@ def prune_command(
         keep = age_to_keep(older_than, settings.retention_days)
     except ValueError as exc:
         fail(f"prune: {exc}", EXIT_CONFIG)
-        return
     with open_storage(settings) as storage:
         report = prune(storage, keep, datetime.now(UTC), dry_run=dry_run)
     if as_json:
@@ -64,7 +63,6 @@ def export_command(config_path: Path | None, file: Path) -> None:
                 counts = export(storage, out)
         except OSError as exc:  # a missing folder, a full disk
             fail(f"export: {exc}", EXIT_CONFIG)
-            return
     click.echo(f"exported {reporting.counted(counts)}", err=True)
 
 
@@ -80,5 +78,4 @@ def import_command(config_path: Path | None, file: Path) -> None:
                 counts = import_(storage, lines, str(file))
         except (TransferError, OSError) as exc:
             fail(f"import: {exc}" if isinstance(exc, OSError) else str(exc), EXIT_CONFIG)
-            return
     click.echo(f"imported {reporting.counted(counts)} into {settings.database}", err=True)

@@ -42,7 +42,6 @@ def mesh_import(config_path: Path | None, file: Path) -> None:
             descriptors, terms = storage.import_mesh(mesh_rows(file), str(file), datetime.now(UTC))
         except MeshFormatError as exc:
             fail(str(exc), EXIT_CONFIG)
-            return
     click.echo(f"imported {descriptors} MeSH descriptors ({terms} terms) from {file}")
 
 

@@ -45,14 +45,12 @@ def tag_command(config_path: Path | None, jsonl: bool, text: str | None) -> None
     if not jsonl:
         if text is None:
             fail("tag: give a TEXT to tag, or --jsonl to read JSON Lines on stdin", EXIT_CONFIG)
-            return
         for line in reporting.tag_lines(tag(TagInput(title=text), rules)):
             click.echo(line)
         return
     for result in tag_json_lines(sys.stdin, rules):
         if isinstance(result, BadLine):
             fail(f"tag: stdin line {result.number}: {result.reason}", EXIT_CONFIG)
-            return
         tagged = reporting.tags_json(result.item_id, result.tags)
         click.echo(json.dumps(tagged, ensure_ascii=False))
 
