@@ -10,6 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from feeds.cli import cli
+from tests.atom import ATOM, atom_entries
 from tests.httpserver import FeedServer
 
 FAULTS = {
@@ -69,3 +70,14 @@ def test_every_fault_is_reported_with_its_kind_and_next_check(
     assert 'feeds_fetches_total{outcome="gone"} 1.0' in metrics
     assert 'feeds_sources{status="failing"} 10.0' in metrics
     assert "links to" in rows["page"]["error"]  # the advertised feed is offered as a hint
+
+    # Operators subscribe to their own service's health: one entry per failing or gone source.
+    atom = runner.invoke(cli, ["get", "--config", str(config), "/sources/failing.atom"])
+    entries = atom_entries(atom.stdout_bytes)
+    titles = {entry.findtext(f"{ATOM}title") or "" for entry in entries}
+    broken = {sid for sid, (_, status, *_) in FAULTS.items() if status in ("failing", "gone")}
+    assert len(entries) == len(broken)
+    for sid in broken:
+        assert any(
+            title.startswith(f"{sid} is") and rows[sid]["error_kind"] in title for title in titles
+        ), sid

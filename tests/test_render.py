@@ -31,6 +31,7 @@ from feeds.models import Enclosure
 from feeds.render.opml import OpmlOutline, render_opml
 from feeds.render.registry import RENDERERS, Rendered, render
 from feeds.render.view import FeedItem, FeedView
+from tests.atom import ATOM
 from tests.render_fixtures import (
     BARE_ITEM,
     FULL_ITEM,
@@ -46,7 +47,6 @@ from tests.render_fixtures import (
 
 FORMATS = ("rss", "atom", "json")
 XML_FORMATS = ("rss", "atom")
-ATOM = "{http://www.w3.org/2005/Atom}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 # RFC 822 (as updated by RFC 1123: four-digit year) with the numeric zone DESIGN.md §2 asks.
 RFC_822_UTC = re.compile(

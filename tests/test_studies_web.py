@@ -17,11 +17,11 @@ from starlette.testclient import TestClient
 from feeds.config import Settings
 from feeds.models import Article
 from feeds.storage import Storage
+from tests.atom import ATOM, atom_entries
 from tests.test_render import json_feed_schema  # noqa: F401  (the shared schema fixture)
 
 REPO = Path(__file__).parent.parent
 PAPER = "10.1038/s41591-022-02017-5"  # Mackensen et al., Nat Med 2022: cited by the samples
-ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 def citing(storage: Storage, key: str) -> list[Article]:
@@ -53,20 +53,13 @@ def test_the_paper_feed_lists_every_sample_article_citing_it_and_is_valid_atom(
 
 
 def test_the_paper_atom_feed_has_what_rfc_4287_requires(client: TestClient) -> None:
-    root = ET.fromstring(client.get(f"/studies/{PAPER}.atom").content)
-    assert root.tag == f"{ATOM}feed"
-    for name in ("id", "title", "updated"):
-        assert root.find(f"{ATOM}{name}") is not None
+    document = client.get(f"/studies/{PAPER}.atom").content
+    assert atom_entries(document)
+    root = ET.fromstring(document)
     self_link = [link for link in root.findall(f"{ATOM}link") if link.get("rel") == "self"]
     assert self_link[0].get("href") == f"http://localhost:8000/studies/{PAPER}.atom"
-    entries = root.findall(f"{ATOM}entry")
-    assert entries
-    for entry in entries:
-        for name in ("id", "title", "updated", "author"):
-            assert entry.find(f"{ATOM}{name}") is not None, name
-        assert entry.find(f"{ATOM}content") is not None or any(
-            link.get("rel") == "alternate" for link in entry.findall(f"{ATOM}link")
-        )
+    for entry in root.findall(f"{ATOM}entry"):
+        assert entry.find(f"{ATOM}author") is not None  # each outlet's own byline
 
 
 def test_the_paper_json_feed_validates_and_carries_the_studies(
