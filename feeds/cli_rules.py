@@ -26,32 +26,37 @@ from feeds.cli_common import (
 from feeds.recluster import cluster_stored
 from feeds.retag import retag
 from feeds.tagging.jsonl import BadLine, tag_json_lines
-from feeds.tagging.matcher import TagInput, tag
+from feeds.tagging.matcher import TagInput, explain
 from feeds.tagging.vocabulary import load_rules
 
 
 @click.command("tag")
 @config_option
 @click.option("--jsonl", is_flag=True, help="Read JSON Lines {id, title, summary} on stdin.")
+@click.option(
+    "--summary",
+    default="",
+    help="A summary to tag with TEXT as its title (its first sentence weighs more).",
+)
 @click.argument("text", required=False)
-def tag_command(config_path: Path | None, jsonl: bool, text: str | None) -> None:
+def tag_command(config_path: Path | None, jsonl: bool, summary: str, text: str | None) -> None:
     """Show the topics TEXT is about, and why (or tag JSON Lines from stdin)."""
-    if jsonl and text is not None:
+    if jsonl and (text is not None or summary):
         # Otherwise TEXT would be silently ignored and the command would wait on stdin.
-        raise click.UsageError("TEXT and --jsonl do not go together: give one or the other")
+        raise click.UsageError("--jsonl reads stdin: give it no TEXT or --summary")
     settings = settings_from(config_path)
     with open_storage(settings) as storage:
         rules = load_rules(settings, storage)
     if not jsonl:
         if text is None:
             fail("tag: give a TEXT to tag, or --jsonl to read JSON Lines on stdin", EXIT_CONFIG)
-        for line in reporting.tag_lines(tag(TagInput(title=text), rules)):
+        for line in reporting.tag_lines(explain(TagInput(title=text, summary=summary), rules)):
             click.echo(line)
         return
     for result in tag_json_lines(sys.stdin, rules):
         if isinstance(result, BadLine):
             fail(f"tag: stdin line {result.number}: {result.reason}", EXIT_CONFIG)
-        tagged = reporting.tags_json(result.item_id, result.tags)
+        tagged = reporting.tags_json(result.item_id, result.explained)
         click.echo(json.dumps(tagged, ensure_ascii=False))
 
 

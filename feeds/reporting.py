@@ -20,11 +20,12 @@ from rich.console import Console
 from rich.table import Table
 
 from feeds.config import Settings
-from feeds.models import SourceHealth, SourceStatus, TopicTag, UpdateSummary, iso
+from feeds.models import SourceHealth, SourceStatus, UpdateSummary, iso
 from feeds.retag import RetagReport
 from feeds.retention import PruneReport
 from feeds.storage.engine import shown_url
 from feeds.storage.mesh import MeshHit
+from feeds.tagging.matcher import Explained
 from feeds.tagging.vocabulary import MeshCheck
 
 # --- feeds check ------------------------------------------------------------------------
@@ -115,23 +116,27 @@ def sources_table(
 # --- feeds tag / retag --------------------------------------------------------------------
 
 
-def tag_lines(tags: Sequence[TopicTag]) -> Iterator[str]:
-    """Each topic with its score, and under it each match: rule, term, where."""
-    if not tags:
+def tag_lines(explained: Sequence[Explained]) -> Iterator[str]:
+    """Each topic with its score, and under it each match: what it added to the score
+    (marked when the text makes it an aside), rule, term, where."""
+    if not explained:
         yield "no topic"
-    for found in tags:
-        yield f"{found.topic}  score {found.score:g}"
-        for m in found.matches:
+    for found in explained:
+        yield f"{found.tag.topic}  score {found.tag.score:g}"
+        for m, weight, aside in zip(found.tag.matches, found.weights, found.asides, strict=True):
             where = f"{m.field} {m.start}-{m.end}" if m.end else m.field
-            yield f"  {m.rule:<10} {m.term!r} at {where}"
+            added = "" if weight is None else f"+{weight:g}"
+            note = "  (aside)" if aside else ""
+            yield f"  {added:<5}{m.rule:<10} {m.term!r} at {where}{note}"
 
 
-def tags_json(item_id: object, tags: Sequence[TopicTag]) -> dict[str, Any]:
-    """One ``--jsonl`` output object: the item's id, its topics, scores and matches."""
+def tags_json(item_id: object, explained: Sequence[Explained]) -> dict[str, Any]:
+    """One ``--jsonl`` output object: the item's id, its topics, scores and matches, each
+    match with its weight in the score and whether it was an aside."""
     return {
         "id": item_id,
-        "topics": [t.topic for t in tags],
-        "scores": {t.topic: t.score for t in tags},
+        "topics": [e.tag.topic for e in explained],
+        "scores": {e.tag.topic: e.tag.score for e in explained},
         "matches": [
             {
                 "topic": m.topic,
@@ -140,9 +145,11 @@ def tags_json(item_id: object, tags: Sequence[TopicTag]) -> dict[str, Any]:
                 "field": m.field,
                 "start": m.start,
                 "end": m.end,
+                "weight": weight,
+                "aside": aside,
             }
-            for t in tags
-            for m in t.matches
+            for e in explained
+            for m, weight, aside in zip(e.tag.matches, e.weights, e.asides, strict=True)
         ],
     }
 

@@ -21,7 +21,7 @@ from feeds.reporting import (
 from feeds.retag import RetagReport, TopicChange
 from feeds.retention import PruneReport
 from feeds.storage.mesh import MeshHit
-from feeds.tagging.matcher import TagInput, tag
+from feeds.tagging.matcher import TagInput, explain
 from feeds.tagging.rules import CompiledRules, compile_rules
 
 
@@ -42,24 +42,25 @@ def test_iso_writes_utc_with_an_upper_case_z() -> None:
 
 
 def test_tag_lines_say_no_topic_when_nothing_matched(rules: CompiledRules) -> None:
-    assert list(tag_lines(tag(TagInput(title="weather report"), rules))) == ["no topic"]
+    assert list(tag_lines(explain(TagInput(title="weather report"), rules))) == ["no topic"]
 
 
 def test_tag_lines_show_each_match_under_its_topic(rules: CompiledRules) -> None:
-    tags = tag(TagInput(title="Lupus (SLE) and the kidney"), rules)
-    lines = list(tag_lines(tags))
+    explained = explain(TagInput(title="Lupus (SLE) and the kidney"), rules)
+    lines = list(tag_lines(explained))
     headers = [line for line in lines if not line.startswith("  ")]
-    assert [h.split()[0] for h in headers] == [t.topic for t in tags]
-    assert len(lines) == len(tags) + sum(len(t.matches) for t in tags)
-    assert "  acronym    'SLE' at title 7-10" in lines
+    assert [h.split()[0] for h in headers] == [e.tag.topic for e in explained]
+    assert len(lines) == len(explained) + sum(len(e.tag.matches) for e in explained)
+    assert "  +3   term       'lupus' at title 0-5" in lines
+    assert "  +0.5 acronym    'SLE' at title 7-10" in lines  # a repeat in the same place
 
 
 def test_tags_json_carries_the_id_and_every_match(rules: CompiledRules) -> None:
-    tags = tag(TagInput(title="Lupus nephritis harms the kidney"), rules)
-    out = json.loads(json.dumps(tags_json({"any": "id"}, tags)))
+    explained = explain(TagInput(title="Lupus nephritis harms the kidney"), rules)
+    out = json.loads(json.dumps(tags_json({"any": "id"}, explained)))
     assert out["id"] == {"any": "id"}
-    assert out["topics"] == [t.topic for t in tags]
-    assert len(out["matches"]) == sum(len(t.matches) for t in tags)
+    assert out["topics"] == [e.tag.topic for e in explained]
+    assert len(out["matches"]) == sum(len(e.tag.matches) for e in explained)
 
 
 def test_retag_lines_word_a_dry_run_as_would_change() -> None:

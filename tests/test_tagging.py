@@ -172,8 +172,32 @@ def test_tag_jsonl_interface(tmp_path: Path) -> None:
         "field": "title",
         "start": 0,
         "end": 5,
+        "weight": 3.0,
+        "aside": False,
     }
     assert second == {"id": "b", "topics": [], "scores": {}, "matches": []}
+
+
+def test_feeds_tag_shows_what_each_mention_added_and_which_were_asides(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "topics:\n  - {slug: car-t, title: CAR-T, terms: [CAR-T]}\n"
+        "  - {slug: oncology, title: Cancer, terms: [lymphoma, glofitamab]}\n",
+        "utf-8",
+    )
+    title = "Glofitamab works after CAR-T failure"
+    summary = "In lymphoma that relapsed after CAR-T, glofitamab led to responses."
+    result = CliRunner().invoke(cli, ["tag", "--config", str(config), title, "--summary", summary])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "oncology  score 5.5",
+        "  +3   term       'glofitamab' at title 0-10",
+        "  +2   term       'lymphoma' at lead 3-11",
+        "  +0.5 term       'glofitamab' at lead 39-49",
+        "car-t  score 3.5",
+        "  +3   term       'CAR-T' at title 23-28",
+        "  +0.5 term       'CAR-T' at lead 32-37  (aside)",
+    ]
 
 
 def test_tag_jsonl_names_the_line_and_field_that_is_not_a_string(tmp_path: Path) -> None:
@@ -193,7 +217,7 @@ def test_tag_jsonl_with_a_text_is_a_usage_error(tmp_path: Path) -> None:
         cli, ["tag", "--jsonl", "--config", str(config), "Lupus news"], input=""
     )
     assert result.exit_code == 2
-    assert "TEXT and --jsonl do not go together" in result.stderr
+    assert "--jsonl reads stdin: give it no TEXT or --summary" in result.stderr
     assert "Traceback" not in result.output
 
 

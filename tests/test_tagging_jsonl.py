@@ -26,7 +26,7 @@ def test_lines_are_tagged_in_order_and_blank_lines_are_skipped(rules: CompiledRu
     ]
     first = results[0]
     assert isinstance(first, TaggedLine)
-    assert [t.topic for t in first.tags] == ["measles"]
+    assert [e.tag.topic for e in first.explained] == ["measles"]
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,7 @@ def test_null_fields_count_as_absent(rules: CompiledRules) -> None:
     (result,) = tag_json_lines(['{"id": null, "title": null, "summary": "measles"}'], rules)
     assert isinstance(result, TaggedLine)
     assert result.item_id is None
-    assert [t.topic for t in result.tags] == ["measles"]
+    assert [e.tag.topic for e in result.explained] == ["measles"]
 
 
 def test_a_deeply_nested_line_is_a_bad_line_not_a_crash(rules: CompiledRules) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from feeds.config import load_settings
 from feeds.storage import Storage
-from feeds.tagging.matcher import TagInput, tag
+from feeds.tagging.matcher import TagInput, explain, tag
 from feeds.tagging.rules import CompiledRules, compile_rules
 from feeds.tagging.vocabulary import load_rules, mesh_rows
 
@@ -134,3 +134,19 @@ def test_shipped_rules_on_the_held_out_set(shipped_rules: CompiledRules, topic: 
     min_precision, min_recall = TARGETS[topic]
     assert precision >= min_precision
     assert recall >= min_recall
+
+
+def test_the_weights_feeds_tag_shows_add_up_to_each_score(shipped_rules: CompiledRules) -> None:
+    """``explain`` says what each match added; over the development set those add up to the
+    score ``tag`` computed on its own shortcuts, wherever the matches set the score."""
+    items = [json.loads(line) for line in (SETS / "labeled.jsonl").read_text("utf-8").splitlines()]
+    checked = 0
+    for it in items:
+        item = TagInput(it["title"], it["summary"])
+        explained = explain(item, shipped_rules)
+        assert tuple(e.tag for e in explained) == tag(item, shipped_rules)
+        for e in explained:
+            if None not in e.weights:  # not set by a child topic
+                assert sum(w or 0.0 for w in e.weights) == pytest.approx(e.tag.score)
+                checked += 1
+    assert checked > 500

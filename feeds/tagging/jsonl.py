@@ -16,8 +16,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from feeds.models import TopicTag
-from feeds.tagging.matcher import TagInput, tag
+from feeds.tagging.matcher import Explained, TagInput, explain
 from feeds.tagging.rules import CompiledRules
 
 
@@ -27,7 +26,8 @@ class TaggedLine:
 
     number: int  # 1-based line number in the input
     item_id: str | None  # the line's "id", None when absent or null
-    tags: tuple[TopicTag, ...]  # the topics the line's title and summary are about
+    # The topics the line's title and summary are about, with what each match weighed
+    explained: tuple[Explained, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,7 @@ def tag_json_lines(lines: Iterable[str], rules: CompiledRules) -> Iterator[Tagge
             yield BadLine(number, wrong)
             return
         text = TagInput(title=fields["title"] or "", summary=fields["summary"] or "")
-        yield TaggedLine(number, fields["id"], tag(text, rules))
+        yield TaggedLine(number, fields["id"], explain(text, rules))
 
 
 def _string_fields(item: dict[str, object]) -> tuple[dict[str, str | None], str | None]:

@@ -5,7 +5,8 @@ context words of every topic) and once by the exact-case automaton (acronyms), s
 per article does not grow with the number of topics. A hit counts only as whole words.
 
 Why a score: a topic named in passing ("patients with lupus or diabetes were excluded")
-is not the subject. Each distinct mention adds a weight by where it is:
+is not the subject. Each distinct mention adds a weight by where it is
+(``feeds.tagging.scoring``):
 
     title 3 · first sentence of the summary 2 · source category 2 · elsewhere 1
     (each further mention in the same place adds 0.5; the first sentence ends at a
@@ -36,19 +37,24 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 
 from feeds.frozen import constructor
 from feeds.models import Article, Match, TopicTag
 from feeds.normalize import plain_text
 from feeds.tagging.asides import ENUMERATION_COMMAS, aside_spans, enumeration_spans
-from feeds.tagging.automaton import Key, TermGroup
 from feeds.tagging.rules import CompiledRules, TopicRule
+from feeds.tagging.scoring import (
+    WEIGHTS,
+    Entry,
+    Spans,
+    asides_among,
+    mention_weights,
+    plain_score,
+    score_with_asides,
+)
 from feeds.tagging.text import fold_exact, word_form
 
-WEIGHTS = {"title": 3.0, "lead": 2.0, "category": 2.0, "summary": 1.0, "content": 1.0}
-REPEAT_WEIGHT = 0.5
-ASIDE_WEIGHT = 0.5  # a mention the text marks as an aside, wherever it is
 # The lead ends with the first sentence or at its first semicolon: a semicolon joins
 # clauses of their own, and newsletters and digests string their stories together with it
 # ("Today: measles passes 700 cases; ...; and a lupus clinic ...").
@@ -58,19 +64,8 @@ _LISTING = frozenset({"summary", "content"})  # fields whose long enumerations a
 _FIELD_ORDER = {"title": 0, "lead": 1, "summary": 1, "content": 2, "category": 3}  # scan order
 
 _TOPIC, _SCORE = attrgetter("topic"), attrgetter("score")
-# An entry's place, instance, start and end: never its group, which does not order (a term
-# and an acronym of one topic can match the same span, "LUPUS" as "lupus" and as "LUPUS").
-_MENTION = itemgetter(0, 1, 2, 3)
 _new_match = constructor(Match)  # matches are most of what tagging builds (feeds.frozen)
 _new_tag = constructor(TopicTag)
-
-# One piece of evidence: a topic's terms matched at one place, (place, instance, start,
-# end, group). The place is "title", "lead", "summary", "content" or "category"; instance
-# says which category; offsets are in the folded field; the group is a TermGroup, or the
-# Key of a topic's plain terms. A plain tuple: the matcher makes one for every hit, and
-# with all of MeSH that is a hundred an article.
-Entry = tuple[str, int, int, int, Key | TermGroup]
-Spans = Sequence[tuple[int, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +117,44 @@ def article_input(article: Article, source_topics: tuple[str, ...] = ()) -> TagI
     )
 
 
-def tag(item: TagInput, rules: CompiledRules) -> tuple[TopicTag, ...]:
-    """The topics ``item`` is about, highest score first."""
+@dataclass(frozen=True, slots=True)
+class Explained:
+    """A topic tag and how its score came about."""
+
+    tag: TopicTag
+    # Per match of ``tag.matches``: what it added to the score (0 for a match inside a
+    # longer one of the same mention; None for a source's topics and a child topic's tag,
+    # which set the score rather than add to it) ...
+    weights: tuple[float | None, ...]
+    asides: tuple[bool, ...]  # ... and whether the text marks it as an aside
+
+
+def explain(item: TagInput, rules: CompiledRules) -> tuple[Explained, ...]:
+    """``tag(item, rules)``, with what each match added to each score and which were asides:
+    the explanation ``feeds tag`` prints."""
+    scored: dict[str, tuple[Sequence[Entry], Sequence[bool]]] = {}
+    explained = []
+    for found in tag(item, rules, scored):
+        entries, flags = scored.get(found.topic, ((), ()))
+        weights = mention_weights(entries, flags)
+        by_match: list[float | None] = []
+        asides: list[bool] = []
+        for n, entry in enumerate(entries):  # as ``_matches`` lists them
+            for k in range(len(entry[4].matches)):
+                by_match.append(weights[n] if k == 0 else 0.0)
+                asides.append(bool(flags) and flags[n])
+        more = len(found.matches) - len(by_match)  # from a source or a child topic
+        explained.append(Explained(found, (*by_match, *[None] * more), (*asides, *[False] * more)))
+    return tuple(explained)
+
+
+def tag(
+    item: TagInput,
+    rules: CompiledRules,
+    scored: dict[str, tuple[Sequence[Entry], Sequence[bool]]] | None = None,
+) -> tuple[TopicTag, ...]:
+    """The topics ``item`` is about, highest score first. ``scored``, if given, receives
+    each tagged topic's evidence and which of it is an aside (for ``explain``)."""
     evidence: defaultdict[str, list[Entry]] = defaultdict(list)
     found = _scan(item, rules, evidence)
     reordered = bool(found.checks) and _check(evidence, found, rules.topics)
@@ -134,19 +165,22 @@ def tag(item: TagInput, rules: CompiledRules) -> tuple[TopicTag, ...]:
     for slug, entries in evidence.items():
         # Scored as if nothing were an aside first: that is never less, and most topics an
         # article names (named once, in the body) are below any threshold either way.
-        score = WEIGHTS[entries[0][0]] if len(entries) == 1 else _plain_score(entries)
+        score = WEIGHTS[entries[0][0]] if len(entries) == 1 else plain_score(entries)
         if score < lowest:
             continue
         threshold = rules.higher_thresholds.get(slug, lowest)
         if score < threshold:
             continue
-        flags = _asides_among(entries, asides) if asides else []
+        flags = asides_among(entries, asides) if asides else []
         if flags:
-            score = _score(entries, flags)
-        if score >= threshold and found.texts and (listed := _enumerated(entries, found, flags)):
-            score = _score(entries, listed)
+            score = score_with_asides(entries, flags)
+        listed = _enumerated(entries, found, flags) if score >= threshold and found.texts else []
+        if listed:
+            score = score_with_asides(entries, listed)
         if score >= threshold:
             tags[slug] = _new_tag(slug, score, _matches(slug, entries))
+            if scored is not None:
+                scored[slug] = (entries, listed or flags)
     if reordered:  # in the order of each topic's first match, as if never checked
         tags = {slug: tags[slug] for slug in sorted(tags, key=lambda t: _place(evidence[t][0]))}
     for slug in item.source_topics:
@@ -305,37 +339,6 @@ def _lead_end(folded_summary: str) -> int:
     return min(found.end() if found else len(folded_summary), 300)
 
 
-def _plain_score(entries: Sequence[Entry]) -> float:
-    """``_score`` when no match is in an aside (the score is then never less)."""
-    if len(entries) == 2:  # the commonest case after one match, in short
-        (place, instance, start, end, _), (other, instance2, start2, end2, _) = entries
-        if place != other:
-            return WEIGHTS[place] + WEIGHTS[other]
-        one = instance == instance2 and start < end2 and start2 < end  # nested: one mention
-        return WEIGHTS[place] if one else WEIGHTS[place] + REPEAT_WEIGHT
-    ordered = sorted(entries, key=_MENTION)  # as mentions are counted
-    place, instance, _start, reach, _group = ordered[0]
-    score = WEIGHTS[place]
-    for other, instance2, start, end, _group in ordered[1:]:
-        if other == place and instance2 == instance and start < reach:
-            reach = max(reach, end)  # nested or overlapping: the same mention
-            continue
-        score += REPEAT_WEIGHT if other == place else WEIGHTS[other]
-        place, instance, reach = other, instance2, end
-    return score
-
-
-def _asides_among(entries: Sequence[Entry], asides: Mapping[tuple[str, int], Spans]) -> list[bool]:
-    """Which of ``entries`` are inside an aside of their field; [] if none is."""
-    flags: list[bool] = []
-    for n, (place, instance, start, end, _group) in enumerate(entries):
-        spans = asides.get((place, instance))
-        if spans and any(s < end and start < e for s, e in spans):
-            flags = flags or [False] * len(entries)
-            flags[n] = True
-    return flags
-
-
 def _enumerated(entries: Sequence[Entry], found: _Found, flags: Sequence[bool]) -> list[bool]:
     """``flags`` with the entries inside a long enumeration of their field made asides too
     (``feeds.tagging.asides.enumeration_spans``); [] if that makes none an aside."""
@@ -358,31 +361,6 @@ def _enumerated(entries: Sequence[Entry], found: _Found, flags: Sequence[bool]) 
             more = more or (list(flags) if flags else [False] * len(entries))
             more[n] = True
     return more
-
-
-def _score(entries: Sequence[Entry], asides: Sequence[bool]) -> float:
-    """Sum the weights of distinct mentions; nested or overlapping matches are one mention,
-    an aside (``asides``: which entries are) only if all of them are."""
-    hits = [(w, i, s, e, aside) for (w, i, s, e, _), aside in zip(entries, asides, strict=True)]
-    if len(hits) == 1:
-        place, _instance, _start, _end, aside = hits[0]
-        return ASIDE_WEIGHT if aside else WEIGHTS[place]
-    mentions: list[tuple[str, int, int, int, bool]] = []
-    for hit in sorted(hits, key=lambda h: (h[0], h[1], h[2], -h[3])):
-        last = mentions[-1] if mentions else None
-        if last and last[0] == hit[0] and last[1] == hit[1] and hit[2] < last[3]:
-            mentions[-1] = (*last[:3], max(last[3], hit[3]), last[4] and hit[4])
-        else:
-            mentions.append(hit)
-    score = 0.0
-    seen_fields: set[str] = set()
-    for place, _instance, _start, _end, aside in mentions:
-        if aside:
-            score += ASIDE_WEIGHT
-            continue
-        score += REPEAT_WEIGHT if place in seen_fields else WEIGHTS[place]
-        seen_fields.add(place)
-    return score
 
 
 def _matches(slug: str, entries: Sequence[Entry]) -> tuple[Match, ...]:
