@@ -195,6 +195,24 @@ topics:
     ]
 
 
+def test_a_word_ending_that_would_match_too_much_is_a_problem_with_its_line(
+    tmp_path: Path,
+) -> None:
+    text = """\
+topics:
+  - slug: car-t
+    title: CAR-T
+    terms: [-cabtagene, -gene, -cab tagene]
+"""
+    found = [p.split(": ", 1) for p in problems_of(text, tmp_path)]
+    assert [line.rsplit(":", 1)[1] for line, _ in found] == ["4", "4"]
+    assert [reason for _, reason in found] == [
+        f"topics[0].terms[{n}]: {term!r} starts with a hyphen, so it is a word ending: it "
+        "must be one word of at least 5 letters (or it would match too many words)"
+        for n, term in ((1, "-gene"), (2, "-cab tagene"))
+    ]
+
+
 @pytest.mark.parametrize(
     ("value", "reason"),
     [

@@ -151,6 +151,26 @@ def test_source_categories_count_as_evidence(rules: CompiledRules) -> None:
     assert "lupus" in topics(rules, "New drug approved", categories=("Lupus",))
 
 
+def test_a_word_ending_matches_names_no_list_has_yet() -> None:
+    stems = compile_rules(
+        [
+            TopicSettings(
+                slug="car-t",
+                title="CAR-T",
+                terms=("-cabtagene",),
+                unless={"-cabtagene": ("natural killer",)},
+            )
+        ]
+    )
+    found = tag(TagInput("Rapcabtagene autoleucel enters lupus trials"), stems)
+    assert [(m.term, m.field, m.start, m.end) for t in found for m in t.matches] == [
+        ("-cabtagene", "title", 3, 12)  # the ending, inside the word
+    ]
+    assert topics(stems, "Cabtagene, the stem, explained") == {"car-t"}  # a word of its own
+    assert topics(stems, "Cabtagenes") == topics(stems, "Scabtageneous") == set()
+    assert topics(stems, "Rapcabtagene natural killer cells") == set()  # its unless rule
+
+
 def test_shopping_carts_are_not_car_t(rules: CompiledRules) -> None:
     assert topics(rules, "Shopping cart handles carry germs") == set()
 

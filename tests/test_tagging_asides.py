@@ -154,6 +154,49 @@ def test_a_subject_named_near_a_marker_is_not_an_aside(text: str) -> None:
     assert asides(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a range of examples: both ends, after a comma or a word "range"
+        (
+            "Rates of 24 conditions, from alopecia areata and psoriasis to lupus and "
+            "Guillain-Barré syndrome, were similar.",
+            ["alopecia areata and psoriasis to lupus and guillain barré syndrome"],
+        ),
+        (
+            "Its investments range from an ECG patch to a sensor for CAR-T runs.",
+            ["an ecg patch to a sensor for car t runs."],
+        ),
+        # a likeness: the word before "like" ("-like" folds to " like")
+        ("Bispecifics post CAR-T-like response rates", ["t"]),
+        ("A lupus-like rash", ["lupus"]),
+        # a competitor, a comparison
+        ("It is a rival to the CAR-T programs", ["the car t programs"]),
+        ("A depth compared to CAR-T, and no lesions", ["car t"]),
+        # what a drug is otherwise for, inside a comma insert
+        (
+            "The antimalarial, taken daily by many people with lupus, is scarce.",
+            ["many people with lupus"],
+        ),
+    ],
+)
+def test_aside_spans_of_ranges_likenesses_and_competitors(text: str, expected: list[str]) -> None:
+    assert asides(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The company switched its lead product from lymphoma to lupus nephritis.",  # a move
+        "Diseases like lupus are hard to diagnose.",  # "like" = such as: the word before
+        "Hydroxychloroquine taken by people with lupus cuts flares.",  # not an insert
+        "Lupus, like other autoimmune diseases, is more common in women.",  # a comma between
+    ],
+)
+def test_a_movement_or_plain_like_is_not_an_aside(text: str) -> None:
+    assert "lupus" not in " ".join(asides(text))
+
+
 def enumerations(text: str) -> list[str]:
     folded = fold(text)
     return [folded[start:end] for start, end in enumeration_spans(folded)]

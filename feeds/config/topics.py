@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from feeds.config.values import Acronym, Frozen, MeshUI, Phrase, Slug
+from feeds.config.values import Acronym, Frozen, MeshUI, Phrase, Slug, Term
 
 RESERVED_SLUGS = frozenset({"all"})  # topic slugs the web routes use for themselves
 
@@ -22,7 +22,7 @@ class TopicSettings(Frozen):
     slug: Slug
     title: str = Field(min_length=1)
     description: str = ""
-    terms: tuple[Phrase, ...] = ()  # case-insensitive phrases
+    terms: tuple[Term, ...] = ()  # case-insensitive phrases; "-stem": a word ending
     acronyms: tuple[Acronym, ...] = ()  # exact-case words
     exclude: tuple[Phrase, ...] = ()  # phrases that veto matches they overlap
     context: dict[Phrase, tuple[Phrase, ...]] = Field(default_factory=dict)  # term: needs one of

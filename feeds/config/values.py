@@ -77,7 +77,24 @@ def _capitalized(value: str) -> str:
     return value
 
 
+STEM_LETTERS = 5  # fewest letters of a word ending, or it would match too many words
+
+
+def _ending(value: str) -> str:
+    """A term that starts with a hyphen is a word ending ("-cabtagene", an INN stem): one
+    word of letters, long enough to say something."""
+    if value.startswith("-"):
+        stem = value[1:]
+        if not stem.isalpha() or len(stem) < STEM_LETTERS:
+            raise ValueError(
+                f"{value!r} starts with a hyphen, so it is a word ending: it must be one word "
+                f"of at least {STEM_LETTERS} letters (or it would match too many words)"
+            )
+    return value
+
+
 Phrase = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_wordlike)]
+Term = Annotated[Phrase, AfterValidator(_ending)]
 Acronym = Annotated[Phrase, AfterValidator(_capitalized)]
 MeshUI = Annotated[str, Field(pattern=r"^D\d{6}(\d{3})?$")]
 

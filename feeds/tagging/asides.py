@@ -25,6 +25,11 @@ rather than as a subject:
   thing was first found: "a gene first found in a lupus-prone strain, ..."; a person's
   background: "a novelist who has written about living with lupus", "a veteran who
   previously ran a CAR-T franchise";
+- a range of examples: "19 conditions, from psoriasis and coeliac disease to lupus and
+  multiple sclerosis, ..." (after a comma, or after "range"/"ranging": "investments range
+  from an ECG patch to a sensor for CAR-T manufacturing"), both ends of it;
+- a likeness: "'CAR-T-like' responses", "lupus-like rash" (the one word before "like",
+  which folding has made a word of its own);
 - a long enumeration, with or without a marker: an item of a list of five or more
   ("higher rates of alopecia areata, vitiligo, psoriasis, rheumatoid arthritis, lupus and
   type 1 diabetes") is one of many outcomes, traits or conditions, not what the text is
@@ -58,6 +63,7 @@ CLAUSE_REACH = 300  # characters searched back for the start of an enumeration's
 ENUMERATION_ITEMS = 5  # fewest items of a list that is an aside without any marker
 ENUMERATION_COMMAS = 3  # ... of which at least this many end at a comma: "a, b, c, d and e"
 _STRETCH_WORDS = 2 * ITEM_WORDS + 1  # most words between two commas of an enumeration
+RANGE_WORDS = 12  # longest end of a range ("from ... to ..."), in words
 DESCRIPTION_WORDS = 10  # longest description ("better known as ...") followed to its comma
 APPOSITIVE_WORDS = 6  # longest noun phrase between a comma and "approved for" in an insert
 _EXCLUDED = ("excluded", "ineligible", "not eligible")
@@ -72,6 +78,8 @@ def _openly(verb: str) -> tuple[str, ...]:
 
 
 _EXCLUSION, _NEAR, _DESCRIPTION = "exclusion", "near", "description"
+_RANGE, _LIKENESS = "range", "likeness"
+_RANGE_VERBS = frozenset({"range", "ranges", "ranged", "ranging"})
 _APPOSITIVE, _SEVERAL = "appositive", "several"
 # Folded marker phrases -> kind. after: a list of examples (or exclusions) ends just
 # before the marker; before: a list of examples, exclusions or adjustments starts just
@@ -109,6 +117,7 @@ MARKERS: Mapping[str, str] = {
             "including",
             "include",
             "includes",
+            "included",
             # a diagnosis considered, not made: "referred with suspected lupus" (but
             # "Suspected lupus nephritis: when to biopsy" is about lupus)
             "with suspected",
@@ -173,7 +182,25 @@ MARKERS: Mapping[str, str] = {
         ),
         _DESCRIPTION,
     ),
-    **dict.fromkeys(("approved for", "licensed for"), _APPOSITIVE),
+    **dict.fromkeys(
+        (
+            "approved for",
+            "licensed for",
+            # what a drug is otherwise for: "hydroxychloroquine, taken daily by many people
+            # with arthritis and lupus, ..."
+            "prescribed for",
+            "prescribed to",
+            "used to treat",
+            "used by",
+            "taken by",
+            "taken daily by",
+        ),
+        _APPOSITIVE,
+    ),
+    # "a range, from X to Y" of examples (a comma or "range" before it: "switched from
+    # lymphoma to lupus" is the news), and "X-like": neither end, nor X, is the subject
+    "from": _RANGE,
+    "like": _LIKENESS,
     # comorbidities, when there are several: "people who already had rheumatoid arthritis,
     # psoriasis or lupus" (but "cancer patients who already had lupus" are about lupus)
     **dict.fromkeys(("already had", "already have"), _SEVERAL),
@@ -204,6 +231,16 @@ MARKERS: Mapping[str, str] = {
             "treated as",  # a misdiagnosis: "treated as eczema and then psoriasis"
             "alternative to",
             "alternatives to",
+            # a competitor: "an off-the-shelf rival to the CAR-T programs"
+            "rival to",
+            "rivals to",
+            "competitor to",
+            "competitors to",
+            "challenger to",
+            "compared to",
+            "compared with",
+            "comparable to",
+            "similar to",
             # what is absent: "given to lupus patients without chemotherapy", "people
             # without lupus" (the controls)
             "without",
@@ -249,6 +286,15 @@ def aside_spans(text: str, markers: Iterable[tuple[str, int, int]]) -> list[tupl
             words = list(_WORD.finditer(text, end, stop if comma < 0 else comma))
             if words:
                 spans.append((end, words[:DESCRIPTION_WORDS][-1].end()))
+        elif kind == _RANGE:
+            span = _range(text, start, end)
+            if span:
+                spans.append(span)
+        elif kind == _LIKENESS:
+            # "CAR-T-like" (folded "car t like"): the word just before, with no comma
+            # between; in "diseases like lupus" that word is not a term anyway.
+            if start > 1 and text[start - 1] == " " and text[start - 2].isalnum():
+                spans.append((text.rfind(" ", 0, start - 1) + 1, start - 1))
         elif kind in (_BEFORE, _SEVERAL):
             last = _list_end(text, end, SEVERAL_ITEMS if kind == _SEVERAL else 1)
             if last > end:
@@ -304,6 +350,28 @@ def _enumerations(items: list[list[re.Match[str]]]) -> list[tuple[int, int]]:
             found.append((run[0][-ITEM_WORDS:][0].start(), run[-1][:ITEM_WORDS][-1].end()))
         first = n
     return found
+
+
+def _range(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The span of "from X to Y" whose "from" is at ``start``-``end``, if a comma or a word
+    "range" comes just before it and " to " closes the first end within the clause."""
+    last = start - 1  # the last character before "from" that is not a space
+    while last >= 0 and text[last] == " ":
+        last -= 1
+    if last < 0:
+        return None
+    if text[last] != "," and text[text.rfind(" ", 0, last) + 1 : last + 1] not in _RANGE_VERBS:
+        return None  # most "from"s: checked without copying the text before them
+    stop = _clause_end(text, end)
+    first = list(_WORD.finditer(text, end, stop))[: RANGE_WORDS + 1]
+    to = next((n for n, word in enumerate(first) if word.group() == "to"), None)
+    if not to:  # none, or at once ("from to"): not a range
+        return None
+    comma = text.find(",", first[to].end(), stop)
+    last = list(_WORD.finditer(text, first[to].end(), stop if comma < 0 else comma))
+    if not last:
+        return None
+    return end, last[:RANGE_WORDS][-1].end()
 
 
 def _in_appositive(text: str, start: int) -> bool:

@@ -96,7 +96,8 @@ def build(
 
     ``checked`` are the topics whose matches the matcher checks after the scan (those
     with exclusions, context or unless rules). Terms and exclusions must end at a word end:
-    " key ". Context words only need to start at a word start: " key".
+    " key ". Context words only need to start at a word start: " key"; a word ending
+    ("-cabtagene") only to end at a word end: "cabtagene ".
     """
     conditioned = frozenset(checked)
     return _automaton(folded, conditioned, exact=False), _automaton(exact, conditioned, exact=True)
@@ -106,6 +107,11 @@ def _automaton(table: Mapping[str, Sequence[Pattern]], checked: frozenset[str], 
     # Keys that fold to one word form share an entry: the first key's lookup and strict form.
     entries: dict[str, tuple[str, str | None, list[Pattern], int, bool]] = {}
     for key, patterns in table.items():
+        if key.startswith("-"):  # a word ending ("-cabtagene"): only its end is a word end
+            word = word_form(key[1:])
+            entry = entries.setdefault(f"{word} ", (key, None, [], len(word), True))
+            entry[2].extend(p for p in patterns if p not in entry[2])
+            continue
         word = word_form(key)
         strict = key if word != key else None
         for closed, group in (

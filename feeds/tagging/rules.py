@@ -18,6 +18,9 @@ A topic in ``config.yaml``::
 
 - ``terms`` match case-insensitively, with hyphens/dashes/spaces equivalent and the last
   word in singular or plural ("CAR T cell" matches "CAR-T cells").
+  A term that starts with a hyphen is a word ending: ``-cabtagene`` (the INN stem of
+  CAR-T gene components) matches "rapcabtagene" and "cemacabtagene", names no list has yet.
+  It is one word of at least five letters, matched as the end of a word.
 - ``acronyms`` match only in exactly the case written, as whole words.
 - ``exclude`` phrases veto every match of this topic that they overlap or contain: in
   "lupus anticoagulant" the term "lupus" does not count; elsewhere in the article it does.
@@ -36,7 +39,8 @@ A topic in ``config.yaml``::
 - ``parents``: an article in this topic is also in each parent (and their parents).
 - ``threshold``: the score an article needs (see ``feeds.tagging.matcher``).
 
-That is the whole language: three kinds of phrase, one veto, two conditions.
+That is the whole language: three kinds of phrase (a term may be a word ending), one veto,
+two conditions.
 """
 
 from __future__ import annotations
@@ -115,6 +119,9 @@ def compile_rules(
         names.update(topic.acronyms)
         terms.update(phrase for phrase, _ in phrases)
         for phrase, rule in phrases:
+            if rule == "term" and phrase.startswith("-"):  # a word ending: its key keeps the "-"
+                _add(folded, f"-{fold(phrase[1:])}", Pattern(topic.slug, "term", rule, phrase))
+                continue
             guard = " " not in phrase.strip() and phrase.islower()
             for key in inflections(fold(phrase)):
                 _add(folded, key, Pattern(topic.slug, "term", rule, phrase, guard))
@@ -184,7 +191,9 @@ def _conditions(
     as "context" patterns, which the matcher only notes as seen."""
     compiled: dict[str, tuple[str, ...]] = {}
     for term, words in conditions.items():
-        for key in inflections(fold(term)):  # "receptor" rule also guards "receptors"
+        # "receptor" rule also guards "receptors"; a word ending is its own key
+        forms = [f"-{fold(term[1:])}"] if term.startswith("-") else inflections(fold(term))
+        for key in forms:
             compiled[key] = tuple(fold(w) for w in words)
         for word in words:
             _add(keys, fold(word), Pattern(topic, "context", rule, word))
