@@ -40,17 +40,28 @@ A list is followed item by item (items end at a comma, "and" or "or") while each
 short (at most ``ITEM_WORDS`` words); a long item ends the list after its nearest words.
 A list never crosses a sentence or clause break (``. ; : ( )``).
 
-What it does not do: parse grammar, scan for the markers (the matcher's automaton finds
-them with the terms), or decide what is a subject (``feeds.tagging.matcher`` weighs the
-spans). The markers are English news phrasing, not configuration: they say how
-text is built, not what a topic is.
+What it does not do: list the marker phrases (``feeds.tagging.markers``), parse grammar,
+scan for the markers (the matcher's automaton finds them with the terms), or decide what
+is a subject (``feeds.tagging.matcher`` weighs the spans).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
+from feeds.tagging.markers import (
+    AFTER,
+    APPOSITIVE,
+    BEFORE,
+    DESCRIPTION,
+    EXCLUSION,
+    LIKENESS,
+    MARKERS,
+    NEAR,
+    RANGE,
+    SEVERAL,
+)
 from feeds.tagging.text import word_form
 
 ITEM_WORDS = 4  # longest list item, in words, that a list is followed across
@@ -66,203 +77,8 @@ _STRETCH_WORDS = 2 * ITEM_WORDS + 1  # most words between two commas of an enume
 RANGE_WORDS = 12  # longest end of a range ("from ... to ..."), in words
 DESCRIPTION_WORDS = 10  # longest description ("better known as ...") followed to its comma
 APPOSITIVE_WORDS = 6  # longest noun phrase between a comma and "approved for" in an insert
-_EXCLUDED = ("excluded", "ineligible", "not eligible")
-
-_AFTER, _BEFORE, _COMPARISON = "after", "before", "comparison"
-
-
-def _openly(verb: str) -> tuple[str, ...]:
-    """``verb`` said openly, both ways round: "publicly spoken", "spoken publicly", ..."""
-    ways = ("publicly", "openly")
-    return tuple(f"{a} {b}" for how in ways for a, b in ((how, verb), (verb, how)))
-
-
-_EXCLUSION, _NEAR, _DESCRIPTION = "exclusion", "near", "description"
-_RANGE, _LIKENESS = "range", "likeness"
 _RANGE_VERBS = frozenset({"range", "ranges", "ranged", "ranging"})
-_APPOSITIVE, _SEVERAL = "appositive", "several"
-# Folded marker phrases -> kind. after: a list of examples (or exclusions) ends just
-# before the marker; before: a list of examples, exclusions or adjustments starts just
-# after it; comparison: the next few words are not what the text is about; near: the one
-# or two words just before the marker are not (a diagnosis excluded: "after lupus is
-# excluded" says nothing about what the headline's other words are); description: what
-# follows, up to the next comma, says what a thing is otherwise known or used for;
-# appositive: the same, but only between two commas ("blinatumomab, approved for
-# leukemia, in ..."), because "Belimumab approved for lupus nephritis" is the news. The
-# matcher finds them as whole words in the scan that finds the terms (``feeds.tagging.rules``).
-MARKERS: Mapping[str, str] = {
-    **dict.fromkeys(("and other", "or other", "and another", "or another"), _AFTER),
-    **dict.fromkeys(
-        (f"{verb} {state}" for verb in ("were", "was") for state in _EXCLUDED), _EXCLUSION
-    ),
-    **dict.fromkeys(
-        (
-            f"{verb} {state}"
-            for verb in ("is", "are", "was", "were", "been")
-            for state in ("excluded", "ruled out")
-            if f"{verb} {state}" not in {"was excluded", "were excluded"}  # kept as lists
-        ),
-        _NEAR,
-    ),
-    **dict.fromkeys(
-        (
-            "such as",
-            "excluding",
-            "adjusted for",
-            "adjusting for",
-            "adjustment for",
-            "controlling for",
-            "accounting for",
-            "taking into account",
-            "including",
-            "include",
-            "includes",
-            "included",
-            # a diagnosis considered, not made: "referred with suspected lupus" (but
-            # "Suspected lupus nephritis: when to biopsy" is about lupus)
-            "with suspected",
-            "for suspected",
-        ),
-        _BEFORE,
-    ),
-    **dict.fromkeys(
-        (
-            "better known as",
-            "best known as",
-            "better known for",
-            "best known for",
-            "widely used in",
-            "widely used for",
-            "commonly used in",
-            "commonly used for",
-            "long used for",
-            "long used in",
-            "also used for",
-            "also used in",
-            "also used to treat",
-            "normally used for",
-            "usually used for",
-            "mainly used for",
-            "normally given for",
-            "usually given for",
-            "originally developed for",
-            "originally approved for",
-            "already used for",
-            "already used in",
-            "already approved for",
-            # where a thing was first found: "the Yaa duplication, first found in a
-            # lupus-prone strain, ..."
-            *(
-                f"{when} {verb} in"
-                for when in ("first", "originally")
-                for verb in ("found", "identified", "described")
-            ),
-            # a person's background, not the news: "a novelist who has written about living
-            # with lupus", "a veteran who previously ran a CAR-T franchise"
-            *(
-                f"who {has} {said} about"
-                for has in ("has", "had")
-                for verb in ("spoken", "talked", "written")
-                for said in (verb, *_openly(verb))
-            ),
-            *(
-                f"who {when} {verb}"
-                for when in ("previously", "formerly", "once")
-                for verb in ("ran", "led", "headed", "worked", "oversaw", "managed", "founded")
-            ),
-            # a fronted aside: "Building on remissions first seen in lupus, ..."
-            "building on",
-            "encouraged by",
-            "inspired by",
-            "after early success",
-            "after success",
-            "after successes",
-            "following success",
-            "following successes",
-        ),
-        _DESCRIPTION,
-    ),
-    **dict.fromkeys(
-        (
-            "approved for",
-            "licensed for",
-            # what a drug is otherwise for: "hydroxychloroquine, taken daily by many people
-            # with arthritis and lupus, ..."
-            "prescribed for",
-            "prescribed to",
-            "used to treat",
-            "used by",
-            "taken by",
-            "taken daily by",
-        ),
-        _APPOSITIVE,
-    ),
-    # "a range, from X to Y" of examples (a comma or "range" before it: "switched from
-    # lymphoma to lupus" is the news), and "X-like": neither end, nor X, is the subject
-    "from": _RANGE,
-    "like": _LIKENESS,
-    # comorbidities, when there are several: "people who already had rheumatoid arthritis,
-    # psoriasis or lupus" (but "cancer patients who already had lupus" are about lupus)
-    **dict.fromkeys(("already had", "already have"), _SEVERAL),
-    **dict.fromkeys(
-        (
-            "unlike",
-            "unrelated to",
-            "not related to",
-            "distinct from",
-            "rather than",
-            "instead of",
-            "mistaken for",
-            "misdiagnosed as",
-            "confused with",
-            "mimic",
-            "mimics",
-            "mimicking",
-            "look like",
-            "looks like",
-            "looked like",
-            "resemble",
-            "resembles",
-            "resembled",
-            "resembling",
-            "masquerade as",
-            "masquerades as",
-            "masquerading as",
-            "treated as",  # a misdiagnosis: "treated as eczema and then psoriasis"
-            "alternative to",
-            "alternatives to",
-            # a competitor: "an off-the-shelf rival to the CAR-T programs"
-            "rival to",
-            "rivals to",
-            "competitor to",
-            "competitors to",
-            "challenger to",
-            "compared to",
-            "compared with",
-            "comparable to",
-            "similar to",
-            # what is absent: "given to lupus patients without chemotherapy", "people
-            # without lupus" (the controls)
-            "without",
-            "than in",  # "fewer target cells than in blood cancers"
-            "beyond",  # "uses beyond cancer"
-            # what some patients cannot have: "patients who cannot wait for CAR-T"
-            "who cannot",
-            "who could not",
-            "who can t",  # folded "who can't"
-            # a prior therapy, not the one the text is about
-            "relapsed after",
-            "relapse after",
-            "relapsing after",
-            "progressed after",
-            "progressing after",
-            "refractory to",
-            "after failure of",
-        ),
-        _COMPARISON,
-    ),
-}
-_LIST_WORDS = {_AFTER: ITEM_WORDS, _EXCLUSION: EXCLUDED_WORDS, _NEAR: NEAR_WORDS}
+_LIST_WORDS = {AFTER: ITEM_WORDS, EXCLUSION: EXCLUDED_WORDS, NEAR: NEAR_WORDS}
 _CLAUSE_BREAK = re.compile(r"[.;:()!?]\s|[;:()]")
 _WORD = re.compile(r"\S+")
 _CONJUNCTIONS = frozenset({"and", "or"})
@@ -278,25 +94,25 @@ def aside_spans(text: str, markers: Iterable[tuple[str, int, int]]) -> list[tupl
             first = _list_start(text, start, _LIST_WORDS[kind])
             if first < start:
                 spans.append((first, start))
-        elif kind in (_DESCRIPTION, _APPOSITIVE):
+        elif kind in (DESCRIPTION, APPOSITIVE):
             stop = _clause_end(text, end)
             comma = text.find(",", end, stop)
-            if kind == _APPOSITIVE and (comma < 0 or not _in_appositive(text, start)):
+            if kind == APPOSITIVE and (comma < 0 or not _in_appositive(text, start)):
                 continue
             words = list(_WORD.finditer(text, end, stop if comma < 0 else comma))
             if words:
                 spans.append((end, words[:DESCRIPTION_WORDS][-1].end()))
-        elif kind == _RANGE:
+        elif kind == RANGE:
             span = _range(text, start, end)
             if span:
                 spans.append(span)
-        elif kind == _LIKENESS:
+        elif kind == LIKENESS:
             # "CAR-T-like" (folded "car t like"): the word just before, with no comma
             # between; in "diseases like lupus" that word is not a term anyway.
             if start > 1 and text[start - 1] == " " and text[start - 2].isalnum():
                 spans.append((text.rfind(" ", 0, start - 1) + 1, start - 1))
-        elif kind in (_BEFORE, _SEVERAL):
-            last = _list_end(text, end, SEVERAL_ITEMS if kind == _SEVERAL else 1)
+        elif kind in (BEFORE, SEVERAL):
+            last = _list_end(text, end, SEVERAL_ITEMS if kind == SEVERAL else 1)
             if last > end:
                 spans.append((end, last))
         else:
@@ -368,10 +184,10 @@ def _range(text: str, start: int, end: int) -> tuple[int, int] | None:
     if not to:  # none, or at once ("from to"): not a range
         return None
     comma = text.find(",", first[to].end(), stop)
-    last = list(_WORD.finditer(text, first[to].end(), stop if comma < 0 else comma))
-    if not last:
+    second = list(_WORD.finditer(text, first[to].end(), stop if comma < 0 else comma))
+    if not second:
         return None
-    return end, last[:RANGE_WORDS][-1].end()
+    return end, second[:RANGE_WORDS][-1].end()
 
 
 def _in_appositive(text: str, start: int) -> bool:

@@ -51,8 +51,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from feeds.config import TopicSettings
-from feeds.tagging.asides import MARKERS
 from feeds.tagging.automaton import build
+from feeds.tagging.markers import MARKERS
 from feeds.tagging.text import fold, fold_exact, inflections, word_form
 
 DEFAULT_THRESHOLD = 2.0

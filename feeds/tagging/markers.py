@@ -1,0 +1,210 @@
+"""The English phrases that mark an aside, and what kind of aside each marks.
+
+What it does: hold ``MARKERS``, folded marker phrase -> kind, which ``feeds.tagging.rules``
+adds to the automaton (so one scan finds them with the terms) and ``feeds.tagging.asides``
+turns into spans. The markers are English news phrasing, not configuration: they say how
+text is built, not what a topic is.
+
+What it does not do: find markers in a text or decide what their asides cover
+(``feeds.tagging.asides``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+_EXCLUDED = ("excluded", "ineligible", "not eligible")
+
+AFTER, BEFORE, COMPARISON = "after", "before", "comparison"
+
+
+def _openly(verb: str) -> tuple[str, ...]:
+    """``verb`` said openly, both ways round: "publicly spoken", "spoken publicly", ..."""
+    ways = ("publicly", "openly")
+    return tuple(f"{a} {b}" for how in ways for a, b in ((how, verb), (verb, how)))
+
+
+EXCLUSION, NEAR, DESCRIPTION = "exclusion", "near", "description"
+RANGE, LIKENESS = "range", "likeness"
+APPOSITIVE, SEVERAL = "appositive", "several"
+# Folded marker phrases -> kind. after: a list of examples (or exclusions) ends just
+# before the marker; before: a list of examples, exclusions or adjustments starts just
+# after it; comparison: the next few words are not what the text is about; near: the one
+# or two words just before the marker are not (a diagnosis excluded: "after lupus is
+# excluded" says nothing about what the headline's other words are); description: what
+# follows, up to the next comma, says what a thing is otherwise known or used for;
+# appositive: the same, but only between two commas ("blinatumomab, approved for
+# leukemia, in ..."), because "Belimumab approved for lupus nephritis" is the news. The
+# matcher finds them as whole words in the scan that finds the terms (``feeds.tagging.rules``).
+MARKERS: Mapping[str, str] = {
+    **dict.fromkeys(("and other", "or other", "and another", "or another"), AFTER),
+    **dict.fromkeys(
+        (f"{verb} {state}" for verb in ("were", "was") for state in _EXCLUDED), EXCLUSION
+    ),
+    **dict.fromkeys(
+        (
+            f"{verb} {state}"
+            for verb in ("is", "are", "was", "were", "been")
+            for state in ("excluded", "ruled out")
+            if f"{verb} {state}" not in {"was excluded", "were excluded"}  # kept as lists
+        ),
+        NEAR,
+    ),
+    **dict.fromkeys(
+        (
+            "such as",
+            "excluding",
+            "adjusted for",
+            "adjusting for",
+            "adjustment for",
+            "controlling for",
+            "accounting for",
+            "taking into account",
+            "including",
+            "include",
+            "includes",
+            "included",
+            # a diagnosis considered, not made: "referred with suspected lupus" (but
+            # "Suspected lupus nephritis: when to biopsy" is about lupus)
+            "with suspected",
+            "for suspected",
+        ),
+        BEFORE,
+    ),
+    **dict.fromkeys(
+        (
+            "better known as",
+            "best known as",
+            "better known for",
+            "best known for",
+            "widely used in",
+            "widely used for",
+            "commonly used in",
+            "commonly used for",
+            "long used for",
+            "long used in",
+            "also used for",
+            "also used in",
+            "also used to treat",
+            "normally used for",
+            "usually used for",
+            "mainly used for",
+            "normally given for",
+            "usually given for",
+            "originally developed for",
+            "originally approved for",
+            "already used for",
+            "already used in",
+            "already approved for",
+            # where a thing was first found: "the Yaa duplication, first found in a
+            # lupus-prone strain, ..."
+            *(
+                f"{when} {verb} in"
+                for when in ("first", "originally")
+                for verb in ("found", "identified", "described")
+            ),
+            # a person's background, not the news: "a novelist who has written about living
+            # with lupus", "a veteran who previously ran a CAR-T franchise"
+            *(
+                f"who {has} {said} about"
+                for has in ("has", "had")
+                for verb in ("spoken", "talked", "written")
+                for said in (verb, *_openly(verb))
+            ),
+            *(
+                f"who {when} {verb}"
+                for when in ("previously", "formerly", "once")
+                for verb in ("ran", "led", "headed", "worked", "oversaw", "managed", "founded")
+            ),
+            # a fronted aside: "Building on remissions first seen in lupus, ..."
+            "building on",
+            "encouraged by",
+            "inspired by",
+            "after early success",
+            "after success",
+            "after successes",
+            "following success",
+            "following successes",
+        ),
+        DESCRIPTION,
+    ),
+    **dict.fromkeys(
+        (
+            "approved for",
+            "licensed for",
+            # what a drug is otherwise for: "hydroxychloroquine, taken daily by many people
+            # with arthritis and lupus, ..."
+            "prescribed for",
+            "prescribed to",
+            "used to treat",
+            "used by",
+            "taken by",
+            "taken daily by",
+        ),
+        APPOSITIVE,
+    ),
+    # "a range, from X to Y" of examples (a comma or "range" before it: "switched from
+    # lymphoma to lupus" is the news), and "X-like": neither end, nor X, is the subject
+    "from": RANGE,
+    "like": LIKENESS,
+    # comorbidities, when there are several: "people who already had rheumatoid arthritis,
+    # psoriasis or lupus" (but "cancer patients who already had lupus" are about lupus)
+    **dict.fromkeys(("already had", "already have"), SEVERAL),
+    **dict.fromkeys(
+        (
+            "unlike",
+            "unrelated to",
+            "not related to",
+            "distinct from",
+            "rather than",
+            "instead of",
+            "mistaken for",
+            "misdiagnosed as",
+            "confused with",
+            "mimic",
+            "mimics",
+            "mimicking",
+            "look like",
+            "looks like",
+            "looked like",
+            "resemble",
+            "resembles",
+            "resembled",
+            "resembling",
+            "masquerade as",
+            "masquerades as",
+            "masquerading as",
+            "treated as",  # a misdiagnosis: "treated as eczema and then psoriasis"
+            "alternative to",
+            "alternatives to",
+            # a competitor: "an off-the-shelf rival to the CAR-T programs"
+            "rival to",
+            "rivals to",
+            "competitor to",
+            "competitors to",
+            "challenger to",
+            "compared to",
+            "compared with",
+            "comparable to",
+            "similar to",
+            # what is absent: "given to lupus patients without chemotherapy", "people
+            # without lupus" (the controls)
+            "without",
+            "than in",  # "fewer target cells than in blood cancers"
+            "beyond",  # "uses beyond cancer"
+            # what some patients cannot have: "patients who cannot wait for CAR-T"
+            "who cannot",
+            "who could not",
+            "who can t",  # folded "who can't"
+            # a prior therapy, not the one the text is about
+            "relapsed after",
+            "relapse after",
+            "relapsing after",
+            "progressed after",
+            "progressing after",
+            "refractory to",
+            "after failure of",
+        ),
+        COMPARISON,
+    ),
+}
