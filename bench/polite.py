@@ -24,10 +24,11 @@ What it runs, in one process, against one loopback HTTP server (a thread):
   and spacing only costs wall time here: it changes no request, byte or parse.
 - **the naive client**: every cycle, a plain GET of every feed in turn (http.client, one
   keep-alive connection, no validators), each body parsed with feedparser. It runs twice
-  per cycle, once sending ``Accept-Encoding: gzip`` (what httpx or requests do by default:
-  the fair comparison) and once ``identity`` (what urllib, curl or wget do by default). Both
-  get the same bodies, so both parse as often; feedparser runs once per distinct body
-  (memoised by hash; ``--parse-all`` runs it on every body, which only costs time).
+  per cycle, once sending ``identity`` (what urllib, curl or wget do by default: the plain,
+  unconditional GET the issue describes) and once ``Accept-Encoding: gzip`` (what httpx or
+  requests do by default: a stricter comparison of our own). Both get the same bodies, so
+  both parse as often; feedparser runs once per distinct body (memoised by hash;
+  ``--parse-all`` runs it on every body, which only costs time).
 
 What it counts:
 
@@ -38,8 +39,12 @@ What it counts:
   the database, in simulated time), measured from the moment it was published, which is
   one second after the previous cycle's update: the worst case, just after feeds looked.
 
-Targets (the issue's): bytes ≤ 10 % of the naive client's (judged against each of the two
-naive clients) and parses ≤ 15 %, with no change waiting longer than one interval. A feed
+Targets (the issue's): bytes ≤ 10 % of the naive client's and parses ≤ 15 %, with no change
+waiting longer than one interval. The bytes are judged against both naive clients. Against
+the one that accepts gzip no client can reach 10 % without missing changes: a tenth of the
+feeds change every cycle, so every new version downloaded once, gzipped, with no request or
+header at all, is already about 10 % of its bytes (the run prints that floor); its row says
+how far above the floor feeds stays. A feed
 whose max-age, Expires or ``<ttl>`` asks for more time than its interval may legitimately
 wait that long (the schedule honours them by design); such waits are reported apart and do
 not count as misses. Each target prints PASS or MISS; the process exits 0 either way (a
@@ -906,18 +911,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
     bytes_gz = ours.bytes / naive_gz.bytes
+    floor_gz = every_version / naive_gz.bytes  # each new version once, nothing else
     bytes_id = ours.bytes / naive_id.bytes
     parse_share = parses["feeds"] / naive_gz.full
     print("\n| target | measured | goal | result |")
     print("| --- | ---: | ---: | --- |")
     print(
-        f"| bytes, feeds ÷ naive accepting gzip | {pct(bytes_gz)} | ≤ {pct(MAX_BYTES_SHARE, 0)} "
-        f"| {verdict(bytes_gz <= MAX_BYTES_SHARE)} |"
+        f"| bytes, feeds ÷ naive (plain unconditional GET, the issue's) | {pct(bytes_id)} "
+        f"| ≤ {pct(MAX_BYTES_SHARE, 0)} | {verdict(bytes_id <= MAX_BYTES_SHARE)} |"
     )
     print(
-        f"| bytes, feeds ÷ naive without compression | {pct(bytes_id)} "
-        f"| ≤ {pct(MAX_BYTES_SHARE, 0)} "
-        f"| {verdict(bytes_id <= MAX_BYTES_SHARE)} |"
+        f"| bytes, feeds ÷ naive accepting gzip (stricter; floor {pct(floor_gz)}) "
+        f"| {pct(bytes_gz)} | ≤ {pct(MAX_BYTES_SHARE, 0)} "
+        f"| {verdict(bytes_gz <= MAX_BYTES_SHARE)} |"
     )
     print(
         f"| parses, feeds ÷ naive | {pct(parse_share)} | ≤ {pct(MAX_PARSES_SHARE, 0)} "
