@@ -173,14 +173,41 @@ def test_a_subject_named_near_a_marker_is_not_an_aside(text: str) -> None:
         # a competitor, a comparison
         ("It is a rival to the CAR-T programs", ["the car t programs"]),
         ("A depth compared to CAR-T, and no lesions", ["car t"]),
-        # what a drug is otherwise for, inside a comma insert
+        # what a drug is otherwise for, inside a comma insert (to the clause's end, too)
         (
             "The antimalarial, taken daily by many people with lupus, is scarce.",
             ["many people with lupus"],
         ),
+        (
+            "They got daratumumab, an antibody approved for myeloma; levels fell.",
+            ["myeloma"],
+        ),
+        (
+            "Ianalumab, an antibody also in late-stage trials for lupus, helped.",
+            ["late stage trials for lupus", "in late stage trials"],  # and "also": see below
+        ),
+        # a class whose members run "from X to Y"; what a thing is better known from or
+        # was first made for; examples cited; an additional point; a comparison group
+        (
+            "Groups for conditions from psoriasis to lupus had asked.",
+            ["psoriasis to lupus had asked."],
+        ),
+        ("STING, a sensor better known from research on lupus, matters.", ["research on lupus"]),
+        (
+            "The app, first designed with patients at a lupus clinic, helps.",
+            ["patients at a lupus clinic"],
+        ),
+        (
+            "Rules citing heart-failure and lupus studies changed.",
+            ["heart failure and lupus studies changed."],
+        ),
+        ("UV can also trigger flares of lupus and rosacea.", ["trigger flares of lupus"]),
+        ("Scores were higher than a group with lupus at rest.", ["lupus at rest."]),
     ],
 )
-def test_aside_spans_of_ranges_likenesses_and_competitors(text: str, expected: list[str]) -> None:
+def test_aside_spans_of_ranges_likenesses_comparisons_and_other_uses(
+    text: str, expected: list[str]
+) -> None:
     assert asides(text) == expected
 
 

@@ -77,7 +77,11 @@ _STRETCH_WORDS = 2 * ITEM_WORDS + 1  # most words between two commas of an enume
 RANGE_WORDS = 12  # longest end of a range ("from ... to ..."), in words
 DESCRIPTION_WORDS = 10  # longest description ("better known as ...") followed to its comma
 APPOSITIVE_WORDS = 6  # longest noun phrase between a comma and "approved for" in an insert
-_RANGE_VERBS = frozenset({"range", "ranges", "ranged", "ranging"})
+# Words after which "from X to Y" is a range of examples (as after a comma): "range(s)",
+# and a class whose members follow ("conditions from psoriasis to lupus").
+_RANGE_VERBS = frozenset(
+    {"range", "ranges", "ranged", "ranging", "conditions", "diseases", "disorders", "illnesses"}
+)
 _LIST_WORDS = {AFTER: ITEM_WORDS, EXCLUSION: EXCLUDED_WORDS, NEAR: NEAR_WORDS}
 _CLAUSE_BREAK = re.compile(r"[.;:()!?]\s|[;:()]")
 _WORD = re.compile(r"\S+")
@@ -97,7 +101,9 @@ def aside_spans(text: str, markers: Iterable[tuple[str, int, int]]) -> list[tupl
         elif kind in (DESCRIPTION, APPOSITIVE):
             stop = _clause_end(text, end)
             comma = text.find(",", end, stop)
-            if kind == APPOSITIVE and (comma < 0 or not _in_appositive(text, start)):
+            # An insert opened by a comma runs to the next comma or the clause's end
+            # ("daratumumab, an antibody approved for myeloma; ...").
+            if kind == APPOSITIVE and not _in_appositive(text, start):
                 continue
             words = list(_WORD.finditer(text, end, stop if comma < 0 else comma))
             if words:

@@ -61,6 +61,7 @@ MARKERS: Mapping[str, str] = {
             "accounting for",
             "taking into account",
             "including",
+            "citing",  # examples cited: "citing heart-failure and lupus studies in which"
             "include",
             "includes",
             "included",
@@ -74,6 +75,8 @@ MARKERS: Mapping[str, str] = {
     **dict.fromkeys(
         (
             "better known as",
+            "better known from",
+            "best known from",
             "best known as",
             "better known for",
             "best known for",
@@ -103,6 +106,14 @@ MARKERS: Mapping[str, str] = {
                 for when in ("first", "originally")
                 for verb in ("found", "identified", "described")
             ),
+            # ... or first made for: "an app first designed with patients at a lupus clinic"
+            *(
+                f"{when} {verb} {prep}"
+                for when in ("first", "originally")
+                for verb in ("designed", "developed", "built")
+                for prep in ("with", "for")
+                if f"{when} {verb} {prep}" != "originally developed for"  # listed above
+            ),
             # a person's background, not the news: "a novelist who has written about living
             # with lupus", "a veteran who previously ran a CAR-T franchise"
             *(
@@ -131,6 +142,15 @@ MARKERS: Mapping[str, str] = {
     **dict.fromkeys(
         (
             "approved for",
+            # other uses in development: "ianalumab, a BAFF-receptor antibody also in
+            # late-stage trials for Sjogren's disease and lupus, ..."
+            "also in",
+            "also being tested in",
+            "also tested in",
+            "also being studied in",
+            "also studied in",
+            "also being developed for",
+            "also developed for",
             "licensed for",
             # what a drug is otherwise for: "hydroxychloroquine, taken daily by many people
             # with arthritis and lupus, ..."
@@ -191,6 +211,13 @@ MARKERS: Mapping[str, str] = {
             # without lupus" (the controls)
             "without",
             "than in",  # "fewer target cells than in blood cancers"
+            # a comparison group: "higher than a group with lupus"
+            "also",
+            "comparison group",
+            "than a group with",
+            "than those with",
+            "than people with",
+            "than patients with",
             "beyond",  # "uses beyond cancer"
             # what some patients cannot have: "patients who cannot wait for CAR-T"
             "who cannot",
