@@ -79,7 +79,7 @@ DESCRIPTION_WORDS = 10  # longest description ("better known as ...") followed t
 APPOSITIVE_WORDS = 6  # longest noun phrase between a comma and "approved for" in an insert
 # Words after which "from X to Y" is a range of examples (as after a comma): "range(s)",
 # and a class whose members follow ("conditions from psoriasis to lupus").
-_RANGE_VERBS = frozenset(
+_RANGE_OPENERS = frozenset(
     {"range", "ranges", "ranged", "ranging", "conditions", "diseases", "disorders", "illnesses"}
 )
 _LIST_WORDS = {AFTER: ITEM_WORDS, EXCLUSION: EXCLUDED_WORDS, NEAR: NEAR_WORDS}
@@ -175,14 +175,15 @@ def _enumerations(items: list[list[re.Match[str]]]) -> list[tuple[int, int]]:
 
 
 def _range(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """The span of "from X to Y" whose "from" is at ``start``-``end``, if a comma or a word
-    "range" comes just before it and " to " closes the first end within the clause."""
+    """The span of "from X to Y" whose "from" is at ``start``-``end``, if a comma or one of
+    ``_RANGE_OPENERS`` ("range", "conditions") comes just before it and " to " closes the
+    first end within the clause."""
     last = start - 1  # the last character before "from" that is not a space
     while last >= 0 and text[last] == " ":
         last -= 1
     if last < 0:
         return None
-    if text[last] != "," and text[text.rfind(" ", 0, last) + 1 : last + 1] not in _RANGE_VERBS:
+    if text[last] != "," and text[text.rfind(" ", 0, last) + 1 : last + 1] not in _RANGE_OPENERS:
         return None  # most "from"s: checked without copying the text before them
     stop = _clause_end(text, end)
     first = list(_WORD.finditer(text, end, stop))[: RANGE_WORDS + 1]
