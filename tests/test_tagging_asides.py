@@ -130,7 +130,7 @@ def test_a_long_item_ends_the_list_after_its_nearest_words() -> None:
         ),
         (
             "It named a veteran who previously ran a CAR-T franchise as chief.",
-            ["a car t franchise as chief."],
+            ["a car t franchise as chief.", "t"],  # and "franchise": the word before
         ),
         ("Cells were given without chemotherapy, a first.", ["chemotherapy"]),
     ],
@@ -167,11 +167,14 @@ def test_a_subject_named_near_a_marker_is_not_an_aside(text: str) -> None:
             "Its investments range from an ECG patch to a sensor for CAR-T runs.",
             ["an ecg patch to a sensor for car t runs."],
         ),
-        # a likeness: the word before "like" ("-like" folds to " like")
+        # a word that only qualifies the next: a likeness ("-like" folds to " like"), a
+        # line of work, an organisation
         ("Bispecifics post CAR-T-like response rates", ["t"]),
         ("A lupus-like rash", ["lupus"]),
+        ("Data from its lupus program come in autumn.", ["lupus"]),
+        ("A villa that housed a national lupus charity's offices", ["lupus"]),
         # a competitor, a comparison
-        ("It is a rival to the CAR-T programs", ["the car t programs"]),
+        ("It is a rival to the CAR-T programs", ["the car t programs", "t"]),
         ("A depth compared to CAR-T, and no lesions", ["car t"]),
         # what a drug is otherwise for, inside a comma insert (to the clause's end, too)
         (
@@ -205,7 +208,7 @@ def test_a_subject_named_near_a_marker_is_not_an_aside(text: str) -> None:
         ("Scores were higher than a group with lupus at rest.", ["lupus at rest."]),
     ],
 )
-def test_aside_spans_of_ranges_likenesses_comparisons_and_other_uses(
+def test_aside_spans_of_ranges_modifiers_comparisons_and_other_uses(
     text: str, expected: list[str]
 ) -> None:
     assert asides(text) == expected

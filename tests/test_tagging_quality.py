@@ -88,18 +88,7 @@ _DEV_CAR_T = pytest.mark.xfail(
     reason="dev-set car-t precision is 0.930 (10 false positives of 142), under 0.97",
     strict=True,
 )
-# The second session 7 batch (L760-L839, lupus, written blind) was mostly one-sentence
-# summaries naming lupus once under a headline about something else. Its untuned lupus
-# precision was 0.766; after the general fixes seven remain (a charity's former offices, a
-# graduate's diagnosis decades ago, "reserving antibody tests for scleroderma or lupus", a
-# company's "lupus program", ...): the headline names the real subject, and no marker in
-# the sentence says so (docs/design.md, "Session 7, second batch").
-_DEV_LUPUS = pytest.mark.xfail(
-    reason="dev-set lupus precision is 0.963 (7 false positives of 188), under 0.97",
-    strict=True,
-)
-_DEV_MARKS = {"car-t": _DEV_CAR_T, "lupus": _DEV_LUPUS}
-DEV_TOPICS = [pytest.param(t, marks=_DEV_MARKS[t]) if t in _DEV_MARKS else t for t in TARGETS]
+DEV_TOPICS = [pytest.param(t, marks=_DEV_CAR_T) if t == "car-t" else t for t in TARGETS]
 
 
 @pytest.fixture(scope="module")

@@ -28,8 +28,9 @@ rather than as a subject:
 - a range of examples: "19 conditions, from psoriasis and coeliac disease to lupus and
   multiple sclerosis, ..." (after a comma, or after "range"/"ranging": "investments range
   from an ECG patch to a sensor for CAR-T manufacturing"), both ends of it;
-- a likeness: "'CAR-T-like' responses", "lupus-like rash" (the one word before "like",
-  which folding has made a word of its own);
+- a word that only qualifies the next: a likeness ("'CAR-T-like' responses", "lupus-like
+  rash": the one word before "like", which folding has made a word of its own), a line of
+  work or an organisation ("its lupus program", "a national lupus charity's offices");
 - a long enumeration, with or without a marker: an item of a list of five or more
   ("higher rates of alopecia areata, vitiligo, psoriasis, rheumatoid arthritis, lupus and
   type 1 diabetes") is one of many outcomes, traits or conditions, not what the text is
@@ -56,8 +57,8 @@ from feeds.tagging.markers import (
     BEFORE,
     DESCRIPTION,
     EXCLUSION,
-    LIKENESS,
     MARKERS,
+    MODIFIER,
     NEAR,
     RANGE,
     SEVERAL,
@@ -112,9 +113,9 @@ def aside_spans(text: str, markers: Iterable[tuple[str, int, int]]) -> list[tupl
             span = _range(text, start, end)
             if span:
                 spans.append(span)
-        elif kind == LIKENESS:
-            # "CAR-T-like" (folded "car t like"): the word just before, with no comma
-            # between; in "diseases like lupus" that word is not a term anyway.
+        elif kind == MODIFIER:
+            # The word just before, with no comma between: "car t like" ("CAR-T-like"),
+            # "its lupus program"; in "diseases like lupus" that word is not a term anyway.
             if start > 1 and text[start - 1] == " " and text[start - 2].isalnum():
                 spans.append((text.rfind(" ", 0, start - 1) + 1, start - 1))
         elif kind in (BEFORE, SEVERAL):

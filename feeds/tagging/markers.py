@@ -25,7 +25,7 @@ def _openly(verb: str) -> tuple[str, ...]:
 
 
 EXCLUSION, NEAR, DESCRIPTION = "exclusion", "near", "description"
-RANGE, LIKENESS = "range", "likeness"
+RANGE, MODIFIER = "range", "modifier"
 APPOSITIVE, SEVERAL = "appositive", "several"
 # Folded marker phrases -> kind. after: a list of examples (or exclusions) ends just
 # before the marker; before: a list of examples, exclusions or adjustments starts just
@@ -166,7 +166,13 @@ MARKERS: Mapping[str, str] = {
     # "a range, from X to Y" of examples (a comma or "range" before it: "switched from
     # lymphoma to lupus" is the news), and "X-like": neither end, nor X, is the subject
     "from": RANGE,
-    "like": LIKENESS,
+    # A word that only qualifies the next one: "CAR-T-like" (folded "car t like"), "its
+    # lupus program", "a lupus charity": the thing is a likeness, a company's line of work,
+    # an organisation, not the disease or therapy.
+    **dict.fromkeys(
+        ("like", "program", "programme", "programs", "programmes", "franchise", "charity"),
+        MODIFIER,
+    ),
     # comorbidities, when there are several: "people who already had rheumatoid arthritis,
     # psoriasis or lupus" (but "cancer patients who already had lupus" are about lupus)
     **dict.fromkeys(("already had", "already have"), SEVERAL),
