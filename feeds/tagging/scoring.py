@@ -39,10 +39,9 @@ _MENTION = itemgetter(0, 1, 2, 3)
 
 
 def plain_score(entries: Sequence[Entry]) -> float:
-    """The score when no match is in an aside (the score is then never less): the sum of
-    ``mention_weights`` without building it, for the commonest cases first."""
-    if len(entries) == 1:
-        return WEIGHTS[entries[0][0]]
+    """The score of two or more entries when none is in an aside (the score is then never
+    less): the sum of ``mention_weights`` without building it, the commonest case first. (One
+    entry is one weight: the matcher reads that from ``WEIGHTS`` itself.)"""
     if len(entries) == 2:  # the commonest case after one match, in short
         (place, instance, start, end, _), (other, instance2, start2, end2, _) = entries
         if place != other:
