@@ -26,7 +26,7 @@ from feeds.cli_common import (
 from feeds.recluster import cluster_stored
 from feeds.retag import retag
 from feeds.tagging.jsonl import BadLine, tag_json_lines
-from feeds.tagging.matcher import TagInput, explain
+from feeds.tagging.matcher import TagInput, explain, held_back
 from feeds.tagging.vocabulary import load_rules
 
 
@@ -50,7 +50,8 @@ def tag_command(config_path: Path | None, jsonl: bool, summary: str, text: str |
     if not jsonl:
         if text is None:
             fail("tag: give a TEXT to tag, or --jsonl to read JSON Lines on stdin", EXIT_CONFIG)
-        for line in reporting.tag_lines(explain(TagInput(title=text, summary=summary), rules)):
+        item = TagInput(title=text, summary=summary)
+        for line in reporting.tag_lines(explain(item, rules), held_back(item, rules)):
             click.echo(line)
         return
     for result in tag_json_lines(sys.stdin, rules):

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from feeds.config import Settings
-from feeds.models import SourceHealth, SourceStatus, UpdateSummary, iso
+from feeds.models import Match, SourceHealth, SourceStatus, TopicTag, UpdateSummary, iso
 from feeds.retag import RetagReport
 from feeds.retention import PruneReport
 from feeds.storage.engine import shown_url
@@ -116,18 +116,29 @@ def sources_table(
 # --- feeds tag / retag --------------------------------------------------------------------
 
 
-def tag_lines(explained: Sequence[Explained]) -> Iterator[str]:
+def tag_lines(explained: Sequence[Explained], held: Sequence[TopicTag] = ()) -> Iterator[str]:
     """Each topic with its score, and under it each match: what it added to the score
-    (marked when the text makes it an aside), rule, term, where."""
+    (marked when the text makes it an aside), rule, term, where. Then each topic ``held``
+    back by an ``alone`` rule, with its match."""
     if not explained:
         yield "no topic"
     for found in explained:
         yield f"{found.tag.topic}  score {found.tag.score:g}"
         for m, weight, aside in zip(found.tag.matches, found.weights, found.asides, strict=True):
-            where = f"{m.field} {m.start}-{m.end}" if m.end else m.field
             added = "" if weight is None else f"+{weight:g}"
             note = "  (aside)" if aside else ""
-            yield f"  {added:<5}{m.rule:<10} {m.term!r} at {where}{note}"
+            yield f"  {added:<5}{m.rule:<10} {m.term!r} at {_where(m)}{note}"
+    for tag in held:
+        yield (
+            f"{tag.topic}  not tagged (score {tag.score:g}): one mention, in the lead, "
+            "and no word of its alone rule in the text"
+        )
+        for m in tag.matches:
+            yield f"       {m.rule:<10} {m.term!r} at {_where(m)}"
+
+
+def _where(m: Match) -> str:
+    return f"{m.field} {m.start}-{m.end}" if m.end else m.field
 
 
 def tags_json(item_id: object, explained: Sequence[Explained]) -> dict[str, Any]:

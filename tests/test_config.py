@@ -157,7 +157,7 @@ def test_metrics_networks_are_read_and_a_bad_one_is_refused_with_its_line(
     assert [str(n) for n in ok.web.metrics_networks] == ["10.1.0.0/16", "fd00::/8"]
 
 
-def test_context_and_unless_rules_must_name_a_term_of_their_topic(tmp_path: Path) -> None:
+def test_context_unless_and_alone_rules_must_name_a_term_of_their_topic(tmp_path: Path) -> None:
     text = """\
 topics:
   - slug: lupus
@@ -166,10 +166,12 @@ topics:
     acronyms: [SLE]
     context: {SLE: [lupus], wolf: [pack]}
     unless: {lupus: [canine], Lupus: [veterinar], SLE: [mosquito], CAR-T: [macrophage]}
+    alone: {lupus: [kidney], Lupus nephritis: []}
 """
     assert [p.split(": ", 1)[1] for p in problems_of(text, tmp_path)] == [
         "topics[0].context.wolf: not one of this topic's terms or acronyms",
         "topics[0].unless.CAR-T: not one of this topic's terms or acronyms",
+        "topics[0].alone.Lupus nephritis: not one of this topic's terms or acronyms",
     ]
 
 

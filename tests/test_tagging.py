@@ -380,3 +380,73 @@ def test_fold_exact_is_nfkc_dashes_to_spaces_and_white_space_collapsed(text: str
 @given(_TEXT)
 def test_word_form_blanks_every_character_that_is_not_a_letter_or_digit(text: str) -> None:
     assert word_form(text) == "".join(c if c.isalnum() else " " for c in text)
+
+
+ALONE = compile_rules(
+    (
+        TopicSettings(
+            slug="car-t",
+            title="CAR-T",
+            terms=("CAR-T", "CAR T cell", "Kymriah"),
+            alone={"CAR-T": ("CD19", "apheresis")},
+        ),
+        TopicSettings(
+            slug="oncology",
+            title="Cancer",
+            terms=("chemotherapy", "lymphoma"),
+            alone={"chemotherapy": ()},
+        ),
+    )
+)
+BISPECIFICS = "Clinics began giving bispecifics at home, avoiding the queues that limit access to"
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "tagged"),
+    [
+        # one mention in the lead by the rule's term, nothing else: a passing mention
+        ("Clinics start bispecifics", f"{BISPECIFICS} CAR-T.", False),
+        # ... unless the text has one of the rule's words, anywhere
+        ("Clinics start CD19 drugs", f"{BISPECIFICS} CAR-T.", True),
+        ("Clinics start bispecifics", f"{BISPECIFICS} CAR-T. Apheresis slots were few.", True),
+        # ... or names it more precisely, or again, or in the title
+        ("Clinics start bispecifics", f"{BISPECIFICS} CAR-T cells.", True),
+        ("Clinics start bispecifics", f"{BISPECIFICS} Kymriah.", True),
+        ("Clinics start bispecifics", f"{BISPECIFICS} CAR-T. CAR-T waits grew.", True),
+        ("Clinics start CAR-T", f"{BISPECIFICS} CAR-T.", True),
+    ],
+)
+def test_an_alone_rule_holds_back_one_bare_mention_in_the_lead_without_support(
+    title: str, summary: str, tagged: bool
+) -> None:
+    assert ("car-t" in topics(ALONE, title, summary)) is tagged
+
+
+def test_an_alone_rule_with_no_words_never_lets_its_term_tag_on_its_own() -> None:
+    summary = "Conditioning chemotherapy preceded the cell infusion in all ten patients."
+    assert "oncology" not in topics(ALONE, "Cell therapy for myositis", summary)
+    assert "oncology" in topics(ALONE, "Chemotherapy shortage", summary)
+    assert "oncology" in topics(ALONE, "Cell therapy", summary.replace("cell", "lymphoma"))
+
+
+def test_an_alone_rule_leaves_source_categories_alone() -> None:
+    item = TagInput("Clinics start bispecifics", f"{BISPECIFICS} CAR-T.", categories=("CAR-T",))
+    assert "car-t" in {t.topic for t in tag(item, ALONE)}
+
+
+def test_feeds_tag_says_which_topic_an_alone_rule_held_back(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "topics:\n  - {slug: car-t, title: CAR-T, terms: [CAR-T], alone: {CAR-T: [CD19]}}\n",
+        "utf-8",
+    )
+    summary = f"{BISPECIFICS} CAR-T."
+    title = "Clinics start bispecifics"
+    result = CliRunner().invoke(cli, ["tag", "--config", str(config), title, "--summary", summary])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "no topic",
+        "car-t  not tagged (score 2): one mention, in the lead, and no word of its alone rule "
+        "in the text",
+        "       term       'CAR-T' at lead 83-88",
+    ]

@@ -79,16 +79,7 @@ def assert_targets(scores: dict[str, tuple[float, float]]) -> None:
     assert not misses
 
 
-# The items written blind in sessions 6 and 7 (L560-L759) brought CAR-T passing mentions
-# that no general rule tells from a subject: a comparator ("the queues that limit access to
-# CAR-T"), a service a hospital "could one day offer", a product line in an earnings story,
-# a plant "which made CAR-T" for clients. They are listed in docs/design.md; the miss stays
-# visible here rather than tuned away.
-_DEV_CAR_T = pytest.mark.xfail(
-    reason="dev-set car-t precision is 0.930 (10 false positives of 142), under 0.97",
-    strict=True,
-)
-DEV_TOPICS = [pytest.param(t, marks=_DEV_CAR_T) if t == "car-t" else t for t in TARGETS]
+DEV_TOPICS = list(TARGETS)
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """Checks that span several config entries: unique ids and slugs, known topics and sources,
-no cycles among topic parents, context and unless terms that belong to their topic, no
+no cycles among topic parents, context, unless and alone terms that belong to their topic, no
 exclusion that is one of its topic's terms; and keys given twice in one mapping.
 
 What it does: read the raw YAML data (not the validated models), so these problems are
@@ -48,7 +48,7 @@ def cross_checks(data: Mapping[str, Any]) -> Iterator[Problem]:
                     f"{phrase!r} is also a term of this topic: it would veto every match of it",
                 )
         known |= {str(a).casefold() for a in _list(topic.get("acronyms"))}
-        for key in ("context", "unless"):
+        for key in ("context", "unless", "alone"):
             conditions = topic.get(key)
             if isinstance(conditions, dict):
                 for term in conditions:

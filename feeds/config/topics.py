@@ -3,7 +3,7 @@
 What it does: declare a topic's keys and their shapes (slugs, phrases, MeSH descriptor IDs).
 
 What it does not do: compile or interpret the rules (``feeds.tagging.rules`` specifies the
-rule language), or check slugs, parents and context/unless terms across topics
+rule language), or check slugs, parents and context/unless/alone terms across topics
 (``feeds.config.checks``).
 """
 
@@ -27,6 +27,7 @@ class TopicSettings(Frozen):
     exclude: tuple[Phrase, ...] = ()  # phrases that veto matches they overlap
     context: dict[Phrase, tuple[Phrase, ...]] = Field(default_factory=dict)  # term: needs one of
     unless: dict[Phrase, tuple[Phrase, ...]] = Field(default_factory=dict)  # term: vetoed by any of
+    alone: dict[Phrase, tuple[Phrase, ...]] = Field(default_factory=dict)  # term: if lone, needs
     mesh: tuple[MeshUI, ...] = ()  # MeSH descriptor UIs
     narrower: bool = False  # include descriptors below ``mesh`` in the MeSH tree
     parents: tuple[Slug, ...] = ()  # broader topics this one belongs to

@@ -25,6 +25,12 @@ the text capitalizes it in mid-sentence ("the Marco Lupus Pavilion", "the Lupus 
 "a star in Lupus"): there it is a name, not the disease. Title-Case headlines, where every
 word is capitalized, are exempt.
 
+One broad name, once: a topic whose only evidence is one mention in the lead, by a term
+its ``alone`` rule names ("lupus", "CAR-T"), is not tagged unless the article has one of
+the rule's support words (``feeds.tagging.rules``): "access to CAR-T" at the end of a
+sentence about bispecifics is a passing mention; a story about CAR-T says "CAR-T cells",
+names the product, or says it again.
+
 Nested matches ("lupus" inside "systemic lupus erythematosus") are one mention. A topic is
 tagged when its score reaches its threshold (default 2): one mention in the title or lead,
 or repeated mentions in the body. A source's own ``topics:`` always apply, and parents
@@ -148,13 +154,25 @@ def explain(item: TagInput, rules: CompiledRules) -> tuple[Explained, ...]:
     return tuple(explained)
 
 
+def held_back(item: TagInput, rules: CompiledRules) -> tuple[TopicTag, ...]:
+    """The topics ``item`` would have been tagged with but for an ``alone`` rule (their one
+    mention, in the lead, is of a term that needs a support word the article lacks): what
+    ``feeds tag`` reports under "not tagged"."""
+    held: dict[str, TopicTag] = {}
+    tag(item, rules, held=held)
+    return tuple(held.values())
+
+
 def tag(
     item: TagInput,
     rules: CompiledRules,
     scored: dict[str, tuple[Sequence[Entry], Sequence[bool]]] | None = None,
+    held: dict[str, TopicTag] | None = None,
 ) -> tuple[TopicTag, ...]:
     """The topics ``item`` is about, highest score first. ``scored``, if given, receives
-    each tagged topic's evidence and which of it is an aside (for ``explain``)."""
+    each tagged topic's evidence and which of it is an aside (for ``explain``); ``held``,
+    the topics whose score was enough but whose one mention an ``alone`` rule held back
+    (for ``held_back``)."""
     evidence: defaultdict[str, list[Entry]] = defaultdict(list)
     found = _scan(item, rules, evidence)
     reordered = bool(found.checks) and _check(evidence, found, rules.topics)
@@ -177,6 +195,10 @@ def tag(
         listed = _enumerated(entries, found, flags) if score >= threshold and found.texts else []
         if listed:
             score = score_with_asides(entries, listed)
+        if score >= threshold and slug in rules.alone and _alone(entries, slug, rules, found):
+            if held is not None:
+                held[slug] = _new_tag(slug, score, _matches(slug, entries))
+            continue
         if score >= threshold:
             tags[slug] = _new_tag(slug, score, _matches(slug, entries))
             if scored is not None:
@@ -337,6 +359,29 @@ def _lead_end(folded_summary: str) -> int:
     """End of the summary's first sentence or clause (at most 300 characters in)."""
     found = _LEAD_END.search(folded_summary, 20)
     return min(found.end() if found else len(folded_summary), 300)
+
+
+def _alone(entries: Sequence[Entry], slug: str, rules: CompiledRules, found: _Found) -> bool:
+    """Whether a topic's evidence is one mention in the lead, made only of terms its
+    ``alone`` rule names, in an article with none of their support words: then it does
+    not count (``feeds.tagging.rules``)."""
+    if any(entry[0] != "lead" for entry in entries):
+        return False
+    spans = sorted((entry[2], entry[3]) for entry in entries)
+    reach = spans[0][1]
+    for start, end in spans[1:]:
+        if start >= reach:  # a second mention
+            return False
+        reach = max(reach, end)
+    alone = rules.alone[slug]
+    words: set[str] = set()
+    for entry in entries:
+        needs = alone.get(entry[4].lookup)
+        if needs is None:  # a term the rule does not name: a more precise name counts
+            return False
+        words.update(needs)
+    seen = found.context_seen
+    return not any((slug, word) in seen for word in words)
 
 
 def _enumerated(entries: Sequence[Entry], found: _Found, flags: Sequence[bool]) -> list[bool]:

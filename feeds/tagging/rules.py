@@ -11,6 +11,8 @@ A topic in ``config.yaml``::
         SLE: [lupus, autoimmune, erythematosus, nephritis]
       unless:
         SLE: [encephalitis, mosquito, slit lamp]
+      alone:
+        lupus: [nephritis, rheumatolog, belimumab, kidney, rash]
       mesh: [D008180]
       narrower: true
       parents: [autoimmune]
@@ -34,13 +36,22 @@ A topic in ``config.yaml``::
   ``context``, it also covers every longer term of the topic, MeSH ones included, that
   contains the term as whole words: ``lupus: [canine]`` also holds back "discoid lupus
   erythematosus" in a story about dogs.
+- ``alone`` is a stricter condition for a term's weakest use: when the term is the only
+  thing that would tag the article — one mention of it, in the lead (the summary's first
+  sentence), none in the title, no other term of the topic anywhere — it counts only if
+  the article also contains one of the listed words (matched like context words); an
+  empty list: never on its own. A broad name used once in a sentence about something
+  else ("access to CAR-T", "patients having infusions for Crohn's disease or lupus") is
+  usually a passing mention; when the topic is the subject, the text names it again, more
+  precisely ("CAR-T cells", "lupus nephritis", a product) or speaks of it ("kidney",
+  "rheumatologist"). The term must be one of the topic's terms or acronyms.
 - ``mesh`` descriptors add their heading and entry terms as terms once a MeSH file is
   imported; ``narrower: true`` adds the descriptors below them in the MeSH tree.
 - ``parents``: an article in this topic is also in each parent (and their parents).
 - ``threshold``: the score an article needs (see ``feeds.tagging.matcher``).
 
 That is the whole language: three kinds of phrase (a term may be a word ending), one veto,
-two conditions.
+three conditions.
 """
 
 from __future__ import annotations
@@ -79,6 +90,7 @@ class TopicRule:
     ancestors: tuple[str, ...]  # every parent, grandparent, ...
     context: Mapping[str, tuple[str, ...]]  # folded term (each inflection) -> context words
     unless: Mapping[str, tuple[str, ...]]  # folded term (each inflection) -> veto words
+    alone: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # ... -> support words
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,7 @@ class CompiledRules:
     lowest_threshold: float = 0.0  # the least of the topics' thresholds
     higher_thresholds: Mapping[str, float] = field(default_factory=dict)  # slug -> any above it
     ancestors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # slug -> if any
+    alone: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)  # slug -> any
 
 
 def compile_rules(
@@ -132,6 +145,7 @@ def compile_rules(
                 _add(folded, key, Pattern(topic.slug, "exclude", "exclude", phrase))
         context = _conditions(folded, topic.slug, "context", topic.context)
         unless = _conditions(folded, topic.slug, "unless", topic.unless)
+        alone = _conditions(folded, topic.slug, "alone", topic.alone)
         if unless:
             keys = {k for p, _ in phrases for k in inflections(fold(p))}
             unless = _covering(unless, keys | {fold(a) for a in topic.acronyms})
@@ -142,6 +156,7 @@ def compile_rules(
             ancestors=_ancestors(parents, topic.slug),
             context=context,
             unless=unless,
+            alone=alone,
         )
     for marker, kind in MARKERS.items():  # found in the same scan as the terms
         _add(folded, marker, Pattern("", "aside", kind, marker))
@@ -157,6 +172,7 @@ def compile_rules(
         lowest_threshold=lowest,
         higher_thresholds={s: r.threshold for s, r in compiled.items() if r.threshold > lowest},
         ancestors={slug: rule.ancestors for slug, rule in compiled.items() if rule.ancestors},
+        alone={slug: rule.alone for slug, rule in compiled.items() if rule.alone},
     )
 
 
