@@ -133,6 +133,13 @@ def test_a_long_item_ends_the_list_after_its_nearest_words() -> None:
             ["a car t franchise as chief.", "t"],  # and "franchise": the word before
         ),
         ("Cells were given without chemotherapy, a first.", ["chemotherapy"]),
+        # "without" an outcome is the outcome, not what is absent from the treatment
+        ("They lived longer without progression when given satricabtagene autoleucel.", []),
+        # a comparison with "those of" a group reaches the group
+        (
+            "Fatigue was similar to those of people living with lupus or heart failure.",
+            ["those of people living with lupus"],
+        ),
     ],
 )
 def test_aside_spans_of_diagnoses_descriptions_and_prior_therapies(

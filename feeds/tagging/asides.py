@@ -87,6 +87,8 @@ _LIST_WORDS = {AFTER: ITEM_WORDS, EXCLUSION: EXCLUDED_WORDS, NEAR: NEAR_WORDS}
 _CLAUSE_BREAK = re.compile(r"[.;:()!?]\s|[;:()]")
 _WORD = re.compile(r"\S+")
 _CONJUNCTIONS = frozenset({"and", "or"})
+_OUTCOMES = frozenset({"progression", "relapse", "recurrence", "worsening", "flares", "flare"})
+_STAND_INS, _OF = frozenset({"that", "those"}), frozenset({"of", "in", "for"})
 _AUXILIARIES = frozenset({"is", "are", "was", "were", "be", "been", "being", "has", "have", "had"})
 
 
@@ -126,8 +128,13 @@ def aside_spans(text: str, markers: Iterable[tuple[str, int, int]]) -> list[tupl
             stop = _clause_end(text, end)
             comma = text.find(",", end, stop)  # a comparison does not run on past a comma
             words = list(_WORD.finditer(text, end, stop if comma < 0 else comma))
+            if words and words[0][0] in _OUTCOMES and text[start:end] == "without":
+                continue  # "lived longer without progression when given X": an outcome
+            reach = COMPARISON_WORDS
+            if len(words) > 2 and words[0][0] in _STAND_INS and words[1][0] in _OF:
+                reach += 2  # "similar to those of people with lupus": the group comes later
             if words:
-                spans.append((end, words[:COMPARISON_WORDS][-1].end()))
+                spans.append((end, words[:reach][-1].end()))
     return [_trimmed(text, start, end) for start, end in spans]
 
 
