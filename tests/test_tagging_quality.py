@@ -1,8 +1,9 @@
 """Precision and recall of the shipped topic rules on labeled sets of real-looking items.
 
 ``labeled.jsonl`` is the development set: the shipped rules were written without it and
-then corrected where it showed general mistakes. ``holdout.jsonl`` was written separately
-and never used for tuning; it reports how the rules do on text nobody tuned them to.
+then corrected where it showed general mistakes. ``holdout.jsonl`` and ``holdout2.jsonl``
+were each written separately, by authors who never saw the rules, and never used for
+tuning; they report how the rules do on text nobody tuned them to.
 """
 
 from __future__ import annotations
@@ -106,23 +107,39 @@ def test_shipped_rules_with_mesh_2024_meet_the_targets(
     assert_targets({topic: labeled_scores_with_mesh[topic]})
 
 
-@pytest.mark.parametrize(
-    "topic",
-    [
-        pytest.param(
-            "lupus",
-            marks=pytest.mark.xfail(
-                reason="held-out lupus precision is 0.938 (2 false positives of 32), under 0.97",
-                strict=True,
-            ),
-        ),
-        "car-t",
-        "autoimmune",
-        "oncology",
-    ],
-)
-def test_shipped_rules_on_the_held_out_set(shipped_rules: CompiledRules, topic: str) -> None:
-    precision, recall = evaluate(shipped_rules, "holdout.jsonl")[topic]
+def _short(reason: str) -> pytest.MarkDecorator:
+    return pytest.mark.xfail(reason=reason, strict=True)
+
+
+# Each held-out set misses one lupus target by one item: 0.97 with 30 true positives allows
+# no false positive, and 0.95 of 32 positives no more than one miss. (docs/design.md,
+# "Held-out after session 8")
+HELD_OUT = [
+    pytest.param(
+        "holdout.jsonl",
+        "lupus",
+        marks=_short("held-out lupus precision is 0.968 (1 false positive of 31), under 0.97"),
+    ),
+    *[("holdout.jsonl", topic) for topic in ("car-t", "autoimmune", "oncology")],
+    pytest.param(
+        "holdout2.jsonl",
+        "lupus",
+        marks=_short("second held-out lupus recall is 0.938 (2 misses of 32), under 0.95"),
+    ),
+    *[("holdout2.jsonl", topic) for topic in ("car-t", "autoimmune", "oncology")],
+]
+
+
+@pytest.fixture(scope="module")
+def held_out_scores(shipped_rules: CompiledRules) -> dict[str, dict[str, tuple[float, float]]]:
+    return {name: evaluate(shipped_rules, name) for name in ("holdout.jsonl", "holdout2.jsonl")}
+
+
+@pytest.mark.parametrize(("name", "topic"), HELD_OUT)
+def test_shipped_rules_on_the_held_out_sets(
+    held_out_scores: dict[str, dict[str, tuple[float, float]]], name: str, topic: str
+) -> None:
+    precision, recall = held_out_scores[name][topic]
     min_precision, min_recall = TARGETS[topic]
     assert precision >= min_precision
     assert recall >= min_recall
