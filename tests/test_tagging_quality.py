@@ -159,3 +159,16 @@ def test_the_weights_feeds_tag_shows_add_up_to_each_score(shipped_rules: Compile
                 assert sum(w or 0.0 for w in e.weights) == pytest.approx(e.tag.score)
                 checked += 1
     assert checked > 500
+
+
+def test_ln_is_lupus_nephritis_beside_biopsy_words_not_a_lymph_node(
+    shipped_rules: CompiledRules,
+) -> None:
+    def topics(title: str, summary: str) -> set[str]:
+        return {t.topic for t in tag(TagInput(title, summary), shipped_rules)}
+
+    biopsy = "Among 287 biopsies showing ISN/RPS class III or IV LN, fibrosis predicted decline."
+    assert "lupus" in topics("Fibrosis predicts eGFR decline in class III/IV LN", biopsy)
+    nodes = "LN involvement was the strongest predictor of relapse in 400 patients with melanoma."
+    assert "lupus" not in topics("LN status and relapse in melanoma", nodes)
+    assert "lupus" not in topics("LN and class III status", "A metastasis registry of 90 nodes.")
