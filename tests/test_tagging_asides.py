@@ -133,6 +133,13 @@ def test_a_long_item_ends_the_list_after_its_nearest_words() -> None:
             ["a car t franchise as chief.", "t"],  # and "franchise": the word before
         ),
         ("Cells were given without chemotherapy, a first.", ["chemotherapy"]),
+        # a prior line of therapy, not the one the text is about
+        (
+            "Most responded, including those who had already received CAR-T, although infections "
+            "were frequent.",
+            ["those who had already", "car t"],  # "including" lists; the prior line
+        ),
+        ("Women previously treated with belimumab did well.", ["belimumab did well."]),
         # "without" an outcome is the outcome, not what is absent from the treatment
         ("They lived longer without progression when given satricabtagene autoleucel.", []),
         # a comparison with "those of" a group reaches the group

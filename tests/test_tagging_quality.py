@@ -172,3 +172,48 @@ def test_ln_is_lupus_nephritis_beside_biopsy_words_not_a_lymph_node(
     nodes = "LN involvement was the strongest predictor of relapse in 400 patients with melanoma."
     assert "lupus" not in topics("LN status and relapse in melanoma", nodes)
     assert "lupus" not in topics("LN and class III status", "A metastasis registry of 90 nodes.")
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "topic", "tagged"),
+    [
+        # one bare name, once, in the lead, under a headline about something else ...
+        (
+            "Community clinics start myeloma bispecifics",
+            "Practices began giving step-up doses at home, avoiding the queues for CAR-T.",
+            "car-t",
+            False,
+        ),
+        (
+            "Infusion suite opens in a shopping centre",
+            "Patients having iron infusions, Crohn's drips or lupus treatment will be seen there.",
+            "lupus",
+            False,
+        ),
+        # ... counts when the sentence gives it to someone or names the people who have it
+        (
+            "Cell therapy goes outpatient at county hospital",
+            "Patients receiving CAR T for lymphoma now go home the same day.",
+            "car-t",
+            True,
+        ),
+        (
+            "Lakeside camp lets children be ordinary for a week",
+            "Forty children with lupus spent a week at a lakeside camp this month.",
+            "lupus",
+            True,
+        ),
+        # ... or when the text speaks of the disease
+        (
+            "Why a sunburn can land some people in hospital",
+            "For people with lupus, ultraviolet light can set off joint pain and kidney flares.",
+            "lupus",
+            True,
+        ),
+    ],
+)
+def test_shipped_alone_rules_on_one_bare_name_in_the_lead(
+    shipped_rules: CompiledRules, title: str, summary: str, topic: str, tagged: bool
+) -> None:
+    found = {t.topic for t in tag(TagInput(title, summary), shipped_rules)}
+    assert (topic in found) is tagged

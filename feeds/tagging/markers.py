@@ -237,6 +237,9 @@ MARKERS: Mapping[str, str] = {
             "progressing after",
             "refractory to",
             "after failure of",
+            "already received",  # "patients who had already received CAR-T"
+            "previously received",
+            "previously treated with",
         ),
         COMPARISON,
     ),
