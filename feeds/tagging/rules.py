@@ -39,8 +39,9 @@ A topic in ``config.yaml``::
 - ``alone`` is a stricter condition for a term's weakest use: when the term is the only
   thing that would tag the article — one mention of it, in the lead (the summary's first
   sentence), none in the title, no other term of the topic anywhere — it counts only if
-  the article also contains one of the listed words (matched like context words); an
-  empty list: never on its own. A broad name used once in a sentence about something
+  the article also contains one of the listed words (matched like context words; a word
+  may be a phrase around the term, "children with lupus", "receiving CAR-T"); an empty
+  list: never on its own. A broad name used once in a sentence about something
   else ("access to CAR-T", "patients having infusions for Crohn's disease or lupus") is
   usually a passing mention; when the topic is the subject, the text names it again, more
   precisely ("CAR-T cells", "lupus nephritis", a product) or speaks of it ("kidney",
