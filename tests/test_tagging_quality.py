@@ -203,6 +203,20 @@ def test_ln_is_lupus_nephritis_beside_biopsy_words_not_a_lymph_node(
             "lupus",
             True,
         ),
+        # a charity's name is an address ...
+        (
+            "Georgian villa goes on sale for £2m",
+            "The villa, which housed a national lupus charity's offices, has six bedrooms.",
+            "lupus",
+            False,
+        ),
+        # ... or it speaks for people with the disease, and the text speaks of the disease
+        (
+            "Patients ration tablets as supplies run short",
+            "A national lupus charity says members could not fill hydroxychloroquine scripts.",
+            "lupus",
+            True,
+        ),
         # ... or when the text speaks of the disease
         (
             "Why a sunburn can land some people in hospital",

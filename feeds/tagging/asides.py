@@ -29,8 +29,8 @@ rather than as a subject:
   multiple sclerosis, ..." (after a comma, or after "range"/"ranging": "investments range
   from an ECG patch to a sensor for CAR-T manufacturing"), both ends of it;
 - a word that only qualifies the next: a likeness ("'CAR-T-like' responses", "lupus-like
-  rash": the one word before "like", which folding has made a word of its own), a line of
-  work or an organisation ("its lupus program", "a national lupus charity's offices");
+  rash": the one word before "like", which folding has made a word of its own) or a line of
+  work ("its lupus program", "a CAR-T franchise");
 - a long enumeration, with or without a marker: an item of a list of five or more
   ("higher rates of alopecia areata, vitiligo, psoriasis, rheumatoid arthritis, lupus and
   type 1 diabetes") is one of many outcomes, traits or conditions, not what the text is

@@ -167,10 +167,12 @@ MARKERS: Mapping[str, str] = {
     # lymphoma to lupus" is the news), and "X-like": neither end, nor X, is the subject
     "from": RANGE,
     # A word that only qualifies the next one: "CAR-T-like" (folded "car t like"), "its
-    # lupus program", "a lupus charity": the thing is a likeness, a company's line of work,
-    # an organisation, not the disease or therapy.
+    # lupus program": the thing is a likeness or a company's line of work, not the disease
+    # or therapy. (Not "charity": a lupus charity speaks for people with lupus, and where it
+    # is only an address, "a lupus charity's former offices", the topic's alone rule holds
+    # the lone mention back.)
     **dict.fromkeys(
-        ("like", "program", "programme", "programs", "programmes", "franchise", "charity"),
+        ("like", "program", "programme", "programs", "programmes", "franchise"),
         MODIFIER,
     ),
     # comorbidities, when there are several: "people who already had rheumatoid arthritis,
