@@ -1,9 +1,9 @@
 """Precision and recall of the shipped topic rules on labeled sets of real-looking items.
 
 ``labeled.jsonl`` is the development set: the shipped rules were written without it and
-then corrected where it showed general mistakes. ``holdout.jsonl`` and ``holdout2.jsonl``
-were each written separately, by authors who never saw the rules, and never used for
-tuning; they report how the rules do on text nobody tuned them to.
+then corrected where it showed general mistakes. ``holdout.jsonl``, ``holdout2.jsonl`` and
+``holdout3.jsonl`` were each written separately, by authors who never saw the rules, and
+never used for tuning; they report how the rules do on text nobody tuned them to.
 """
 
 from __future__ import annotations
@@ -111,9 +111,9 @@ def _short(reason: str) -> pytest.MarkDecorator:
     return pytest.mark.xfail(reason=reason, strict=True)
 
 
-# Each held-out set misses one lupus target by one item: 0.97 with 30 true positives allows
-# no false positive, and 0.95 of 32 positives no more than one miss. (docs/design.md,
-# "Held-out after session 8")
+# The first two held-out sets each miss one lupus target by one item: 0.97 with 30 true
+# positives allows no false positive, and 0.95 of 32 positives no more than one miss.
+# (docs/design.md, "Held-out after session 8")
 HELD_OUT = [
     pytest.param(
         "holdout.jsonl",
@@ -127,12 +127,27 @@ HELD_OUT = [
         marks=_short("second held-out lupus recall is 0.938 (2 misses of 32), under 0.95"),
     ),
     *[("holdout2.jsonl", topic) for topic in ("car-t", "autoimmune", "oncology")],
+    # The third, written and evaluated last (session 8): recall is where fresh text hurts,
+    # mostly a disease named once, outside the headline and first sentence.
+    pytest.param(
+        "holdout3.jsonl",
+        "lupus",
+        marks=_short("third held-out lupus recall is 0.844 (5 misses of 32), under 0.95"),
+    ),
+    ("holdout3.jsonl", "car-t"),
+    pytest.param(
+        "holdout3.jsonl",
+        "autoimmune",
+        marks=_short("third held-out autoimmune recall is 0.853 (10 misses of 68), under 0.90"),
+    ),
+    ("holdout3.jsonl", "oncology"),
 ]
 
 
 @pytest.fixture(scope="module")
 def held_out_scores(shipped_rules: CompiledRules) -> dict[str, dict[str, tuple[float, float]]]:
-    return {name: evaluate(shipped_rules, name) for name in ("holdout.jsonl", "holdout2.jsonl")}
+    names = ("holdout.jsonl", "holdout2.jsonl", "holdout3.jsonl")
+    return {name: evaluate(shipped_rules, name) for name in names}
 
 
 @pytest.mark.parametrize(("name", "topic"), HELD_OUT)
