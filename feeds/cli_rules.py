@@ -23,10 +23,11 @@ from feeds.cli_common import (
     open_storage,
     settings_from,
 )
+from feeds.models import TopicTag
 from feeds.recluster import cluster_stored
 from feeds.retag import retag
 from feeds.tagging.jsonl import BadLine, tag_json_lines
-from feeds.tagging.matcher import TagInput, explain, held_back
+from feeds.tagging.matcher import TagInput, explain
 from feeds.tagging.vocabulary import load_rules
 
 
@@ -50,8 +51,9 @@ def tag_command(config_path: Path | None, jsonl: bool, summary: str, text: str |
     if not jsonl:
         if text is None:
             fail("tag: give a TEXT to tag, or --jsonl to read JSON Lines on stdin", EXIT_CONFIG)
-        item = TagInput(title=text, summary=summary)
-        for line in reporting.tag_lines(explain(item, rules), held_back(item, rules)):
+        held: dict[str, TopicTag] = {}
+        explained = explain(TagInput(title=text, summary=summary), rules, held)
+        for line in reporting.tag_lines(explained, tuple(held.values())):
             click.echo(line)
         return
     for result in tag_json_lines(sys.stdin, rules):

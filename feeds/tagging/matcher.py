@@ -135,12 +135,15 @@ class Explained:
     asides: tuple[bool, ...]  # ... and whether the text marks it as an aside
 
 
-def explain(item: TagInput, rules: CompiledRules) -> tuple[Explained, ...]:
+def explain(
+    item: TagInput, rules: CompiledRules, held: dict[str, TopicTag] | None = None
+) -> tuple[Explained, ...]:
     """``tag(item, rules)``, with what each match added to each score and which were asides:
-    the explanation ``feeds tag`` prints."""
+    the explanation ``feeds tag`` prints. ``held``, if given, receives the topics an
+    ``alone`` rule held back (see ``tag``)."""
     scored: dict[str, tuple[Sequence[Entry], Sequence[bool]]] = {}
     explained = []
-    for found in tag(item, rules, scored):
+    for found in tag(item, rules, scored, held):
         entries, flags = scored.get(found.topic, ((), ()))
         weights = mention_weights(entries, flags)
         by_match: list[float | None] = []
@@ -154,15 +157,6 @@ def explain(item: TagInput, rules: CompiledRules) -> tuple[Explained, ...]:
     return tuple(explained)
 
 
-def held_back(item: TagInput, rules: CompiledRules) -> tuple[TopicTag, ...]:
-    """The topics ``item`` would have been tagged with but for an ``alone`` rule (their one
-    mention, in the lead, is of a term that needs a support word the article lacks): what
-    ``feeds tag`` reports under "not tagged"."""
-    held: dict[str, TopicTag] = {}
-    tag(item, rules, held=held)
-    return tuple(held.values())
-
-
 def tag(
     item: TagInput,
     rules: CompiledRules,
@@ -171,8 +165,9 @@ def tag(
 ) -> tuple[TopicTag, ...]:
     """The topics ``item`` is about, highest score first. ``scored``, if given, receives
     each tagged topic's evidence and which of it is an aside (for ``explain``); ``held``,
-    the topics whose score was enough but whose one mention an ``alone`` rule held back
-    (for ``held_back``)."""
+    the topics whose score was enough but whose one mention, in the lead, is of a term
+    that needs a support word the article lacks (``alone``: what ``feeds tag`` reports
+    under "not tagged")."""
     evidence: defaultdict[str, list[Entry]] = defaultdict(list)
     found = _scan(item, rules, evidence)
     reordered = bool(found.checks) and _check(evidence, found, rules.topics)
