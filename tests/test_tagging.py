@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from feeds.cli import cli
 from feeds.config import TopicSettings
-from feeds.tagging.matcher import TagInput, tag
+from feeds.tagging.matcher import TagInput, explain, tag
 from feeds.tagging.rules import CompiledRules, compile_rules
 from feeds.tagging.text import _TABLE as _DASH_TABLE
 from feeds.tagging.text import fold_exact, word_form
@@ -115,6 +115,67 @@ def test_passing_mention_in_the_body_is_not_the_subject(rules: CompiledRules) ->
 def test_repeated_body_mentions_make_a_subject(rules: CompiledRules) -> None:
     summary = "Researchers reported results. Lupus flares fell; lupus nephritis and lupus rash too."
     assert "lupus" in topics(rules, "New results reported", summary)
+
+
+def test_the_people_a_study_is_about_make_its_disease_a_subject_even_in_the_body(
+    rules: CompiledRules,
+) -> None:
+    title = "Hydroxychloroquine and preterm birth"
+    lead = "A registry followed 1,100 pregnancies for five years."
+    for body in (
+        "Women with lupus who kept taking the drug had fewer preterm births.",
+        "Among 300 adults with active systemic lupus erythematosus, most were women.",
+        "Mothers living with lupus nephritis were followed too.",
+    ):
+        assert "lupus" in topics(rules, title, f"{lead} {body}"), body
+    # ... and so is what a test found
+    for body in (
+        "A kidney biopsy confirmed systemic lupus erythematosus.",
+        "A skin biopsy confirmed subacute cutaneous lupus.",
+        "It took a blood test to reach a diagnosis of juvenile-onset lupus.",
+    ):
+        assert "lupus" in topics(rules, "A nurse's road to a diagnosis", f"{lead} {body}"), body
+    # ... but not one of a list of their conditions, an excluded group, a comparison or a
+    # negated finding
+    for body in (
+        "Women with diabetes, lupus or obesity had fewer preterm births.",
+        "Women with lupus or asthma had fewer preterm births.",
+        "Women with lupus, psoriasis or diabetes were excluded.",
+        "Women with lupus were not included.",
+        "Rates were lower than in women with lupus.",
+        "Doctors saw women with suspected lupus.",
+        "She was diagnosed with lupus at 19.",  # a person's history, not a finding
+        "Tests confirmed no sign of lupus.",
+        "Women with no history of lupus did well.",
+    ):
+        assert "lupus" not in topics(rules, title, f"{lead} {body}"), body
+
+
+def test_only_the_first_thing_named_after_a_subject_marker_is_the_subject() -> None:
+    two = compile_rules(
+        (
+            TopicSettings(
+                slug="lupus", title="Lupus", terms=("lupus", "lupus nephritis"), acronyms=("SLE",)
+            ),
+            TopicSettings(slug="hospitals", title="Hospitals", terms=("hospital",)),
+        )
+    )
+    lead = "A national registry grew by a third last year."
+    summary = f"{lead} It enrolled adults with lupus nephritis at 12 hospitals."
+    assert topics(two, "Registry news", summary) == {"lupus"}  # both lupus terms, nested
+    summary = f"{lead} It enrolled adults with SLE at 12 hospitals."
+    assert topics(two, "Registry news", summary) == {"lupus"}  # an acronym: a later scan
+
+
+def test_feeds_tag_weighs_a_population_mention_as_one_in_the_lead(rules: CompiledRules) -> None:
+    item = TagInput(
+        "Registry news",
+        "A national registry grew by a third last year. Adults with lupus nephritis did well.",
+    )
+    (lupus,) = [e for e in explain(item, rules) if e.tag.topic == "lupus"]
+    assert lupus.tag.score == 2.0
+    assert sum(w or 0.0 for w in lupus.weights) == 2.0  # the longest match carries it
+    assert max(w or 0.0 for w in lupus.weights) == 2.0
 
 
 def test_parents_inherit_the_tag(rules: CompiledRules) -> None:
@@ -396,6 +457,7 @@ ALONE = compile_rules(
             terms=("chemotherapy", "lymphoma"),
             alone={"chemotherapy": ()},
         ),
+        TopicSettings(slug="lupus", title="Lupus", terms=("lupus",), alone={"lupus": ("kidney",)}),
     )
 )
 BISPECIFICS = "Clinics began giving bispecifics at home, avoiding the queues that limit access to"
@@ -432,6 +494,14 @@ def test_an_alone_rule_with_no_words_never_lets_its_term_tag_on_its_own() -> Non
 def test_an_alone_rule_leaves_source_categories_alone() -> None:
     item = TagInput("Clinics start bispecifics", f"{BISPECIFICS} CAR-T.", categories=("CAR-T",))
     assert "car-t" in {t.topic for t in tag(item, ALONE)}
+
+
+def test_a_lone_broad_name_in_the_lead_counts_where_the_sentence_makes_it_the_subject() -> None:
+    title = "'They said it was stress': a nurse's four-year wait"
+    held = "She spent four years being told her exhaustion was stress before lupus came up."
+    assert "lupus" not in topics(ALONE, title, held)  # the alone rule: no support word
+    found = "She spent four years being told it was stress before a blood test confirmed lupus."
+    assert "lupus" in topics(ALONE, title, found)
 
 
 def test_feeds_tag_says_which_topic_an_alone_rule_held_back(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from feeds.tagging.asides import aside_spans, enumeration_spans, markers_in
+from feeds.tagging.asides import aside_spans, enumeration_spans, markers_in, subject_spans
 from feeds.tagging.text import fold
 
 
@@ -273,3 +273,32 @@ def enumerations(text: str) -> list[str]:
 )
 def test_enumeration_spans(text: str, expected: list[str]) -> None:
     assert enumerations(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("In 300 adults with lupus nephritis, flares fell.", ["lupus nephritis"]),
+        # the item's nearest words, up to the list-item length
+        ("Women with lupus who kept taking it did well.", ["lupus who kept taking"]),
+        ("Patients newly diagnosed with multiple myeloma, aged 70.", ["multiple myeloma"]),
+        ("People living with HIV; and then more.", ["hiv"]),
+        # a comma that opens a clause, not a list
+        ("Patients with lupus nephritis, who had biopsies, improved.", ["lupus nephritis"]),
+        # one of a list of their conditions names none as the subject
+        ("Women with diabetes, lupus or obesity did well.", []),
+        ("Women with lupus and asthma did well.", []),
+        ("Women with lupus, asthma, and gout did well.", []),
+        # ", and" after the first item joins a clause
+        ("Tests confirmed myasthenia gravis, and a daily tablet helps.", ["myasthenia gravis"]),
+        ("The trial found nothing.", []),
+        # what a test found, unless negated
+        ("A skin biopsy confirmed subacute cutaneous lupus.", ["subacute cutaneous lupus."]),
+        ("Tests confirmed no sign of lupus.", []),
+    ],
+)
+def test_subject_spans(text: str, expected: list[str]) -> None:
+    folded = fold(text)
+    spans = subject_spans(folded, markers_in(folded))
+    assert [folded[start:end] for start, end in spans] == expected
+    assert asides(text) == []  # the population markers are no asides

@@ -218,6 +218,18 @@ def test_ln_is_lupus_nephritis_beside_biopsy_words_not_a_lymph_node(
             "lupus",
             True,
         ),
+        (
+            "Community hospital gives its first engineered-cell infusion",
+            "A rural hospital has treated its first patient with CAR-T, a man of 68.",
+            "car-t",
+            True,
+        ),
+        (
+            "Rheumatology unit gains a cell-therapy licence",
+            "The unit can now deliver CAR-T in trials for systemic sclerosis.",
+            "car-t",
+            True,
+        ),
         # a charity's name is an address ...
         (
             "Georgian villa goes on sale for £2m",
@@ -246,3 +258,20 @@ def test_shipped_alone_rules_on_one_bare_name_in_the_lead(
 ) -> None:
     found = {t.topic for t in tag(TagInput(title, summary), shipped_rules)}
     assert (topic in found) is tagged
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        # tumour names no list has yet, by their word endings
+        ("Proton centre treats its first child", "A girl of seven with medulloblastoma was first."),
+        ("Bone tumour trial opens", "Teenagers with osteosarcoma can join from June."),
+        ("Bile duct study", "Cholangiocarcinoma rates rose in a registry of 9,000 people."),
+        # the screening programmes, named without the word "cancer"
+        ("Self-sampling kits lift uptake", "Posted kits raised cervical screening by 12 points."),
+    ],
+)
+def test_shipped_oncology_names_tumours_and_screening_without_the_word_cancer(
+    shipped_rules: CompiledRules, title: str, summary: str
+) -> None:
+    assert "oncology" in {t.topic for t in tag(TagInput(title, summary), shipped_rules)}

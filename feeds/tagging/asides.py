@@ -1,4 +1,5 @@
-"""Where a text names things only in passing: examples of a class, exclusions, comparisons.
+"""Where a text names things only in passing (examples, exclusions, comparisons), and whom
+it is about.
 
 What it does: find, in one field of an article, the spans that English marks as asides,
 so the matcher can count a topic mentioned there as a passing mention (a small weight)
@@ -37,6 +38,12 @@ rather than as a subject:
   about (``enumeration_spans``; the matcher asks for these only for a topic that would be
   tagged, once per field).
 
+And the opposite, where English marks the subject: whom a text is about, named by what
+they have ("in 300 adults with lupus nephritis", "women living with HIV"), and what a test
+or a study found ("a skin biopsy confirmed subacute cutaneous lupus"), unless that is one of
+a list ("women with diabetes, lupus or obesity") or negated ("tests confirmed no lupus")
+(``subject_spans``; the matcher weighs a mention there as a subject).
+
 A list is followed item by item (items end at a comma, "and" or "or") while each item is
 short (at most ``ITEM_WORDS`` words); a long item ends the list after its nearest words.
 A list never crosses a sentence or clause break (``. ; : ( )``).
@@ -62,6 +69,7 @@ from feeds.tagging.markers import (
     NEAR,
     RANGE,
     SEVERAL,
+    SUBJECT,
 )
 from feeds.tagging.text import word_form
 
@@ -72,6 +80,7 @@ EXCLUDED_WORDS = 8  # longest item followed back from "were excluded": the exclu
 NEAR_WORDS = 2  # words before "is excluded" / "was ruled out" that are an aside
 SEVERAL_ITEMS = 3  # fewest items of a list that "already had" makes an aside
 CLAUSE_REACH = 300  # characters searched back for the start of an enumeration's clause
+SUBJECT_REACH = 100  # characters after a subject marker read for its item and list
 ENUMERATION_ITEMS = 5  # fewest items of a list that is an aside without any marker
 ENUMERATION_COMMAS = 3  # ... of which at least this many end at a comma: "a, b, c, d and e"
 _STRETCH_WORDS = 2 * ITEM_WORDS + 1  # most words between two commas of an enumeration
@@ -87,6 +96,7 @@ _LIST_WORDS = {AFTER: ITEM_WORDS, EXCLUSION: EXCLUDED_WORDS, NEAR: NEAR_WORDS}
 _CLAUSE_BREAK = re.compile(r"[.;:()!?]\s|[;:()]")
 _WORD = re.compile(r"\S+")
 _CONJUNCTIONS = frozenset({"and", "or"})
+_NEGATIONS = frozenset({"no", "not", "never", "neither", "nor", "none", "without"})
 _OUTCOMES = frozenset({"progression", "relapse", "recurrence", "worsening", "flares", "flare"})
 _STAND_INS, _OF = frozenset({"that", "those"}), frozenset({"of", "in", "for"})
 _AUXILIARIES = frozenset({"is", "are", "was", "were", "be", "been", "being", "has", "have", "had"})
@@ -97,6 +107,8 @@ def aside_spans(text: str, markers: Iterable[tuple[str, int, int]]) -> list[tupl
     (``feeds.tagging.text.fold``), given its markers as (kind, start, end)."""
     spans: list[tuple[int, int]] = []
     for kind, start, end in markers:
+        if kind == SUBJECT:
+            continue  # not an aside (``subject_spans``)
         if kind in _LIST_WORDS:
             first = _list_start(text, start, _LIST_WORDS[kind])
             if first < start:
@@ -136,6 +148,66 @@ def aside_spans(text: str, markers: Iterable[tuple[str, int, int]]) -> list[tupl
             if words:
                 spans.append((end, words[:reach][-1].end()))
     return [_trimmed(text, start, end) for start, end in spans]
+
+
+def subject_spans(text: str, markers: Iterable[tuple[str, int, int]]) -> list[tuple[int, int]]:
+    """The (start, end) offsets in folded ``text`` of what its subject markers name: the
+    item right after "patients with" or "a biopsy confirmed" (at most ``ITEM_WORDS`` words:
+    "adults with active lupus nephritis"), unless it is one of a list ("women with diabetes,
+    lupus or obesity", "patients with lupus or psoriasis": their other conditions too) or
+    negated ("confirmed no sign of lupus", "patients with no history of cancer")."""
+    spans: list[tuple[int, int]] = []
+    for kind, _start, end in markers:
+        if kind != SUBJECT:
+            continue
+        # The list that decides it is near, and read as plain words: the folded text has
+        # one space between words, so their offsets follow from their lengths.
+        stop = _CLAUSE_BREAK.search(text, end, end + SUBJECT_REACH)
+        piece = text[end : stop.start() if stop else end + SUBJECT_REACH]
+        words = piece.split()
+        take = _subject_words(words)
+        if take:
+            first = end + len(piece) - len(piece.lstrip())
+            last = first + len(" ".join(words[:take])) - words[take - 1].endswith(",")
+            spans.append((first, last))
+    return spans
+
+
+def _subject_words(words: list[str]) -> int:
+    """How many of ``words`` (a clause, after a subject marker) name the subject: its first
+    item's, up to ``ITEM_WORDS``; 0 if the item is negated or the first of a list ("and" or
+    "or" follows it, or follows the short items that commas separate from it: "diabetes,
+    lupus or obesity"; not "lupus nephritis, who ..."). (So is "lupus and blood tests found
+    antibodies", where "and" joins a clause: a list's last item often runs on into the rest
+    of the clause, "vasculitis and lupus rely on the lines", and words do not tell them
+    apart.)"""
+    end, joined = _item_end(words, 0)
+    take = min(end, ITEM_WORDS)
+    if not take or not _NEGATIONS.isdisjoint(words[:take]):
+        return 0
+    at = 0
+    while end - at <= ITEM_WORDS:  # a long item is a clause of its own, not a list's
+        if joined:
+            return 0 if end + 1 < len(words) else take
+        if not words[end - 1].endswith(",") or end >= len(words):
+            return take
+        if words[end] in _CONJUNCTIONS:  # ", and": a list's last item ("a, b, and c") but,
+            # after the first, a clause ("confirmed myasthenia, and a tablet now ...")
+            return 0 if at and end + 1 < len(words) else take
+        at = end  # a comma: a list if "and" or "or" comes later, over short items
+        end, joined = _item_end(words, at)
+    return take
+
+
+def _item_end(words: list[str], start: int) -> tuple[int, bool]:
+    """Where the list item that starts at ``words[start]`` ends (after its comma, or at the
+    "and" or "or" that ends it, which is then True)."""
+    for n in range(start, len(words)):
+        if words[n] in _CONJUNCTIONS:
+            return n, True
+        if words[n].endswith(","):
+            return n + 1, False
+    return len(words), False
 
 
 def enumeration_spans(text: str) -> list[tuple[int, int]]:

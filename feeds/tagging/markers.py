@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-_EXCLUDED = ("excluded", "ineligible", "not eligible")
+_EXCLUDED = ("excluded", "ineligible", "not eligible", "not included")
 
 AFTER, BEFORE, COMPARISON = "after", "before", "comparison"
 
@@ -27,6 +27,23 @@ def _openly(verb: str) -> tuple[str, ...]:
 EXCLUSION, NEAR, DESCRIPTION = "exclusion", "near", "description"
 RANGE, MODIFIER = "range", "modifier"
 APPOSITIVE, SEVERAL = "appositive", "several"
+SUBJECT = "subject"
+# What English marks as the subject, where a mention names it (not an aside: the opposite,
+# ``feeds.tagging.asides.subject_spans``): who the text is about, named by their disease
+# ("in 300 adults with lupus nephritis", "a woman with lupus", "people living with HIV",
+# "patients newly diagnosed with myeloma"), and what a test or a study found ("a kidney
+# biopsy confirmed lupus nephritis", "a diagnosis of juvenile-onset lupus").
+_PEOPLE = (
+    "patients", "patient", "people", "person", "individuals", "adults", "adult", "children",
+    "child", "kids", "adolescents", "teenagers", "teenager", "teens", "women", "woman", "men",
+    "man", "girls", "girl", "boys", "boy", "infants", "infant", "babies", "baby", "newborns",
+    "mothers", "mother", "participants", "volunteers", "survivors", "veterans", "those", "mice",
+)  # fmt: skip
+_HAVING = ("with", "living with", "diagnosed with", "newly diagnosed with")
+# Not "was diagnosed with": "she was diagnosed with lupus at 19" is often a person's
+# history in a story about something else; a finding is what a test confirmed. (Nor
+# "showed" or "revealed": they show results far more often than diagnoses.)
+_FOUND = ("confirmed", "diagnosis of", "diagnosed as")
 # Folded marker phrases -> kind. after: a list of examples (or exclusions) ends just
 # before the marker; before: a list of examples, exclusions or adjustments starts just
 # after it; comparison: the next few words are not what the text is about; near: the one
@@ -34,7 +51,8 @@ APPOSITIVE, SEVERAL = "appositive", "several"
 # excluded" says nothing about what the headline's other words are); description: what
 # follows, up to the next comma, says what a thing is otherwise known or used for;
 # appositive: the same, but only between two commas ("blinatumomab, approved for
-# leukemia, in ..."), because "Belimumab approved for lupus nephritis" is the news. The
+# leukemia, in ..."), because "Belimumab approved for lupus nephritis" is the news;
+# subject: not an aside but its opposite, whom the text is about or what it found. The
 # matcher finds them as whole words in the scan that finds the terms (``feeds.tagging.rules``).
 MARKERS: Mapping[str, str] = {
     **dict.fromkeys(("and other", "or other", "and another", "or another"), AFTER),
@@ -175,6 +193,8 @@ MARKERS: Mapping[str, str] = {
         ("like", "program", "programme", "programs", "programmes", "franchise"),
         MODIFIER,
     ),
+    **dict.fromkeys((f"{who} {having}" for who in _PEOPLE for having in _HAVING), SUBJECT),
+    **dict.fromkeys(_FOUND, SUBJECT),
     # comorbidities, when there are several: "people who already had rheumatoid arthritis,
     # psoriasis or lupus" (but "cancer patients who already had lupus" are about lupus)
     **dict.fromkeys(("already had", "already have"), SEVERAL),

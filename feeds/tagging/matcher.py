@@ -20,6 +20,14 @@ long enumeration in the summary or content (five or more items: "higher rates of
 psoriasis, rheumatoid arthritis, lupus and type 1 diabetes"), marker or not; the matcher
 looks for those only in the fields of a topic that would otherwise be tagged.
 
+What the text is about: a mention in the body (after the lead) that English marks as its
+subject weighs as one in the lead, 2 (``feeds.tagging.asides.subject_spans``): who the text
+is about, named by what they have ("a registry of 1,100 pregnancies found that women with
+lupus who kept taking hydroxychloroquine ...", "in 300 adults with lupus nephritis"), or
+what a test found ("a kidney biopsy confirmed systemic lupus erythematosus"). A passing
+mention names the disease as a drug's use, a person's history or one of a list ("women
+with diabetes, lupus or obesity" does not count, nor "patients with no history of lupus").
+
 Proper-noun guard: a one-word term written in lower case ("lupus") does not count where
 the text capitalizes it in mid-sentence ("the Marco Lupus Pavilion", "the Lupus family",
 "a star in Lupus"): there it is a name, not the disease. Title-Case headlines, where every
@@ -27,9 +35,10 @@ word is capitalized, are exempt.
 
 One broad name, once: a topic whose only evidence is one mention in the lead, by a term
 its ``alone`` rule names ("lupus", "CAR-T"), is not tagged unless the article has one of
-the rule's support words (``feeds.tagging.rules``): "access to CAR-T" at the end of a
-sentence about bispecifics is a passing mention; a story about CAR-T says "CAR-T cells",
-names the product, or says it again.
+the rule's support words (``feeds.tagging.rules``) or marks that mention as its subject, as
+above ("a blood test finally confirmed lupus"): "access to CAR-T" at the end of a sentence
+about bispecifics is a passing mention; a story about CAR-T says "CAR-T cells", names the
+product, or says it again.
 
 Nested matches ("lupus" inside "systemic lupus erythematosus") are one mention. A topic is
 tagged when its score reaches its threshold (default 2): one mention in the title or lead,
@@ -48,7 +57,13 @@ from operator import attrgetter
 from feeds.frozen import constructor
 from feeds.models import Article, Match, TopicTag
 from feeds.normalize import plain_text
-from feeds.tagging.asides import ENUMERATION_COMMAS, aside_spans, enumeration_spans
+from feeds.tagging.asides import (
+    ENUMERATION_COMMAS,
+    aside_spans,
+    enumeration_spans,
+    subject_spans,
+)
+from feeds.tagging.markers import SUBJECT
 from feeds.tagging.rules import CompiledRules, TopicRule
 from feeds.tagging.scoring import (
     WEIGHTS,
@@ -65,11 +80,19 @@ from feeds.tagging.text import fold_exact, word_form
 # clauses of their own, and newsletters and digests string their stories together with it
 # ("Today: measles passes 700 cases; ...; and a lupus clinic ...").
 _LEAD_END = re.compile(r"[.!?](?:\s|$)|;")
+_TITLE_CASE_WORDS = 40  # words of a field read to tell a Title-Case headline
 _SENTENCE_BREAK = ".!?:;\"'(\u201c\u2018[—–-"
 _LISTING = frozenset({"summary", "content"})  # fields whose long enumerations are asides
+_BODY = _LISTING  # fields where naming the people a text is about weighs (SUBJECT_WEIGHT)
+# What a mention in the body adds when it names what the people the text is about have
+# ("in 300 adults with lupus nephritis"): it then weighs as one in the lead.
+SUBJECT_WEIGHT = WEIGHTS["lead"] - WEIGHTS["summary"]
 _FIELD_ORDER = {"title": 0, "lead": 1, "summary": 1, "content": 2, "category": 3}  # scan order
 
 _TOPIC, _SCORE = attrgetter("topic"), attrgetter("score")
+# A tagged topic's evidence, which of it are asides, and which entry names what the people
+# the text is about have (-1: none), for ``explain``
+Scored = tuple[Sequence[Entry], Sequence[bool], int]
 _new_match = constructor(Match)  # matches are most of what tagging builds (feeds.frozen)
 _new_tag = constructor(TopicTag)
 
@@ -88,11 +111,26 @@ class TagInput:
 class _Found:
     """What one scan of an article found, besides the evidence."""
 
-    __slots__ = ("asides", "checks", "context_seen", "enumerations", "excluded", "texts")
+    __slots__ = (
+        "asides",
+        "checks",
+        "context_seen",
+        "enumerations",
+        "excluded",
+        "lead_named",
+        "named",
+        "subjects",
+        "texts",
+    )
 
     def __init__(self) -> None:
         # (place, instance) -> the spans of the asides of its field (``feeds.tagging.asides``)
         self.asides: dict[tuple[str, int], Spans] = {}
+        # (place, instance) -> the spans of what the people a body field is about have
+        # ("adults with lupus nephritis": ``feeds.tagging.asides.subject_spans``)
+        self.subjects: dict[tuple[str, int], Spans] = {}
+        self.named: set[str] = set()  # topics with a body mention inside one of them
+        self.lead_named: set[str] = set()  # ... with a mention in the lead inside one
         # (place, instance) -> the folded text of a field where a long enumeration is an
         # aside (summary and content); then the spans of those of them that have one, once
         # a topic asks
@@ -141,11 +179,19 @@ def explain(
     """``tag(item, rules)``, with what each match added to each score and which were asides:
     the explanation ``feeds tag`` prints. ``held``, if given, receives the topics an
     ``alone`` rule held back (see ``tag``)."""
-    scored: dict[str, tuple[Sequence[Entry], Sequence[bool]]] = {}
+    scored: dict[str, Scored] = {}
     explained = []
     for found in tag(item, rules, scored, held):
-        entries, flags = scored.get(found.topic, ((), ()))
+        entries, flags, named = scored.get(found.topic, ((), (), -1))
         weights = mention_weights(entries, flags)
+        if named >= 0:  # to the match that carries its mention's weight
+            place, instance, start, end, _group = entries[named]
+            carrier = next(
+                n
+                for n, (where, other, s, e, _g) in enumerate(entries)
+                if (where, other) == (place, instance) and s < end and start < e and weights[n]
+            )
+            weights[carrier] += SUBJECT_WEIGHT
         by_match: list[float | None] = []
         asides: list[bool] = []
         for n, entry in enumerate(entries):  # as ``_matches`` lists them
@@ -160,7 +206,7 @@ def explain(
 def tag(
     item: TagInput,
     rules: CompiledRules,
-    scored: dict[str, tuple[Sequence[Entry], Sequence[bool]]] | None = None,
+    scored: dict[str, Scored] | None = None,
     held: dict[str, TopicTag] | None = None,
 ) -> tuple[TopicTag, ...]:
     """The topics ``item`` is about, highest score first. ``scored``, if given, receives
@@ -173,23 +219,33 @@ def tag(
     reordered = bool(found.checks) and _check(evidence, found, rules.topics)
 
     tags: dict[str, TopicTag] = {}
-    asides = found.asides
+    asides, subjects, named_topics = found.asides, found.subjects, found.named
     lowest = rules.lowest_threshold
+    # What a mention may yet add when it names what the people the text is about have
+    reach = SUBJECT_WEIGHT if subjects else 0.0
     for slug, entries in evidence.items():
         # Scored as if nothing were an aside first: that is never less, and most topics an
         # article names (named once, in the body) are below any threshold either way.
         score = WEIGHTS[entries[0][0]] if len(entries) == 1 else plain_score(entries)
-        if score < lowest:
+        # Below any threshold, unless a body mention names a population
+        if score < lowest and (slug not in named_topics or score + SUBJECT_WEIGHT < lowest):
             continue
         threshold = rules.higher_thresholds.get(slug, lowest)
-        if score < threshold:
+        if score + reach < threshold:
             continue
         flags = asides_among(entries, asides) if asides else []
         if flags:
             score = score_with_asides(entries, flags)
-        listed = _enumerated(entries, found, flags) if score >= threshold and found.texts else []
+        listed = []
+        if found.texts and score + reach >= threshold:
+            listed = _enumerated(entries, found, flags)
         if listed:
             score = score_with_asides(entries, listed)
+        named = -1
+        if slug in named_topics:
+            named = _subject(entries, subjects, listed or flags)
+        if named >= 0:
+            score += SUBJECT_WEIGHT
         if score >= threshold and slug in rules.alone and _alone(entries, slug, rules, found):
             if held is not None:
                 held[slug] = _new_tag(slug, score, _matches(slug, entries))
@@ -197,7 +253,7 @@ def tag(
         if score >= threshold:
             tags[slug] = _new_tag(slug, score, _matches(slug, entries))
             if scored is not None:
-                scored[slug] = (entries, listed or flags)
+                scored[slug] = (entries, listed or flags, named)
     if reordered:  # in the order of each topic's first match, as if never checked
         tags = {slug: tags[slug] for slug in sorted(tags, key=lambda t: _place(evidence[t][0]))}
     for slug in item.source_topics:
@@ -279,11 +335,20 @@ def _scan(item: TagInput, rules: CompiledRules, evidence: defaultdict[str, list[
         if listing and len(exact) == len(folded):
             for place in ("lead", name) if name == "summary" else (name,):
                 found.texts[(place, instance)] = folded
-        if markers and len(exact) == len(folded):  # offsets agree unless folding changed a length
-            spans = aside_spans(folded, markers)
+        asides = [marker for marker in markers if marker[0] != SUBJECT]
+        if asides and len(exact) == len(folded):  # offsets agree unless folding changed a length
+            spans = aside_spans(folded, asides)
             if spans:  # kept by place: a summary's lead is a place of its own
                 for place in ("lead", name) if name == "summary" else (name,):
                     found.asides[(place, instance)] = spans
+        if markers and name in _BODY and len(exact) == len(folded):
+            spans = subject_spans(folded, markers)
+            if spans:
+                found.subjects[(name, instance)] = spans
+                aside = found.asides.get((name, instance), ())
+                for start, end in spans:
+                    named = found.named if start >= lead_end else found.lead_named
+                    named.update(_first_named(rules, exact, folded, start, end, aside))
     return found
 
 
@@ -345,8 +410,13 @@ def _proper_noun(cased: str, start: int) -> bool:
 
 
 def _title_case(text: str) -> bool:
-    """Most longer words capitalized: a headline style where capitals say nothing."""
-    words = [w for w in text.split() if len(w) > 3 and w[0].isalpha()]
+    """Most longer words capitalized: a headline style where capitals say nothing. (Judged
+    by the first words: a long content field would otherwise cost more than its scan.)"""
+    words = [
+        w
+        for w in text.split(None, _TITLE_CASE_WORDS)[:_TITLE_CASE_WORDS]
+        if len(w) > 3 and w[0].isalpha()
+    ]
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
 
 
@@ -358,8 +428,8 @@ def _lead_end(folded_summary: str) -> int:
 
 def _alone(entries: Sequence[Entry], slug: str, rules: CompiledRules, found: _Found) -> bool:
     """Whether a topic's evidence is one mention in the lead, made only of terms its
-    ``alone`` rule names, in an article with none of their support words: then it does
-    not count (``feeds.tagging.rules``)."""
+    ``alone`` rule names, in an article with none of their support words and not marked
+    as its subject: then it does not count (``feeds.tagging.rules``)."""
     if any(entry[0] != "lead" for entry in entries):
         return False
     spans = sorted((entry[2], entry[3]) for entry in entries)
@@ -368,6 +438,8 @@ def _alone(entries: Sequence[Entry], slug: str, rules: CompiledRules, found: _Fo
         if start >= reach:  # a second mention
             return False
         reach = max(reach, end)
+    if slug in found.lead_named:
+        return False  # "women with lupus", "a blood test confirmed lupus": its subject
     alone = rules.alone[slug]
     words: set[str] = set()
     for entry in entries:
@@ -377,6 +449,54 @@ def _alone(entries: Sequence[Entry], slug: str, rules: CompiledRules, found: _Fo
         words.update(needs)
     seen = found.context_seen
     return not any((slug, word) in seen for word in words)
+
+
+def _first_named(
+    rules: CompiledRules,
+    exact: str,
+    folded: str,
+    start: int,
+    end: int,
+    asides: Spans,
+) -> set[str]:
+    """The topics of the first thing a subject span (``start``-``end`` of a body field)
+    names: the terms that start before the first of its terms ends ("adults with lupus
+    nephritis at 12 hospitals": "lupus" and "lupus nephritis", not "hospitals"), none an
+    aside ("mice with an MS-like autoimmune disease": "autoimmune disease"). The span is
+    scanned again, on its own: a few words, where checking every hit of the article
+    against the spans would cost more. The topics are candidates: ``_subject`` then asks
+    whether a match that counted is there."""
+    hits: list[tuple[int, int, str]] = []
+    for automaton, text in ((rules.folded, folded), (rules.exact, exact)):
+        piece = text[start:end]
+        if not len(automaton) or (text is exact and piece == folded[start:end]):
+            continue  # no acronym in words without a capital letter
+        for last, key in automaton.iter(f" {word_form(piece)} "):
+            first = start + last - key[0]
+            extra = key[2]
+            if extra is None:
+                hits.append((first, first + key[1], key[3]))
+            else:
+                hits += [(first, first + key[1], group.topic) for group in extra.terms]
+    if asides:
+        hits = [hit for hit in hits if not any(s < hit[1] and hit[0] < e for s, e in asides)]
+    if not hits:
+        return set()
+    cut = min(hit[1] for hit in hits)
+    return {topic for first, _last, topic in hits if first < cut}
+
+
+def _subject(
+    entries: Sequence[Entry], populations: Mapping[tuple[str, int], Spans], asides: Sequence[bool]
+) -> int:
+    """The first of ``entries`` (none an aside) that starts inside one of its body field's
+    ``populations``: what the people the text is about have ("adults with lupus
+    nephritis"); -1 if none does."""
+    for n, (place, instance, start, _end, _group) in enumerate(entries):
+        spans = populations.get((place, instance))
+        if spans and not (asides and asides[n]) and any(s <= start < e for s, e in spans):
+            return n
+    return -1
 
 
 def _enumerated(entries: Sequence[Entry], found: _Found, flags: Sequence[bool]) -> list[bool]:

@@ -3,7 +3,8 @@
 What it does: sum what each distinct mention of a topic weighs, by where it is
 
     title 3 · first sentence of the summary 2 · source category 2 · elsewhere 1
-    (each further mention in the same place adds 0.5; an aside adds 0.5 wherever it is)
+    (each further mention in the same place adds 0.5; an aside adds 0.5 wherever it is;
+    the matcher adds 1 for a body mention the text marks as its subject)
 
 and say which mention added what (``mention_weights``, for ``feeds tag``'s explanation).
 Nested or overlapping matches in one place ("lupus" inside "systemic lupus
