@@ -167,7 +167,7 @@ def test_only_the_first_thing_named_after_a_subject_marker_is_the_subject() -> N
     assert topics(two, "Registry news", summary) == {"lupus"}  # an acronym: a later scan
 
 
-def test_feeds_tag_weighs_a_population_mention_as_one_in_the_lead(rules: CompiledRules) -> None:
+def test_feeds_tag_weighs_a_subject_mention_as_one_in_the_lead(rules: CompiledRules) -> None:
     item = TagInput(
         "Registry news",
         "A national registry grew by a third last year. Adults with lupus nephritis did well.",

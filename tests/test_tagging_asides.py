@@ -301,4 +301,4 @@ def test_subject_spans(text: str, expected: list[str]) -> None:
     folded = fold(text)
     spans = subject_spans(folded, markers_in(folded))
     assert [folded[start:end] for start, end in spans] == expected
-    assert asides(text) == []  # the population markers are no asides
+    assert asides(text) == []  # the subject markers are no asides

@@ -83,15 +83,15 @@ _LEAD_END = re.compile(r"[.!?](?:\s|$)|;")
 _TITLE_CASE_WORDS = 40  # words of a field read to tell a Title-Case headline
 _SENTENCE_BREAK = ".!?:;\"'(\u201c\u2018[—–-"
 _LISTING = frozenset({"summary", "content"})  # fields whose long enumerations are asides
-_BODY = _LISTING  # fields where naming the people a text is about weighs (SUBJECT_WEIGHT)
-# What a mention in the body adds when it names what the people the text is about have
-# ("in 300 adults with lupus nephritis"): it then weighs as one in the lead.
+_BODY = _LISTING  # fields where a mention marked as the subject weighs more (SUBJECT_WEIGHT)
+# What a mention in the body adds when the sentence marks it as the subject ("in 300 adults
+# with lupus nephritis", "a biopsy confirmed lupus"): it then weighs as one in the lead.
 SUBJECT_WEIGHT = WEIGHTS["lead"] - WEIGHTS["summary"]
 _FIELD_ORDER = {"title": 0, "lead": 1, "summary": 1, "content": 2, "category": 3}  # scan order
 
 _TOPIC, _SCORE = attrgetter("topic"), attrgetter("score")
-# A tagged topic's evidence, which of it are asides, and which entry names what the people
-# the text is about have (-1: none), for ``explain``
+# A tagged topic's evidence, which of it are asides, and which entry the sentence marks as
+# the subject (-1: none), for ``explain``
 Scored = tuple[Sequence[Entry], Sequence[bool], int]
 _new_match = constructor(Match)  # matches are most of what tagging builds (feeds.frozen)
 _new_tag = constructor(TopicTag)
@@ -126,8 +126,8 @@ class _Found:
     def __init__(self) -> None:
         # (place, instance) -> the spans of the asides of its field (``feeds.tagging.asides``)
         self.asides: dict[tuple[str, int], Spans] = {}
-        # (place, instance) -> the spans of what the people a body field is about have
-        # ("adults with lupus nephritis": ``feeds.tagging.asides.subject_spans``)
+        # (place, instance) -> the spans a body field marks as its subject ("adults with
+        # lupus nephritis": ``feeds.tagging.asides.subject_spans``)
         self.subjects: dict[tuple[str, int], Spans] = {}
         self.named: set[str] = set()  # topics with a body mention inside one of them
         self.lead_named: set[str] = set()  # ... with a mention in the lead inside one
@@ -187,9 +187,12 @@ def explain(
         if named >= 0:  # to the match that carries its mention's weight
             place, instance, start, end, _group = entries[named]
             carrier = next(
-                n
-                for n, (where, other, s, e, _g) in enumerate(entries)
-                if (where, other) == (place, instance) and s < end and start < e and weights[n]
+                (
+                    n
+                    for n, (where, other, s, e, _g) in enumerate(entries)
+                    if (where, other) == (place, instance) and s < end and start < e and weights[n]
+                ),
+                named,
             )
             weights[carrier] += SUBJECT_WEIGHT
         by_match: list[float | None] = []
@@ -221,13 +224,13 @@ def tag(
     tags: dict[str, TopicTag] = {}
     asides, subjects, named_topics = found.asides, found.subjects, found.named
     lowest = rules.lowest_threshold
-    # What a mention may yet add when it names what the people the text is about have
+    # What a mention may yet add where the sentence marks it as the subject
     reach = SUBJECT_WEIGHT if subjects else 0.0
     for slug, entries in evidence.items():
         # Scored as if nothing were an aside first: that is never less, and most topics an
         # article names (named once, in the body) are below any threshold either way.
         score = WEIGHTS[entries[0][0]] if len(entries) == 1 else plain_score(entries)
-        # Below any threshold, unless a body mention names a population
+        # Below any threshold, unless a body mention is marked as the subject
         if score < lowest and (slug not in named_topics or score + SUBJECT_WEIGHT < lowest):
             continue
         threshold = rules.higher_thresholds.get(slug, lowest)
@@ -459,8 +462,8 @@ def _first_named(
     end: int,
     asides: Spans,
 ) -> set[str]:
-    """The topics of the first thing a subject span (``start``-``end`` of a body field)
-    names: the terms that start before the first of its terms ends ("adults with lupus
+    """The topics of the first thing a subject span (``start``-``end`` of the summary or
+    content) names: the terms that start before the first of its terms ends ("adults with lupus
     nephritis at 12 hospitals": "lupus" and "lupus nephritis", not "hospitals"), none an
     aside ("mice with an MS-like autoimmune disease": "autoimmune disease"). The span is
     scanned again, on its own: a few words, where checking every hit of the article
@@ -487,13 +490,13 @@ def _first_named(
 
 
 def _subject(
-    entries: Sequence[Entry], populations: Mapping[tuple[str, int], Spans], asides: Sequence[bool]
+    entries: Sequence[Entry], subjects: Mapping[tuple[str, int], Spans], asides: Sequence[bool]
 ) -> int:
-    """The first of ``entries`` (none an aside) that starts inside one of its body field's
-    ``populations``: what the people the text is about have ("adults with lupus
-    nephritis"); -1 if none does."""
+    """The first of ``entries`` (none an aside) that starts inside one of the subject spans
+    of its body field ("adults with lupus nephritis", ``_first_named`` having said the
+    topic is the first thing one names); -1 if none does."""
     for n, (place, instance, start, _end, _group) in enumerate(entries):
-        spans = populations.get((place, instance))
+        spans = subjects.get((place, instance))
         if spans and not (asides and asides[n]) and any(s <= start < e for s, e in spans):
             return n
     return -1
