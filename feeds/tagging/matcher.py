@@ -50,11 +50,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import Any
 
-from feeds.frozen import constructor
+from feeds.frozen import constructor, making
 from feeds.models import Article, Match, TopicTag
 from feeds.normalize import plain_text
 from feeds.tagging.asides import (
@@ -197,7 +198,7 @@ def explain(
             weights[carrier] += SUBJECT_WEIGHT
         by_match: list[float | None] = []
         asides: list[bool] = []
-        for n, entry in enumerate(entries):  # as ``_matches`` lists them
+        for n, entry in enumerate(entries):  # as ``_tagged`` lists them
             for k in range(len(entry[4].matches)):
                 by_match.append(weights[n] if k == 0 else 0.0)
                 asides.append(bool(flags) and flags[n])
@@ -251,10 +252,10 @@ def tag(
             score += SUBJECT_WEIGHT
         if score >= threshold and slug in rules.alone and _alone(entries, slug, rules, found):
             if held is not None:
-                held[slug] = _new_tag(slug, score, _matches(slug, entries))
+                held[slug] = _tagged(slug, score, entries)
             continue
         if score >= threshold:
-            tags[slug] = _new_tag(slug, score, _matches(slug, entries))
+            tags[slug] = _tagged(slug, score, entries)
             if scored is not None:
                 scored[slug] = (entries, listed or flags, named)
     if reordered:  # in the order of each topic's first match, as if never checked
@@ -520,18 +521,37 @@ def _enumerated(entries: Sequence[Entry], found: _Found, flags: Sequence[bool]) 
         if spans is None or (flags and flags[n]):
             continue
         start, end = entry[2], entry[3]
-        if any(s <= start and end <= e for s, e in spans):
-            more = more or (list(flags) if flags else [False] * len(entries))
-            more[n] = True
+        for s, e in spans:
+            if s <= start and end <= e:
+                more = more or (list(flags) if flags else [False] * len(entries))
+                more[n] = True
+                break
     return more
 
 
-def _matches(slug: str, entries: Sequence[Entry]) -> tuple[Match, ...]:
-    """One ``Match`` for each pattern of each piece of evidence, in order."""
-    return tuple(
-        [
-            _new_match(slug, phrase, rule, place, start, end)
-            for place, _instance, start, end, group in entries
-            for phrase, rule in group.matches
-        ]
+def _tagger() -> Callable[[str, float, Sequence[Entry]], TopicTag]:
+    """``tagged(slug, score, entries)``: the ``TopicTag``, with one ``Match`` for each
+    pattern of each piece of evidence, in order. Generated, each value's construction
+    written out in the loop (``feeds.frozen.making``): with all of MeSH an article has some
+    sixteen tags, and a call per ``Match`` was a tenth of tagging's own work."""
+    scope: dict[str, Any] = {}
+    match = making(
+        Match, "match", ["slug", "phrase", "rule", "place", "start", "end"], scope, " " * 12
     )
+    made = making(TopicTag, "tag", ["slug", "score", "tuple(matches)"], scope, " " * 4)
+    exec(
+        "def tagged(slug, score, entries):\n"
+        "    matches = []\n"
+        "    for place, _instance, start, end, group in entries:\n"
+        "        for phrase, rule in group.matches:\n"
+        f"{match}"
+        "            matches.append(match)\n"
+        f"{made}"
+        "    return tag\n",
+        scope,
+    )
+    tagged: Callable[[str, float, Sequence[Entry]], TopicTag] = scope["tagged"]
+    return tagged
+
+
+_tagged = _tagger()

@@ -64,11 +64,17 @@ def plain_score(entries: Sequence[Entry]) -> float:
 def asides_among(entries: Sequence[Entry], asides: Mapping[tuple[str, int], Spans]) -> list[bool]:
     """Which of ``entries`` are inside an aside of their field; [] if none is."""
     flags: list[bool] = []
-    for n, (place, instance, start, end, _group) in enumerate(entries):
-        spans = asides.get((place, instance))
-        if spans and any(s < end and start < e for s, e in spans):
-            flags = flags or [False] * len(entries)
-            flags[n] = True
+    get = asides.get
+    for n, entry in enumerate(entries):
+        spans = get((entry[0], entry[1]))
+        if not spans:
+            continue
+        start, end = entry[2], entry[3]
+        for s, e in spans:  # a loop, not any(): this runs for every tagged topic's entries
+            if s < end and start < e:
+                flags = flags or [False] * len(entries)
+                flags[n] = True
+                break
     return flags
 
 
