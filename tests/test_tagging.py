@@ -396,6 +396,28 @@ def test_the_lead_ends_at_the_first_semicolon(rules: CompiledRules) -> None:
     assert "lupus" in topics(rules, "Morning briefing", first)
 
 
+def test_a_period_after_an_abbreviation_does_not_end_the_lead(rules: CompiledRules) -> None:
+    # "U.S." and "Dr." end no sentence: the lead runs on to the disease.
+    for opening in ("On 30 August the U.S. agency", "At St. Mary's, Dr. Ruth Lee"):
+        lead = f"{opening} described CAR T cell therapy for children with leukaemia."
+        assert "car-t" in topics(rules, "A first approval", lead)
+    # A real sentence end still ends it.
+    late = "The agency approved a first product. It is a CAR T cell therapy for leukaemia."
+    assert "car-t" not in topics(rules, "A first approval", late)
+
+
+def test_an_item_that_opens_a_clause_ends_a_list(rules: CompiledRules) -> None:
+    # "..., the guide explains, but differ in cost, speed and ..." is a sentence going on,
+    # not a list of five: the disease before it is not one of many.
+    lead = (
+        "Both therapies use T cells to fight lupus, the guide explains, but differ in cost, "
+        "speed and dosing."
+    )
+    assert "lupus" in topics(rules, "Two therapies compared", lead)
+    listed = "Both therapies use T cells to fight lupus, gout, acne, eczema, asthma and dosing."
+    assert "lupus" not in topics(rules, "Two therapies compared", listed)
+
+
 def test_content_that_repeats_the_summary_is_not_counted_twice(rules: CompiledRules) -> None:
     from feeds.models import Article
     from feeds.tagging.matcher import article_input

@@ -278,3 +278,25 @@ def test_shipped_oncology_names_tumours_and_screening_without_the_word_cancer(
     shipped_rules: CompiledRules, title: str, summary: str
 ) -> None:
     assert "oncology" in {t.topic for t in tag(TagInput(title, summary), shipped_rules)}
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "topic"),
+    [
+        # what a person has: lupus the disease, not a name or a star
+        ("'My mom has lupus': a 22-year-old's view", "Mum says it can be managed.", "lupus"),
+        ("Does the singer have lupus?", "An aunt died of lupus; she was tested too.", "lupus"),
+        # the awareness month, capitalized: the bare word alone would be held as a name
+        ("May is a time for purple", "Lupus Awareness Month falls in May in the U.S.", "lupus"),
+        # Sjögren's on its own is the disease ("Sjögren's patients")
+        (
+            "Trials ready for recruitment",
+            "Sixteen therapies for Sjögren's patients are in trials.",
+            "autoimmune",
+        ),
+    ],
+)
+def test_shipped_rules_read_everyday_names_of_a_disease(
+    shipped_rules: CompiledRules, title: str, summary: str, topic: str
+) -> None:
+    assert topic in {t.topic for t in tag(TagInput(title, summary), shipped_rules)}

@@ -96,6 +96,9 @@ _LIST_WORDS = {AFTER: ITEM_WORDS, EXCLUSION: EXCLUDED_WORDS, NEAR: NEAR_WORDS}
 _CLAUSE_BREAK = re.compile(r"[.;:()!?]\s|[;:()]")
 _WORD = re.compile(r"\S+")
 _CONJUNCTIONS = frozenset({"and", "or"})
+# Words that open a clause of their own: an item that starts with one is not a list item
+# ("kill myeloma cells, the guide explains, but differ in cost, speed and ...")
+_CLAUSE_OPENERS = frozenset({"but", "while", "whereas", "although", "though", "yet", "because"})
 _NEGATIONS = frozenset({"no", "not", "never", "neither", "nor", "none", "without"})
 _OUTCOMES = frozenset({"progression", "relapse", "recurrence", "worsening", "flares", "flare"})
 _STAND_INS, _OF = frozenset({"that", "those"}), frozenset({"of", "in", "for"})
@@ -213,8 +216,9 @@ def _item_end(words: list[str], start: int) -> tuple[int, bool]:
 def enumeration_spans(text: str) -> list[tuple[int, int]]:
     """The (start, end) offsets of the long enumerations in folded ``text``: runs of at
     least ``ENUMERATION_ITEMS`` list items (``ENUMERATION_COMMAS`` of them ending at a comma)
-    within one clause. Inner items are short (at most ``ITEM_WORDS`` words); the first and
-    last may be long, and then only their words nearest the list belong to it."""
+    within one clause. Inner items are short (at most ``ITEM_WORDS`` words) and do not open
+    a clause ("but ..."); the first and last may be long, and then only their words nearest
+    the list belong to it."""
     # Found from the commas: only a clause with three close together is split into items,
     # and most texts have none (splitting a whole text costs more than tagging it). Two of
     # the commas close the list's inner items, so the stretches between the three are short
@@ -244,8 +248,9 @@ def _enumerations(items: list[list[re.Match[str]]]) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     first = 0  # the run's first item: it may be long
     for n in range(1, len(items) + 1):
-        if n < len(items) and len(items[n]) <= ITEM_WORDS:
-            continue  # the run goes on across a short item
+        item = items[n] if n < len(items) else None
+        if item and len(item) <= ITEM_WORDS and item[0].group() not in _CLAUSE_OPENERS:
+            continue  # the run goes on across a short item that opens no clause
         run = items[first : n + 1]  # to the end, or to a long item (which starts the next run)
         commas = sum(item[-1].group().endswith(",") for item in run[:-1])
         if len(run) >= ENUMERATION_ITEMS and commas >= ENUMERATION_COMMAS:

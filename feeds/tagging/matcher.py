@@ -10,7 +10,7 @@ is not the subject. Each distinct mention adds a weight by where it is
 
     title 3 · first sentence of the summary 2 · source category 2 · elsewhere 1
     (each further mention in the same place adds 0.5; the first sentence ends at a
-    semicolon too)
+    semicolon too, and not at an abbreviation's period: "U.S.", "Dr.")
 
 Asides: a mention inside what the text itself marks as an aside (``feeds.tagging.asides``:
 examples of a class, "such as" lists, exclusion and adjustment lists, comparisons such as
@@ -80,7 +80,12 @@ from feeds.tagging.text import fold_exact, word_form
 # The lead ends with the first sentence or at its first semicolon: a semicolon joins
 # clauses of their own, and newsletters and digests string their stories together with it
 # ("Today: measles passes 700 cases; ...; and a lupus clinic ...").
-_LEAD_END = re.compile(r"[.!?](?:\s|$)|;")
+# A period after an abbreviation ends no sentence: "u.s.", "e.g." (a letter after a dot),
+# "dr.", "st.", "vs." ("the U.S. Food and Drug Administration approved ...").
+_LEAD_END = re.compile(
+    r"(?<!\.[a-z])(?<!\bdr)(?<!\bmr)(?<!\bms)(?<!\bmrs)(?<!\bst)(?<!\bvs)(?<!\bprof)"
+    r"[.!?](?:\s|$)|;"
+)
 _TITLE_CASE_WORDS = 40  # words of a field read to tell a Title-Case headline
 _SENTENCE_BREAK = ".!?:;\"'(\u201c\u2018[—–-"
 _LISTING = frozenset({"summary", "content"})  # fields whose long enumerations are asides
