@@ -294,9 +294,72 @@ def test_shipped_oncology_names_tumours_and_screening_without_the_word_cancer(
             "Sixteen therapies for Sjögren's patients are in trials.",
             "autoimmune",
         ),
+        # a short Title-Case headline: "Is" capitalized says the capitals are the style
+        ("How Lupus Is Diagnosed", "Doctors combine history and blood tests.", "lupus"),
+        # lupus as an illness, and the research on it
+        (
+            "Financial Impact of Lupus",
+            "A chronic, life-long illness like lupus costs a lot.",
+            "lupus",
+        ),
+        # juvenile SLE, as the UK cohort writes it
+        (
+            "JSLE imparts severe organ involvement",
+            "The cohort showed damage accruing fast.",
+            "lupus",
+        ),
+        # MS said of the people who have it
+        (
+            "Why People With MS Are Paying Attention",
+            "A blogger living with MS explains.",
+            "autoimmune",
+        ),
+        (
+            "Cannabis capsules to be tested",
+            "A developer will test capsules for treating MS.",
+            "autoimmune",
+        ),
+        # myelodysplastic syndromes are blood cancers
+        (
+            "Plenary: luspatercept",
+            "It cut transfusions in lower-risk myelodysplastic syndromes.",
+            "oncology",
+        ),
     ],
 )
 def test_shipped_rules_read_everyday_names_of_a_disease(
     shipped_rules: CompiledRules, title: str, summary: str, topic: str
 ) -> None:
     assert topic in {t.topic for t in tag(TagInput(title, summary), shipped_rules)}
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "tagged"),
+    [
+        # one bare "cancer" in the lead, as one of the causes of death a study counts
+        (
+            "Walking 7,000 steps a day",
+            "Walkers had fewer deaths from heart disease and cancer.",
+            False,
+        ),
+        # ... or as what a company's products are for
+        (
+            "Three biotechs cut staff",
+            "A maker of T-cell drugs for cancer treatment cut 176 jobs.",
+            False,
+        ),
+        # cancer news names the cancer, its treatment or the people who have it
+        (
+            "Nurse-led follow-up",
+            "Women treated for early endometrial cancer were called by nurses.",
+            True,
+        ),
+        ("A new unit opens", "The unit will give CAR-T cells to people with cancer.", True),
+        ("Cancer deaths fall", "Deaths from heart disease and cancer fell.", True),
+    ],
+)
+def test_shipped_oncology_counts_one_bare_cancer_in_the_lead_only_with_support(
+    shipped_rules: CompiledRules, title: str, summary: str, tagged: bool
+) -> None:
+    found = {t.topic for t in tag(TagInput(title, summary), shipped_rules)}
+    assert ("oncology" in found) is tagged

@@ -421,12 +421,14 @@ def _proper_noun(cased: str, start: int) -> bool:
 def _title_case(text: str) -> bool:
     """Most longer words capitalized: a headline style where capitals say nothing. (Judged
     by the first words: a long content field would otherwise cost more than its scan.)"""
-    words = [
-        w
-        for w in text.split(None, _TITLE_CASE_WORDS)[:_TITLE_CASE_WORDS]
-        if len(w) > 3 and w[0].isalpha()
-    ]
-    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
+    words = [w for w in text.split(None, _TITLE_CASE_WORDS)[:_TITLE_CASE_WORDS] if w[0].isalpha()]
+    longer = [w for w in words if len(w) > 3]
+    if len(longer) >= 3:
+        return sum(w[0].isupper() for w in longer) >= 0.7 * len(longer)
+    # A short headline ("How Lupus Is Diagnosed"): every word after the first capitalized,
+    # the short ones too, where sentence case would write "is", "of", "in" in lower case
+    rest = words[1:]
+    return len(rest) >= 2 and all(w[0].isupper() for w in rest)
 
 
 def _lead_end(folded_summary: str) -> int:
