@@ -308,6 +308,8 @@ def test_a_capitalized_name_in_mid_sentence_is_not_the_disease(rules: CompiledRu
     assert "lupus" in topics(
         rules, "Hospital wing opens", "Lupus flares fell. Lupus patients cheered."
     )
+    # A capital on its own, not next to another, is how patients often write the disease.
+    assert "lupus" in topics(rules, "Diagnosed at 34", "A patient describes Lupus as exhausting.")
 
 
 def test_title_case_headlines_keep_their_capitalized_terms(rules: CompiledRules) -> None:

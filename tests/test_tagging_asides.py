@@ -279,8 +279,18 @@ def test_enumeration_spans(text: str, expected: list[str]) -> None:
     ("text", "expected"),
     [
         ("In 300 adults with lupus nephritis, flares fell.", ["lupus nephritis"]),
-        # the item's nearest words, up to the list-item length
-        ("Women with lupus who kept taking it did well.", ["lupus who kept taking"]),
+        # the item's words, up to a relative pronoun or the list-item length
+        ("Women with lupus who kept taking it did well.", ["lupus"]),
+        (
+            "Women with lupus nephritis kept taking it and did well.",
+            ["lupus nephritis kept taking"],
+        ),
+        # how severe it is, as approvals say, is not which disease it is
+        (
+            "For adults with moderately to severely active Crohn's disease who failed or could "
+            "not tolerate steroids.",
+            ["crohn's disease"],
+        ),
         ("Patients newly diagnosed with multiple myeloma, aged 70.", ["multiple myeloma"]),
         ("People living with HIV; and then more.", ["hiv"]),
         # a comma that opens a clause, not a list

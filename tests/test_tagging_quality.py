@@ -296,6 +296,8 @@ def test_shipped_oncology_names_tumours_and_screening_without_the_word_cancer(
         ),
         # a short Title-Case headline: "Is" capitalized says the capitals are the style
         ("How Lupus Is Diagnosed", "Doctors combine history and blood tests.", "lupus"),
+        # the disease with a capital, as patients write it
+        ("Diagnosed at 34", "A patient describes Lupus as a disease of painful flares.", "lupus"),
         # lupus as an illness, and the research on it
         (
             "Financial Impact of Lupus",
@@ -319,6 +321,25 @@ def test_shipped_oncology_names_tumours_and_screening_without_the_word_cancer(
             "A developer will test capsules for treating MS.",
             "autoimmune",
         ),
+        # a person's illness, told by the person, and the blood cancers by their acronyms
+        ("Diagnosed at 36", "A woman recently diagnosed with lupus writes about work.", "lupus"),
+        (
+            "Approval for R/R CLL",
+            "Regulators cleared liso-cel for CLL after two lines.",
+            "oncology",
+        ),
+        (
+            "Marathon in memory of Dad",
+            "Iain ran for his Dad, who died from cancer last year.",
+            "oncology",
+        ),
+        # the disease after its severity, in an approval's words
+        (
+            "Stelara regulatory update",
+            "Approved by the FDA. It is for adults with moderately to severely active Crohn's "
+            "disease who failed other drugs.",
+            "autoimmune",
+        ),
         # myelodysplastic syndromes are blood cancers
         (
             "Plenary: luspatercept",
@@ -331,6 +352,13 @@ def test_shipped_rules_read_everyday_names_of_a_disease(
     shipped_rules: CompiledRules, title: str, summary: str, topic: str
 ) -> None:
     assert topic in {t.topic for t in tag(TagInput(title, summary), shipped_rules)}
+
+
+def test_shipped_lupus_in_a_star_story_is_the_constellation(shipped_rules: CompiledRules) -> None:
+    # a capital on its own is no longer a name by itself: the context rule says it is not
+    # the disease here (no word of disease in the article)
+    summary = "Astronomers found a young star in Lupus, 500 light years away, with a disc of dust."
+    assert "lupus" not in {t.topic for t in tag(TagInput("A new star", summary), shipped_rules)}
 
 
 @pytest.mark.parametrize(

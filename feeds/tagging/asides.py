@@ -96,6 +96,10 @@ _LIST_WORDS = {AFTER: ITEM_WORDS, EXCLUSION: EXCLUDED_WORDS, NEAR: NEAR_WORDS}
 _CLAUSE_BREAK = re.compile(r"[.;:()!?]\s|[;:()]")
 _WORD = re.compile(r"\S+")
 _CONJUNCTIONS = frozenset({"and", "or"})
+_RELATIVES = frozenset({"who", "whose", "whom", "which"})
+_SEVERITY = frozenset(
+    {"mild", "mildly", "moderate", "moderately", "severe", "severely", "active", "refractory"}
+)
 # Words that open a clause of their own: an item that starts with one is not a list item
 # ("kill myeloma cells, the guide explains, but differ in cost, speed and ...")
 _CLAUSE_OPENERS = frozenset({"but", "while", "whereas", "although", "though", "yet", "because"})
@@ -168,12 +172,27 @@ def subject_spans(text: str, markers: Iterable[tuple[str, int, int]]) -> list[tu
         stop = _CLAUSE_BREAK.search(text, end, end + SUBJECT_REACH)
         piece = text[end : stop.start() if stop else end + SUBJECT_REACH]
         words = piece.split()
-        take = _subject_words(words)
+        skip = _severity(words)
+        take = _subject_words(words[skip:])
         if take:
             first = end + len(piece) - len(piece.lstrip())
-            last = first + len(" ".join(words[:take])) - words[take - 1].endswith(",")
-            spans.append((first, last))
+            first += len(" ".join(words[:skip])) + 1 if skip else 0
+            last = first + len(" ".join(words[skip : skip + take]))
+            spans.append((first, last - words[skip + take - 1].endswith(",")))
     return spans
+
+
+def _severity(words: list[str]) -> int:
+    """How many of the first ``words`` say how severe the disease is, not which one:
+    "adults with moderately to severely active Crohn's disease", as every approval of a
+    drug for it says. "to" and "or" only between two such words."""
+    n = 0
+    while n < len(words) and (
+        words[n] in _SEVERITY
+        or (words[n] in ("to", "or") and n and n + 1 < len(words) and words[n + 1] in _SEVERITY)
+    ):
+        n += 1
+    return n
 
 
 def _subject_words(words: list[str]) -> int:
@@ -204,8 +223,11 @@ def _subject_words(words: list[str]) -> int:
 
 def _item_end(words: list[str], start: int) -> tuple[int, bool]:
     """Where the list item that starts at ``words[start]`` ends (after its comma, or at the
-    "and" or "or" that ends it, which is then True)."""
+    "and" or "or" that ends it, which is then True, or before a relative pronoun: "adults
+    with Crohn's disease who failed or could not tolerate ..." names one disease)."""
     for n in range(start, len(words)):
+        if words[n] in _RELATIVES and n > start:
+            return n, False
         if words[n] in _CONJUNCTIONS:
             return n, True
         if words[n].endswith(","):
@@ -251,8 +273,11 @@ def _enumerations(items: list[list[re.Match[str]]]) -> list[tuple[int, int]]:
         item = items[n] if n < len(items) else None
         if item and len(item) <= ITEM_WORDS and item[0].group() not in _CLAUSE_OPENERS:
             continue  # the run goes on across a short item that opens no clause
-        run = items[first : n + 1]  # to the end, or to a long item (which starts the next run)
-        commas = sum(item[-1].group().endswith(",") for item in run[:-1])
+        # To the end, or to a long item (which starts the next run); an item that opens a
+        # clause ("but screening finds ...") belongs to none
+        opener = item is not None and item[0].group() in _CLAUSE_OPENERS
+        run = items[first:n] if opener else items[first : n + 1]
+        commas = sum(member[-1].group().endswith(",") for member in run[:-1])
         if len(run) >= ENUMERATION_ITEMS and commas >= ENUMERATION_COMMAS:
             found.append((run[0][-ITEM_WORDS:][0].start(), run[-1][:ITEM_WORDS][-1].end()))
         first = n

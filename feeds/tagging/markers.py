@@ -39,7 +39,13 @@ _PEOPLE = (
     "man", "girls", "girl", "boys", "boy", "infants", "infant", "babies", "baby", "newborns",
     "mothers", "mother", "participants", "volunteers", "survivors", "veterans", "those", "mice",
 )  # fmt: skip
-_HAVING = ("with", "living with", "diagnosed with", "newly diagnosed with")
+_HAVING = (
+    "with",
+    "living with",
+    "diagnosed with",
+    "newly diagnosed with",
+    "recently diagnosed with",
+)
 # Not "was diagnosed with": "she was diagnosed with lupus at 19" is often a person's
 # history in a story about something else; a finding is what a test confirmed. (Nor
 # "showed" or "revealed": they show results far more often than diagnoses.)

@@ -29,9 +29,10 @@ mention names the disease as a drug's use, a person's history or one of a list (
 with diabetes, lupus or obesity" does not count, nor "patients with no history of lupus").
 
 Proper-noun guard: a one-word term written in lower case ("lupus") does not count where
-the text capitalizes it in mid-sentence ("the Marco Lupus Pavilion", "the Lupus family",
-"a star in Lupus"): there it is a name, not the disease. Title-Case headlines, where every
-word is capitalized, are exempt.
+the text capitalizes it in mid-sentence next to another capital or after "the" ("the Marco
+Lupus Pavilion", "Lupus UK", "the Lupus family"): there it is a name, not the disease. A
+capital on its own ("a blogger who has Lupus") is left to the context rules ("a star in
+Lupus" has no word of disease). Title-Case headlines are exempt.
 
 One broad name, once: a topic whose only evidence is one mention in the lead, by a term
 its ``alone`` rule names ("lupus", "CAR-T"), is not tagged unless the article has one of
@@ -411,11 +412,20 @@ def _case_kept(exact: str, folded: str) -> str | None:
 
 
 def _proper_noun(cased: str, start: int) -> bool:
-    """Whether the word at ``start`` is capitalized mid-sentence (a name, not the term)."""
+    """Whether the word at ``start`` is capitalized mid-sentence as part of a name: next to
+    another capitalized word ("the Marco Lupus Pavilion", "Lupus UK") or after "the" ("the
+    Lupus family"). On its own ("a blogger who has Lupus", "a star in Lupus") it may be the
+    disease written with a capital, as patients often write it; the context rules decide."""
     if not cased[start].isupper():
         return False
     before = cased[:start].rstrip()
-    return bool(before) and before[-1] not in _SENTENCE_BREAK
+    if not before or before[-1] in _SENTENCE_BREAK:
+        return False
+    previous = before[before.rfind(" ") + 1 :]
+    if previous[:1].isupper() or previous in ("the", "The"):
+        return True
+    after = cased[start:].split(None, 2)
+    return len(after) > 1 and after[1][:1].isupper()
 
 
 def _title_case(text: str) -> bool:
