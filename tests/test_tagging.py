@@ -232,6 +232,25 @@ def test_a_word_ending_matches_names_no_list_has_yet() -> None:
     assert topics(stems, "Rapcabtagene natural killer cells") == set()  # its unless rule
 
 
+def test_a_headline_naming_a_rival_and_not_the_topic_makes_its_mentions_background() -> None:
+    car_t = TopicSettings(
+        slug="car-t", title="CAR-T", terms=("CAR T cell",), rivals=("natural killer",)
+    )
+    rules = compile_rules([car_t])
+    yardstick = "CAR T cells have proved their worth; engineered cells of another kind may be next."
+    assert topics(rules, "Engineered natural killer cells may be next", yardstick) == set()
+    # The same summary under a headline that names no rival, or names CAR-T too
+    assert topics(rules, "What comes after the first cell therapies", yardstick) == {"car-t"}
+    assert topics(rules, "Natural killer cells or CAR T cells?", yardstick) == {"car-t"}
+    # A rival in the summary only says nothing about the headline's subject
+    both = yardstick + " Natural killer cells are cheaper to make."
+    assert topics(rules, "What comes after the first cell therapies", both) == {"car-t"}
+    # A source category still counts
+    assert topics(
+        rules, "Engineered natural killer cells may be next", yardstick, source_topics=("car-t",)
+    ) == {"car-t"}
+
+
 def test_shopping_carts_are_not_car_t(rules: CompiledRules) -> None:
     assert topics(rules, "Shopping cart handles carry germs") == set()
 
@@ -308,8 +327,9 @@ def test_a_capitalized_name_in_mid_sentence_is_not_the_disease(rules: CompiledRu
     assert "lupus" in topics(
         rules, "Hospital wing opens", "Lupus flares fell. Lupus patients cheered."
     )
-    # A capital on its own, not next to another, is how patients often write the disease.
-    assert "lupus" in topics(rules, "Diagnosed at 34", "A patient describes Lupus as exhausting.")
+    # After words that say someone has it, a capital is how patients often write the disease.
+    assert "lupus" in topics(rules, "Diagnosed at 34", "A patient who has Lupus finds it hard.")
+    assert "lupus" not in topics(rules, "Diagnosed at 34", "A patient thanks Lupus for the help.")
 
 
 def test_title_case_headlines_keep_their_capitalized_terms(rules: CompiledRules) -> None:

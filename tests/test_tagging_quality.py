@@ -297,7 +297,7 @@ def test_shipped_oncology_names_tumours_and_screening_without_the_word_cancer(
         # a short Title-Case headline: "Is" capitalized says the capitals are the style
         ("How Lupus Is Diagnosed", "Doctors combine history and blood tests.", "lupus"),
         # the disease with a capital, as patients write it
-        ("Diagnosed at 34", "A patient describes Lupus as a disease of painful flares.", "lupus"),
+        ("Diagnosed at 34", "She has lived with Lupus for years, with painful flares.", "lupus"),
         # lupus as an illness, and the research on it
         (
             "Financial Impact of Lupus",
@@ -355,8 +355,7 @@ def test_shipped_rules_read_everyday_names_of_a_disease(
 
 
 def test_shipped_lupus_in_a_star_story_is_the_constellation(shipped_rules: CompiledRules) -> None:
-    # a capital on its own is no longer a name by itself: the context rule says it is not
-    # the disease here (no word of disease in the article)
+    # a capital mid-sentence is a name (and the article speaks of no disease)
     summary = "Astronomers found a young star in Lupus, 500 light years away, with a disc of dust."
     assert "lupus" not in {t.topic for t in tag(TagInput("A new star", summary), shipped_rules)}
 

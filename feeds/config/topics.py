@@ -25,6 +25,7 @@ class TopicSettings(Frozen):
     terms: tuple[Term, ...] = ()  # case-insensitive phrases; "-stem": a word ending
     acronyms: tuple[Acronym, ...] = ()  # exact-case words
     exclude: tuple[Phrase, ...] = ()  # phrases that veto matches they overlap
+    rivals: tuple[Phrase, ...] = ()  # a title naming one, and not the topic: the rest is background
     context: dict[Phrase, tuple[Phrase, ...]] = Field(default_factory=dict)  # term: needs one of
     unless: dict[Phrase, tuple[Phrase, ...]] = Field(default_factory=dict)  # term: vetoed by any of
     alone: dict[Phrase, tuple[Phrase, ...]] = Field(default_factory=dict)  # term: if lone, needs

@@ -67,6 +67,7 @@ class KeyExtras:
     asides: tuple[str, ...]  # kinds of the aside markers this key is
     excludes: tuple[str, ...]  # topics this key is an exclusion phrase of
     contexts: tuple[str, ...]  # topics this key is a context or unless word of
+    rivals: tuple[str, ...]  # topics this key names a rival of (their ``rivals`` rule)
 
 
 class Key(NamedTuple):
@@ -167,6 +168,7 @@ def _key(
         asides=tuple(p.rule for p in patterns if p.role == "aside"),
         excludes=tuple(p.topic for p in patterns if p.role == "exclude"),
         contexts=tuple(p.topic for p in patterns if p.role == "context"),
+        rivals=tuple(p.topic for p in patterns if p.role == "rival"),
     )
     return Key(back, length, extra, "", (), lookup, exact, 0)
 

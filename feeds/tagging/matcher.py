@@ -29,10 +29,10 @@ mention names the disease as a drug's use, a person's history or one of a list (
 with diabetes, lupus or obesity" does not count, nor "patients with no history of lupus").
 
 Proper-noun guard: a one-word term written in lower case ("lupus") does not count where
-the text capitalizes it in mid-sentence next to another capital or after "the" ("the Marco
-Lupus Pavilion", "Lupus UK", "the Lupus family"): there it is a name, not the disease. A
-capital on its own ("a blogger who has Lupus") is left to the context rules ("a star in
-Lupus" has no word of disease). Title-Case headlines are exempt.
+the text capitalizes it in mid-sentence ("the Marco Lupus Pavilion", "the Lupus family",
+"a star in Lupus"): there it is a name, not the disease; unless the word before says
+someone has it ("a blogger who has Lupus", "living with Lupus"). Title-Case headlines are
+exempt.
 
 One broad name, once: a topic whose only evidence is one mention in the lead, by a term
 its ``alone`` rule names ("lupus", "CAR-T"), is not tagged unless the article has one of
@@ -96,6 +96,8 @@ _BODY = _LISTING  # fields where a mention marked as the subject weighs more (SU
 SUBJECT_WEIGHT = WEIGHTS["lead"] - WEIGHTS["summary"]
 _FIELD_ORDER = {"title": 0, "lead": 1, "summary": 1, "content": 2, "category": 3}  # scan order
 
+# Words after which a capitalized disease name is the disease someone has, not a name
+_HAVE_IT = frozenset({"with", "has", "have", "had", "having", "her", "his", "my", "their", "your"})
 _TOPIC, _SCORE = attrgetter("topic"), attrgetter("score")
 # A tagged topic's evidence, which of it are asides, and which entry the sentence marks as
 # the subject (-1: none), for ``explain``
@@ -126,6 +128,7 @@ class _Found:
         "excluded",
         "lead_named",
         "named",
+        "rivaled",
         "subjects",
         "texts",
     )
@@ -145,6 +148,7 @@ class _Found:
         self.enumerations: dict[tuple[str, int], Spans] | None = None
         self.checks: set[str] = set()  # topics named whose matches have conditions to check
         self.context_seen: set[tuple[str, str]] = set()  # (topic, context word) seen
+        self.rivaled: set[str] = set()  # topics one of whose rivals the title names
         # (topic, place, instance) -> spans of the topic's exclusion phrases
         self.excluded: defaultdict[tuple[str, str, int], list[tuple[int, int]]] = defaultdict(list)
 
@@ -233,7 +237,10 @@ def tag(
     lowest = rules.lowest_threshold
     # What a mention may yet add where the sentence marks it as the subject
     reach = SUBJECT_WEIGHT if subjects else 0.0
+    rivaled = found.rivaled
     for slug, entries in evidence.items():
+        if rivaled and slug in rivaled and _background(entries):
+            continue  # the headline names a rival and not this topic: the rest is background
         # Scored as if nothing were an aside first: that is never less, and most topics an
         # article names (named once, in the body) are below any threshold either way.
         score = WEIGHTS[entries[0][0]] if len(entries) == 1 else plain_score(entries)
@@ -327,6 +334,8 @@ def _scan(item: TagInput, rules: CompiledRules, evidence: defaultdict[str, list[
                     found.excluded[(topic, where, instance)].append((start, end))
                 for topic in extra.contexts:
                     found.context_seen.add((topic, key.lookup))
+                if extra.rivals and name == "title":
+                    found.rivaled.update(extra.rivals)
                 terms = extra.terms
                 if not terms:
                     continue
@@ -360,6 +369,12 @@ def _scan(item: TagInput, rules: CompiledRules, evidence: defaultdict[str, list[
                     named = found.named if start >= lead_end else found.lead_named
                     named.update(_first_named(rules, exact, folded, start, end, aside))
     return found
+
+
+def _background(entries: Sequence[Entry]) -> bool:
+    """Whether a topic's evidence is all in the summary and content: none in the title or
+    a source category (for a topic whose ``rivals`` the title names)."""
+    return all(entry[0] not in ("title", "category") for entry in entries)
 
 
 def _check(
@@ -412,20 +427,15 @@ def _case_kept(exact: str, folded: str) -> str | None:
 
 
 def _proper_noun(cased: str, start: int) -> bool:
-    """Whether the word at ``start`` is capitalized mid-sentence as part of a name: next to
-    another capitalized word ("the Marco Lupus Pavilion", "Lupus UK") or after "the" ("the
-    Lupus family"). On its own ("a blogger who has Lupus", "a star in Lupus") it may be the
-    disease written with a capital, as patients often write it; the context rules decide."""
+    """Whether the word at ``start`` is capitalized mid-sentence (a name, not the term),
+    unless what comes before says someone has it ("a blogger who has Lupus", "living with
+    Lupus", "her Lupus": the disease written with a capital, as patients often write it)."""
     if not cased[start].isupper():
         return False
     before = cased[:start].rstrip()
     if not before or before[-1] in _SENTENCE_BREAK:
         return False
-    previous = before[before.rfind(" ") + 1 :]
-    if previous[:1].isupper() or previous in ("the", "The"):
-        return True
-    after = cased[start:].split(None, 2)
-    return len(after) > 1 and after[1][:1].isupper()
+    return before[before.rfind(" ") + 1 :] not in _HAVE_IT
 
 
 def _title_case(text: str) -> bool:

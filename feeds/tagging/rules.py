@@ -46,13 +46,19 @@ A topic in ``config.yaml``::
   usually a passing mention; when the topic is the subject, the text names it again, more
   precisely ("CAR-T cells", "lupus nephritis", a product) or speaks of it ("kidney",
   "rheumatologist"). The term must be one of the topic's terms or acronyms.
+- ``rivals`` are phrases naming another subject of the same kind (another engineered
+  cell, for CAR-T): when the title names a rival and none of the topic's terms, the
+  topic's mentions in the summary and content do not count. A headline says what the
+  item is about; "Engineered natural killer cells may be the next cancer immunotherapy"
+  opens with "CAR T cells have proved their worth" as the yardstick, not the news.
+  Matched like exclusions (case-insensitive, inflected); a source category still counts.
 - ``mesh`` descriptors add their heading and entry terms as terms once a MeSH file is
   imported; ``narrower: true`` adds the descriptors below them in the MeSH tree.
 - ``parents``: an article in this topic is also in each parent (and their parents).
 - ``threshold``: the score an article needs (see ``feeds.tagging.matcher``).
 
-That is the whole language: three kinds of phrase (a term may be a word ending), one veto,
-three conditions.
+That is the whole language: three kinds of phrase (a term may be a word ending), two
+vetoes (``exclude`` by overlap, ``rivals`` by the headline), three conditions.
 """
 
 from __future__ import annotations
@@ -75,7 +81,7 @@ class Pattern:
     """What one automaton key means for one topic."""
 
     topic: str  # topic slug
-    role: str  # "term", "exclude", "context" or "aside" (a marker of ``feeds.tagging.asides``)
+    role: str  # "term", "exclude", "context", "rival" or "aside" (``feeds.tagging.asides``)
     rule: str  # where it came from: "term", "acronym", "mesh:D008180", ...; an aside's kind
     phrase: str  # the phrase as written in the config or MeSH
     guard: bool = False  # a one-word lower-case term: subject to the proper-noun guard
@@ -144,6 +150,9 @@ def compile_rules(
         for phrase in topic.exclude:
             for key in inflections(fold(phrase)):
                 _add(folded, key, Pattern(topic.slug, "exclude", "exclude", phrase))
+        for phrase in topic.rivals:
+            for key in inflections(fold(phrase)):
+                _add(folded, key, Pattern(topic.slug, "rival", "rival", phrase))
         context = _conditions(folded, topic.slug, "context", topic.context)
         unless = _conditions(folded, topic.slug, "unless", topic.unless)
         alone = _conditions(folded, topic.slug, "alone", topic.alone)
