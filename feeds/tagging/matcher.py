@@ -83,9 +83,11 @@ from feeds.tagging.text import fold_exact, word_form
 # ("Today: measles passes 700 cases; ...; and a lupus clinic ...").
 # A period after an abbreviation ends no sentence: "u.s.", "e.g." (a letter after a dot),
 # "dr.", "st.", "vs." ("the U.S. Food and Drug Administration approved ...").
+# (The mark first, then the look-behinds, which include it: tried at every position before
+# the mark, they made the search three times slower.)
 _LEAD_END = re.compile(
-    r"(?<!\.[a-z])(?<!\bdr)(?<!\bmr)(?<!\bms)(?<!\bmrs)(?<!\bst)(?<!\bvs)(?<!\bprof)"
-    r"[.!?](?:\s|$)|;"
+    r"[.!?](?<!\.[a-z]\.)(?<!\bdr\.)(?<!\bmr\.)(?<!\bms\.)(?<!\bmrs\.)(?<!\bst\.)(?<!\bvs\.)"
+    r"(?<!\bprof\.)(?:\s|$)|;"
 )
 _TITLE_CASE_WORDS = 40  # words of a field read to tell a Title-Case headline
 _SENTENCE_BREAK = ".!?:;\"'(\u201c\u2018[—–-"
