@@ -3,6 +3,7 @@
 Each field is folded once and scanned once by the folded automaton (terms, exclusions,
 context words of every topic) and once by the exact-case automaton (acronyms), so the cost
 per article does not grow with the number of topics. A hit counts only as whole words.
+The scan is ``feeds.tagging.scan``; this module weighs what it found and decides.
 
 Why a score: a topic named in passing ("patients with lupus or diabetes were excluded")
 is not the subject. Each distinct mention adds a weight by where it is
@@ -49,7 +50,6 @@ inherit their children's tags.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -59,14 +59,10 @@ from typing import Any
 from feeds.frozen import constructor, making
 from feeds.models import Article, Match, TopicTag
 from feeds.normalize import plain_text
-from feeds.tagging.asides import (
-    ENUMERATION_COMMAS,
-    aside_spans,
-    enumeration_spans,
-    subject_spans,
-)
-from feeds.tagging.markers import SUBJECT
+from feeds.tagging.asides import enumeration_spans
 from feeds.tagging.rules import CompiledRules, TopicRule
+from feeds.tagging.scan import Found, scan
+from feeds.tagging.scan import TagInput as TagInput  # the public input, re-exported
 from feeds.tagging.scoring import (
     WEIGHTS,
     Entry,
@@ -76,83 +72,18 @@ from feeds.tagging.scoring import (
     plain_score,
     score_with_asides,
 )
-from feeds.tagging.text import fold_exact, word_form
 
-# The lead ends with the first sentence or at its first semicolon: a semicolon joins
-# clauses of their own, and newsletters and digests string their stories together with it
-# ("Today: measles passes 700 cases; ...; and a lupus clinic ...").
-# A period after an abbreviation ends no sentence: "u.s.", "e.g." (a letter after a dot),
-# "dr.", "st.", "vs." ("the U.S. Food and Drug Administration approved ...").
-# (The mark first, then the look-behinds, which include it: tried at every position before
-# the mark, they made the search three times slower.)
-_LEAD_END = re.compile(
-    r"[.!?](?<!\.[a-z]\.)(?<!\bdr\.)(?<!\bmr\.)(?<!\bms\.)(?<!\bmrs\.)(?<!\bst\.)(?<!\bvs\.)"
-    r"(?<!\bprof\.)(?:\s|$)|;"
-)
-_TITLE_CASE_WORDS = 40  # words of a field read to tell a Title-Case headline
-_SENTENCE_BREAK = ".!?:;\"'(\u201c\u2018[—–-"
-_LISTING = frozenset({"summary", "content"})  # fields whose long enumerations are asides
-_BODY = _LISTING  # fields where a mention marked as the subject weighs more (SUBJECT_WEIGHT)
 # What a mention in the body adds when the sentence marks it as the subject ("in 300 adults
 # with lupus nephritis", "a biopsy confirmed lupus"): it then weighs as one in the lead.
 SUBJECT_WEIGHT = WEIGHTS["lead"] - WEIGHTS["summary"]
 _FIELD_ORDER = {"title": 0, "lead": 1, "summary": 1, "content": 2, "category": 3}  # scan order
 
-# Words after which a capitalized disease name is the disease someone has, not a name
-_HAVE_IT = frozenset({"with", "has", "have", "had", "having", "her", "his", "my", "their", "your"})
 _TOPIC, _SCORE = attrgetter("topic"), attrgetter("score")
 # A tagged topic's evidence, which of it are asides, and which entry the sentence marks as
 # the subject (-1: none), for ``explain``
 Scored = tuple[Sequence[Entry], Sequence[bool], int]
 _new_match = constructor(Match)  # matches are most of what tagging builds (feeds.frozen)
 _new_tag = constructor(TopicTag)
-
-
-@dataclass(frozen=True, slots=True)
-class TagInput:
-    """The text of an article that tagging reads."""
-
-    title: str  # plain-text title
-    summary: str = ""  # plain-text summary
-    content: str = ""  # plain-text content
-    categories: tuple[str, ...] = ()  # the source's categories for this article
-    source_topics: tuple[str, ...] = ()  # topics the source always applies
-
-
-class _Found:
-    """What one scan of an article found, besides the evidence."""
-
-    __slots__ = (
-        "asides",
-        "checks",
-        "context_seen",
-        "enumerations",
-        "excluded",
-        "lead_named",
-        "named",
-        "rivaled",
-        "subjects",
-        "texts",
-    )
-
-    def __init__(self) -> None:
-        # (place, instance) -> the spans of the asides of its field (``feeds.tagging.asides``)
-        self.asides: dict[tuple[str, int], Spans] = {}
-        # (place, instance) -> the spans a body field marks as its subject ("adults with
-        # lupus nephritis": ``feeds.tagging.asides.subject_spans``)
-        self.subjects: dict[tuple[str, int], Spans] = {}
-        self.named: set[str] = set()  # topics with a body mention inside one of them
-        self.lead_named: set[str] = set()  # ... with a mention in the lead inside one
-        # (place, instance) -> the folded text of a field where a long enumeration is an
-        # aside (summary and content); then the spans of those of them that have one, once
-        # a topic asks
-        self.texts: dict[tuple[str, int], str] = {}
-        self.enumerations: dict[tuple[str, int], Spans] | None = None
-        self.checks: set[str] = set()  # topics named whose matches have conditions to check
-        self.context_seen: set[tuple[str, str]] = set()  # (topic, context word) seen
-        self.rivaled: set[str] = set()  # topics one of whose rivals the title names
-        # (topic, place, instance) -> spans of the topic's exclusion phrases
-        self.excluded: defaultdict[tuple[str, str, int], list[tuple[int, int]]] = defaultdict(list)
 
 
 def article_input(article: Article, source_topics: tuple[str, ...] = ()) -> TagInput:
@@ -231,7 +162,7 @@ def tag(
     that needs a support word the article lacks (``alone``: what ``feeds tag`` reports
     under "not tagged")."""
     evidence: defaultdict[str, list[Entry]] = defaultdict(list)
-    found = _scan(item, rules, evidence)
+    found = scan(item, rules, evidence)
     reordered = bool(found.checks) and _check(evidence, found, rules.topics)
 
     tags: dict[str, TopicTag] = {}
@@ -296,92 +227,13 @@ def tag(
     return tuple(sorted(by_topic, key=_SCORE, reverse=True))
 
 
-def _scan(item: TagInput, rules: CompiledRules, evidence: defaultdict[str, list[Entry]]) -> _Found:
-    """Add the terms matched in ``item`` to ``evidence`` (by topic, in text order per field);
-    the rest of what the scan saw is returned."""
-    found = _Found()
-    fields: list[tuple[str, int, str]] = [("title", 0, item.title), ("summary", 0, item.summary)]
-    fields += [("content", 0, item.content)]
-    fields += [("category", i, c) for i, c in enumerate(item.categories)]
-    for name, instance, text in fields:
-        if not text:
-            continue
-        exact = fold_exact(text)
-        folded = exact.casefold()  # = fold(text), without folding the text twice
-        lead_end = _lead_end(folded) if name == "summary" else 0
-        cased: str | bool | None = False  # the case-kept text for the proper-noun guard, lazily
-        markers: list[tuple[str, int, int]] = []  # aside markers: (kind, start, end)
-        scans = [(rules.folded, folded)]
-        if len(rules.exact):
-            scans.append((rules.exact, exact))
-        for automaton, haystack in scans:
-            if not len(automaton):
-                continue
-            # A Key's fields by index (see automaton.Key): back, length, extra, topic.
-            for last, key in automaton.iter(f" {word_form(haystack)} "):
-                start = last - key[0]  # offsets in ``haystack`` (see text.word_form)
-                extra = key[2]
-                if extra is None:  # the plain terms of one topic: the key is its own group
-                    where = "lead" if start < lead_end else name
-                    evidence[key[3]].append((where, instance, start, start + key[1], key))
-                    continue
-                end = start + key[1]
-                if extra.strict is not None and haystack[start:end] != extra.strict:
-                    continue  # the key's own punctuation differs ("disease. graves")
-                where = "lead" if start < lead_end else name
-                # Each part tested before it is spent: most such keys are a context word.
-                if extra.asides:
-                    markers += [(kind, start, end) for kind in extra.asides]
-                for topic in extra.excludes:
-                    found.excluded[(topic, where, instance)].append((start, end))
-                for topic in extra.contexts:
-                    found.context_seen.add((topic, key.lookup))
-                if extra.rivals and name == "title":
-                    found.rivaled.update(extra.rivals)
-                terms = extra.terms
-                if not terms:
-                    continue
-                if extra.guarded:
-                    if cased is False:
-                        cased = _case_kept(exact, folded)
-                    if isinstance(cased, str) and _proper_noun(cased, start):
-                        terms = extra.named_terms
-                if extra.checked:
-                    found.checks.update(extra.checked)
-                for group in terms:
-                    evidence[group.topic].append((where, instance, start, end, group))
-        # Kept for enumerations if it has the commas one needs and its offsets agree (as
-        # for asides, below).
-        listing = name in _LISTING and folded.count(", ") >= ENUMERATION_COMMAS
-        if listing and len(exact) == len(folded):
-            for place in ("lead", name) if name == "summary" else (name,):
-                found.texts[(place, instance)] = folded
-        asides = [marker for marker in markers if marker[0] != SUBJECT]
-        if asides and len(exact) == len(folded):  # offsets agree unless folding changed a length
-            spans = aside_spans(folded, asides)
-            if spans:  # kept by place: a summary's lead is a place of its own
-                for place in ("lead", name) if name == "summary" else (name,):
-                    found.asides[(place, instance)] = spans
-        if markers and name in _BODY and len(exact) == len(folded):
-            spans = subject_spans(folded, markers)
-            if spans:
-                found.subjects[(name, instance)] = spans
-                aside = found.asides.get((name, instance), ())
-                for start, end in spans:
-                    named = found.named if start >= lead_end else found.lead_named
-                    named.update(_first_named(rules, exact, folded, start, end, aside))
-    return found
-
-
 def _background(entries: Sequence[Entry]) -> bool:
     """Whether a topic's evidence is all in the summary and content: none in the title or
     a source category (for a topic whose ``rivals`` the title names)."""
     return all(entry[0] not in ("title", "category") for entry in entries)
 
 
-def _check(
-    evidence: dict[str, list[Entry]], found: _Found, topics: Mapping[str, TopicRule]
-) -> bool:
+def _check(evidence: dict[str, list[Entry]], found: Found, topics: Mapping[str, TopicRule]) -> bool:
     """Drop the matches that an exclusion overlaps or a context or unless rule holds back;
     whether a topic lost its first match (the order of topics then needs restoring)."""
     reordered = False
@@ -399,7 +251,7 @@ def _check(
     return reordered
 
 
-def _counts(entry: Entry, rule: TopicRule, found: _Found) -> bool:
+def _counts(entry: Entry, rule: TopicRule, found: Found) -> bool:
     """Whether a match of a topic with conditions counts."""
     where, instance, start, end, group = entry
     if found.excluded:
@@ -421,45 +273,7 @@ def _place(entry: Entry) -> tuple[int, bool, int, int, int]:
     return (_FIELD_ORDER[where] + instance, group.exact, end, start, group.order)
 
 
-def _case_kept(exact: str, folded: str) -> str | None:
-    """The case-kept form of a field (``exact``), when its offsets agree with the folded form
-    (they do unless case folding changed a length, as with ß) and it is not a Title-Case
-    headline."""
-    return exact if len(exact) == len(folded) and not _title_case(exact) else None
-
-
-def _proper_noun(cased: str, start: int) -> bool:
-    """Whether the word at ``start`` is capitalized mid-sentence (a name, not the term),
-    unless what comes before says someone has it ("a blogger who has Lupus", "living with
-    Lupus", "her Lupus": the disease written with a capital, as patients often write it)."""
-    if not cased[start].isupper():
-        return False
-    before = cased[:start].rstrip()
-    if not before or before[-1] in _SENTENCE_BREAK:
-        return False
-    return before[before.rfind(" ") + 1 :] not in _HAVE_IT
-
-
-def _title_case(text: str) -> bool:
-    """Most longer words capitalized: a headline style where capitals say nothing. (Judged
-    by the first words: a long content field would otherwise cost more than its scan.)"""
-    words = [w for w in text.split(None, _TITLE_CASE_WORDS)[:_TITLE_CASE_WORDS] if w[0].isalpha()]
-    longer = [w for w in words if len(w) > 3]
-    if len(longer) >= 3:
-        return sum(w[0].isupper() for w in longer) >= 0.7 * len(longer)
-    # A short headline ("How Lupus Is Diagnosed"): every word after the first capitalized,
-    # the short ones too, where sentence case would write "is", "of", "in" in lower case
-    rest = words[1:]
-    return len(rest) >= 2 and all(w[0].isupper() for w in rest)
-
-
-def _lead_end(folded_summary: str) -> int:
-    """End of the summary's first sentence or clause (at most 300 characters in)."""
-    found = _LEAD_END.search(folded_summary, 20)
-    return min(found.end() if found else len(folded_summary), 300)
-
-
-def _alone(entries: Sequence[Entry], slug: str, rules: CompiledRules, found: _Found) -> bool:
+def _alone(entries: Sequence[Entry], slug: str, rules: CompiledRules, found: Found) -> bool:
     """Whether a topic's evidence is one mention in the lead, made only of terms its
     ``alone`` rule names, in an article with none of their support words and not marked
     as its subject: then it does not count (``feeds.tagging.rules``)."""
@@ -484,46 +298,11 @@ def _alone(entries: Sequence[Entry], slug: str, rules: CompiledRules, found: _Fo
     return not any((slug, word) in seen for word in words)
 
 
-def _first_named(
-    rules: CompiledRules,
-    exact: str,
-    folded: str,
-    start: int,
-    end: int,
-    asides: Spans,
-) -> set[str]:
-    """The topics of the first thing a subject span (``start``-``end`` of the summary or
-    content) names: the terms that start before the first of its terms ends ("adults with lupus
-    nephritis at 12 hospitals": "lupus" and "lupus nephritis", not "hospitals"), none an
-    aside ("mice with an MS-like autoimmune disease": "autoimmune disease"). The span is
-    scanned again, on its own: a few words, where checking every hit of the article
-    against the spans would cost more. The topics are candidates: ``_subject`` then asks
-    whether a match that counted is there."""
-    hits: list[tuple[int, int, str]] = []
-    for automaton, text in ((rules.folded, folded), (rules.exact, exact)):
-        piece = text[start:end]
-        if not len(automaton) or (text is exact and piece == folded[start:end]):
-            continue  # no acronym in words without a capital letter
-        for last, key in automaton.iter(f" {word_form(piece)} "):
-            first = start + last - key[0]
-            extra = key[2]
-            if extra is None:
-                hits.append((first, first + key[1], key[3]))
-            else:
-                hits += [(first, first + key[1], group.topic) for group in extra.terms]
-    if asides:
-        hits = [hit for hit in hits if not any(s < hit[1] and hit[0] < e for s, e in asides)]
-    if not hits:
-        return set()
-    cut = min(hit[1] for hit in hits)
-    return {topic for first, _last, topic in hits if first < cut}
-
-
 def _subject(
     entries: Sequence[Entry], subjects: Mapping[tuple[str, int], Spans], asides: Sequence[bool]
 ) -> int:
     """The first of ``entries`` (none an aside) that starts inside one of the subject spans
-    of its body field ("adults with lupus nephritis", ``_first_named`` having said the
+    of its body field ("adults with lupus nephritis", ``feeds.tagging.scan`` having said the
     topic is the first thing one names); -1 if none does."""
     for n, (place, instance, start, _end, _group) in enumerate(entries):
         spans = subjects.get((place, instance))
@@ -532,7 +311,7 @@ def _subject(
     return -1
 
 
-def _enumerated(entries: Sequence[Entry], found: _Found, flags: Sequence[bool]) -> list[bool]:
+def _enumerated(entries: Sequence[Entry], found: Found, flags: Sequence[bool]) -> list[bool]:
     """``flags`` with the entries inside a long enumeration of their field made asides too
     (``feeds.tagging.asides.enumeration_spans``); [] if that makes none an aside."""
     enumerations = found.enumerations
