@@ -23,11 +23,10 @@ from feeds.cli_common import (
     open_storage,
     settings_from,
 )
-from feeds.models import TopicTag
 from feeds.recluster import cluster_stored
 from feeds.retag import retag
 from feeds.tagging.jsonl import BadLine, tag_json_lines
-from feeds.tagging.matcher import TagInput, explain
+from feeds.tagging.matcher import Held, TagInput, explain
 from feeds.tagging.vocabulary import load_rules
 
 
@@ -51,9 +50,9 @@ def tag_command(config_path: Path | None, jsonl: bool, summary: str, text: str |
     if not jsonl:
         if text is None:
             fail("tag: give a TEXT to tag, or --jsonl to read JSON Lines on stdin", EXIT_CONFIG)
-        held: dict[str, TopicTag] = {}
+        held: dict[str, Held] = {}
         explained = explain(TagInput(title=text, summary=summary), rules, held)
-        for line in reporting.tag_lines(explained, tuple(held.values())):
+        for line in reporting.tag_lines(explained, held.values()):
             click.echo(line)
         return
     for result in tag_json_lines(sys.stdin, rules):

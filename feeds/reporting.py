@@ -12,7 +12,7 @@ formats.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +20,12 @@ from rich.console import Console
 from rich.table import Table
 
 from feeds.config import Settings
-from feeds.models import Match, SourceHealth, SourceStatus, TopicTag, UpdateSummary, iso
+from feeds.models import Match, SourceHealth, SourceStatus, UpdateSummary, iso
 from feeds.retag import RetagReport
 from feeds.retention import PruneReport
 from feeds.storage.engine import shown_url
 from feeds.storage.mesh import MeshHit
-from feeds.tagging.matcher import Explained
+from feeds.tagging.matcher import Explained, Held
 from feeds.tagging.vocabulary import MeshCheck
 
 # --- feeds check ------------------------------------------------------------------------
@@ -116,10 +116,10 @@ def sources_table(
 # --- feeds tag / retag --------------------------------------------------------------------
 
 
-def tag_lines(explained: Sequence[Explained], held: Sequence[TopicTag] = ()) -> Iterator[str]:
+def tag_lines(explained: Sequence[Explained], held: Iterable[Held] = ()) -> Iterator[str]:
     """Each topic with its score, and under it each match: what it added to the score
     (marked when the text makes it an aside), rule, term, where. Then each topic ``held``
-    back by an ``alone`` rule, with its match."""
+    back by a rule (``alone``, ``rivals``), why, and its matches."""
     if not explained:
         yield "no topic"
     for found in explained:
@@ -128,11 +128,8 @@ def tag_lines(explained: Sequence[Explained], held: Sequence[TopicTag] = ()) -> 
             added = "" if weight is None else f"+{weight:g}"
             note = "  (aside)" if aside else ""
             yield f"  {added:<5}{m.rule:<10} {m.term!r} at {_where(m)}{note}"
-    for tag in held:
-        yield (
-            f"{tag.topic}  not tagged (score {tag.score:g}): one mention, in the lead, "
-            "and no word of its alone rule in the text"
-        )
+    for tag, why in held:
+        yield f"{tag.topic}  not tagged (score {tag.score:g}): {why}"
         for m in tag.matches:
             yield f"       {m.rule:<10} {m.term!r} at {_where(m)}"
 

@@ -548,6 +548,24 @@ def test_a_lone_broad_name_in_the_lead_counts_where_the_sentence_makes_it_the_su
     assert "lupus" in topics(ALONE, title, found)
 
 
+def test_feeds_tag_says_which_topic_a_rival_in_the_headline_held_back(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "topics:\n  - {slug: car-t, title: CAR-T, terms: [CAR T cell], rivals: [natural killer]}\n",
+        "utf-8",
+    )
+    title = "Engineered natural killer cells may be next"
+    summary = "CAR T cells have proved their worth against lymphoma."
+    result = CliRunner().invoke(cli, ["tag", "--config", str(config), title, "--summary", summary])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "no topic",
+        "car-t  not tagged (score 2): the title names 'natural killer', one of its rivals, "
+        "and not it",
+        "       term       'CAR T cell' at lead 0-11",
+    ]
+
+
 def test_feeds_tag_says_which_topic_an_alone_rule_held_back(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(

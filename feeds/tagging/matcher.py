@@ -54,7 +54,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from feeds.frozen import constructor, making
 from feeds.models import Article, Match, TopicTag
@@ -82,6 +82,16 @@ _TOPIC, _SCORE = attrgetter("topic"), attrgetter("score")
 # A tagged topic's evidence, which of it are asides, and which entry the sentence marks as
 # the subject (-1: none), for ``explain``
 Scored = tuple[Sequence[Entry], Sequence[bool], int]
+_LONE = "one mention, in the lead, and no word of its alone rule in the text"
+
+
+class Held(NamedTuple):
+    """A topic a rule held back though its score was enough, and why (``feeds tag``)."""
+
+    tag: TopicTag  # the tag it would have had
+    why: str  # which rule, in words
+
+
 _new_match = constructor(Match)  # matches are most of what tagging builds (feeds.frozen)
 _new_tag = constructor(TopicTag)
 
@@ -118,11 +128,11 @@ class Explained:
 
 
 def explain(
-    item: TagInput, rules: CompiledRules, held: dict[str, TopicTag] | None = None
+    item: TagInput, rules: CompiledRules, held: dict[str, Held] | None = None
 ) -> tuple[Explained, ...]:
     """``tag(item, rules)``, with what each match added to each score and which were asides:
-    the explanation ``feeds tag`` prints. ``held``, if given, receives the topics an
-    ``alone`` rule held back (see ``tag``)."""
+    the explanation ``feeds tag`` prints. ``held``, if given, receives the topics a rule
+    held back, and why (see ``tag``)."""
     scored: dict[str, Scored] = {}
     explained = []
     for found in tag(item, rules, scored, held):
@@ -154,13 +164,14 @@ def tag(
     item: TagInput,
     rules: CompiledRules,
     scored: dict[str, Scored] | None = None,
-    held: dict[str, TopicTag] | None = None,
+    held: dict[str, Held] | None = None,
 ) -> tuple[TopicTag, ...]:
     """The topics ``item`` is about, highest score first. ``scored``, if given, receives
     each tagged topic's evidence and which of it is an aside (for ``explain``); ``held``,
-    the topics whose score was enough but whose one mention, in the lead, is of a term
-    that needs a support word the article lacks (``alone``: what ``feeds tag`` reports
-    under "not tagged")."""
+    the topics a rule held back though their score was enough, and why (what ``feeds
+    tag`` reports under "not tagged"): one mention, in the lead, of a term that needs a
+    support word the article lacks (``alone``), or mentions under a headline that names a
+    rival (``rivals``)."""
     evidence: defaultdict[str, list[Entry]] = defaultdict(list)
     found = scan(item, rules, evidence)
     reordered = bool(found.checks) and _check(evidence, found, rules.topics)
@@ -173,7 +184,13 @@ def tag(
     rivaled = found.rivaled
     for slug, entries in evidence.items():
         if rivaled and slug in rivaled and _background(entries):
-            continue  # the headline names a rival and not this topic: the rest is background
+            # the headline names a rival and not this topic: the rest is background
+            if held is not None:
+                score = score_with_asides(entries, ())
+                if score >= rules.higher_thresholds.get(slug, lowest):
+                    why = f"the title names {rivaled[slug]!r}, one of its rivals, and not it"
+                    held[slug] = Held(_tagged(slug, score, entries), why)
+            continue
         # Scored as if nothing were an aside first: that is never less, and most topics an
         # article names (named once, in the body) are below any threshold either way.
         score = WEIGHTS[entries[0][0]] if len(entries) == 1 else plain_score(entries)
@@ -198,7 +215,7 @@ def tag(
             score += SUBJECT_WEIGHT
         if score >= threshold and slug in rules.alone and _alone(entries, slug, rules, found):
             if held is not None:
-                held[slug] = _tagged(slug, score, entries)
+                held[slug] = Held(_tagged(slug, score, entries), _LONE)
             continue
         if score >= threshold:
             tags[slug] = _tagged(slug, score, entries)

@@ -86,7 +86,7 @@ class Found:
         self.enumerations: dict[tuple[str, int], Spans] | None = None
         self.checks: set[str] = set()  # topics named whose matches have conditions to check
         self.context_seen: set[tuple[str, str]] = set()  # (topic, context word) seen
-        self.rivaled: set[str] = set()  # topics one of whose rivals the title names
+        self.rivaled: dict[str, str] = {}  # topic -> the first of its rivals the title names
         # (topic, place, instance) -> spans of the topic's exclusion phrases
         self.excluded: defaultdict[tuple[str, str, int], list[tuple[int, int]]] = defaultdict(list)
 
@@ -132,7 +132,8 @@ def scan(item: TagInput, rules: CompiledRules, evidence: defaultdict[str, list[E
                 for topic in extra.contexts:
                     found.context_seen.add((topic, key.lookup))
                 if extra.rivals and name == "title":
-                    found.rivaled.update(extra.rivals)
+                    for topic in extra.rivals:
+                        found.rivaled.setdefault(topic, haystack[start:end])
                 terms = extra.terms
                 if not terms:
                     continue
