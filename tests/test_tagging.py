@@ -278,18 +278,23 @@ def test_tag_jsonl_interface(tmp_path: Path) -> None:
     assert second == {"id": "b", "topics": [], "scores": {}, "matches": []}
 
 
-def test_feeds_tag_shows_what_each_mention_added_and_which_were_asides(tmp_path: Path) -> None:
+def feeds_tag_lines(tmp_path: Path, topics_yaml: str, title: str, summary: str) -> list[str]:
+    """What ``feeds tag TITLE --summary SUMMARY`` prints with a config of ``topics_yaml``."""
     config = tmp_path / "config.yaml"
-    config.write_text(
-        "topics:\n  - {slug: car-t, title: CAR-T, terms: [CAR-T]}\n"
-        "  - {slug: oncology, title: Cancer, terms: [lymphoma, glofitamab]}\n",
-        "utf-8",
+    config.write_text(f"topics:\n{topics_yaml}", "utf-8")
+    result = CliRunner().invoke(cli, ["tag", "--config", str(config), title, "--summary", summary])
+    assert result.exit_code == 0, result.output
+    return result.stdout.splitlines()
+
+
+def test_feeds_tag_shows_what_each_mention_added_and_which_were_asides(tmp_path: Path) -> None:
+    topics_yaml = (
+        "  - {slug: car-t, title: CAR-T, terms: [CAR-T]}\n"
+        "  - {slug: oncology, title: Cancer, terms: [lymphoma, glofitamab]}\n"
     )
     title = "Glofitamab works after CAR-T failure"
     summary = "In lymphoma that relapsed after CAR-T, glofitamab led to responses."
-    result = CliRunner().invoke(cli, ["tag", "--config", str(config), title, "--summary", summary])
-    assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == [
+    assert feeds_tag_lines(tmp_path, topics_yaml, title, summary) == [
         "oncology  score 5.5",
         "  +3   term       'glofitamab' at title 0-10",
         "  +2   term       'lymphoma' at lead 3-11",
@@ -549,16 +554,10 @@ def test_a_lone_broad_name_in_the_lead_counts_where_the_sentence_makes_it_the_su
 
 
 def test_feeds_tag_says_which_topic_a_rival_in_the_headline_held_back(tmp_path: Path) -> None:
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        "topics:\n  - {slug: car-t, title: CAR-T, terms: [CAR T cell], rivals: [natural killer]}\n",
-        "utf-8",
-    )
+    topics_yaml = "  - {slug: car-t, title: CAR-T, terms: [CAR T cell], rivals: [natural killer]}\n"
     title = "Engineered natural killer cells may be next"
     summary = "CAR T cells have proved their worth against lymphoma."
-    result = CliRunner().invoke(cli, ["tag", "--config", str(config), title, "--summary", summary])
-    assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == [
+    assert feeds_tag_lines(tmp_path, topics_yaml, title, summary) == [
         "no topic",
         "car-t  not tagged (score 2): the title names 'natural killer', one of its rivals, "
         "and not it",
@@ -567,16 +566,10 @@ def test_feeds_tag_says_which_topic_a_rival_in_the_headline_held_back(tmp_path: 
 
 
 def test_feeds_tag_says_which_topic_an_alone_rule_held_back(tmp_path: Path) -> None:
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        "topics:\n  - {slug: car-t, title: CAR-T, terms: [CAR-T], alone: {CAR-T: [CD19]}}\n",
-        "utf-8",
-    )
+    topics_yaml = "  - {slug: car-t, title: CAR-T, terms: [CAR-T], alone: {CAR-T: [CD19]}}\n"
     summary = f"{BISPECIFICS} CAR-T."
     title = "Clinics start bispecifics"
-    result = CliRunner().invoke(cli, ["tag", "--config", str(config), title, "--summary", summary])
-    assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == [
+    assert feeds_tag_lines(tmp_path, topics_yaml, title, summary) == [
         "no topic",
         "car-t  not tagged (score 2): one mention, in the lead, and no word of its alone rule "
         "in the text",
