@@ -291,6 +291,11 @@ def test_enumeration_spans(text: str, expected: list[str]) -> None:
             "not tolerate steroids.",
             ["crohn's disease"],
         ),
+        # ... nor with commas between the words that say it
+        (
+            "It put a young woman with severe, refractory SLE into remission.",
+            ["sle into remission."],
+        ),
         ("Patients newly diagnosed with multiple myeloma, aged 70.", ["multiple myeloma"]),
         ("People living with HIV; and then more.", ["hiv"]),
         # a comma that opens a clause, not a list

@@ -245,6 +245,19 @@ def test_ln_is_lupus_nephritis_beside_biopsy_words_not_a_lymph_node(
             "car-t",
             True,
         ),
+        # ... or names its products, or how they are made
+        (
+            "Payment rule changes for cell therapy admissions",
+            "Hospitals giving commercial CAR-T products will be paid under a new group.",
+            "car-t",
+            True,
+        ),
+        (
+            "Investors back a cheaper way to make engineered cells",
+            "Start-ups are building in vivo versions of CAR-T, made inside the body.",
+            "car-t",
+            True,
+        ),
         # a charity's name is an address ...
         (
             "Georgian villa goes on sale for £2m",
@@ -402,3 +415,49 @@ def test_shipped_oncology_counts_one_bare_cancer_in_the_lead_only_with_support(
 ) -> None:
     found = {t.topic for t in tag(TagInput(title, summary), shipped_rules)}
     assert ("oncology" in found) is tagged
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "topic", "tagged"),
+    [
+        # the plural of the abbreviation
+        (
+            "CAR-Ts to carry a new boxed warning",
+            "The regulator ordered label changes.",
+            "car-t",
+            True,
+        ),
+        # a TCR-T review that opens with CAR-T as the yardstick
+        (
+            "TCR-engineered T cells reach targets inside the tumour cell",
+            "CAR-T cells have transformed blood-cancer care but struggle in solid tumours.",
+            "car-t",
+            False,
+        ),
+        # tuberculous lupus is lupus vulgaris, skin tuberculosis
+        (
+            "Tuberculous lupus on the cheek of a farmer",
+            "The plaque cleared on antituberculous drugs; lupus of this kind is a form of TB.",
+            "lupus",
+            False,
+        ),
+        # the disease's own day and organisations, capitalized, are not a name or a star
+        (
+            "World Lupus Day: landmarks turn purple",
+            "Supporters of the global lupus community shared their stories.",
+            "lupus",
+            True,
+        ),
+        (
+            "Walks return this spring",
+            "The Lupus Foundation of America invites supporters to its walks in twelve cities.",
+            "lupus",
+            True,
+        ),
+    ],
+)
+def test_shipped_rules_on_session_11_real_page_cases(
+    shipped_rules: CompiledRules, title: str, summary: str, topic: str, tagged: bool
+) -> None:
+    found = {t.topic for t in tag(TagInput(title, summary), shipped_rules)}
+    assert (topic in found) is tagged

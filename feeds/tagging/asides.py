@@ -185,10 +185,12 @@ def subject_spans(text: str, markers: Iterable[tuple[str, int, int]]) -> list[tu
 def _severity(words: list[str]) -> int:
     """How many of the first ``words`` say how severe the disease is, not which one:
     "adults with moderately to severely active Crohn's disease", as every approval of a
-    drug for it says. "to" and "or" only between two such words."""
+    drug for it says, or "a young woman with severe, refractory SLE" (a comma between two
+    of them). "to" and "or" only between two such words."""
     n = 0
     while n < len(words) and (
         words[n] in _SEVERITY
+        or (words[n][-1] == "," and words[n][:-1] in _SEVERITY)
         or (words[n] in ("to", "or") and n and n + 1 < len(words) and words[n + 1] in _SEVERITY)
     ):
         n += 1
