@@ -420,6 +420,20 @@ def test_shipped_oncology_counts_one_bare_cancer_in_the_lead_only_with_support(
 @pytest.mark.parametrize(
     ("title", "summary", "topic", "tagged"),
     [
+        # "X and other ..." in a headline puts X first; in a sentence it is a list of examples
+        (
+            "Striking improvements across lupus and other diseases",
+            "Fifteen patients were treated at one hospital in a cell-therapy study.",
+            "lupus",
+            True,
+        ),
+        (
+            "Heart drug cuts strokes",
+            "The drug cut strokes by a fifth. Patients with lupus and other autoimmune "
+            "diseases were excluded from the trial.",
+            "lupus",
+            False,
+        ),
         # the plural of the abbreviation
         (
             "CAR-Ts to carry a new boxed warning",

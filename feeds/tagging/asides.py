@@ -6,7 +6,8 @@ so the matcher can count a topic mentioned there as a passing mention (a small w
 rather than as a subject:
 
 - examples of a class, marked after the list: "active cancer, lupus or other autoimmune
-  disease", "lupus nephritis and other immune diseases";
+  disease", "lupus nephritis and other immune diseases" (not in a headline, where "...
+  across lupus and other diseases" puts lupus first: ``feeds.tagging.scan`` skips them);
 - examples, exclusions and adjustments marked before the list: "conditions such as
   rosacea or lupus", "excluding patients with lupus", "adjusted for diabetes, lupus and
   cancer", "12 conditions, including coeliac disease, psoriasis and lupus";

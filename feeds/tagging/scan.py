@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from feeds.tagging.asides import ENUMERATION_COMMAS, aside_spans, subject_spans
-from feeds.tagging.markers import SUBJECT
+from feeds.tagging.markers import AFTER, SUBJECT
 from feeds.tagging.rules import CompiledRules
 from feeds.tagging.scoring import Entry, Spans
 from feeds.tagging.text import fold_exact, word_form
@@ -40,6 +40,7 @@ _TITLE_CASE_WORDS = 40  # words of a field read to tell a Title-Case headline
 _SENTENCE_BREAK = ".!?:;\"'(\u201c\u2018[—–-"
 _LISTING = frozenset({"summary", "content"})  # fields whose long enumerations are asides
 _BODY = _LISTING  # fields where a mention marked as the subject weighs more (SUBJECT_WEIGHT)
+_NOT_ASIDES, _NOT_ASIDES_IN_TITLE = frozenset({SUBJECT}), frozenset({SUBJECT, AFTER})
 # Words after which a capitalized disease name is the disease someone has, not a name
 _HAVE_IT = frozenset({"with", "has", "have", "had", "having", "her", "his", "my", "their", "your"})
 
@@ -152,7 +153,10 @@ def scan(item: TagInput, rules: CompiledRules, evidence: defaultdict[str, list[E
         if listing and len(exact) == len(folded):
             for place in ("lead", name) if name == "summary" else (name,):
                 found.texts[(place, instance)] = folded
-        asides = [marker for marker in markers if marker[0] != SUBJECT]
+        # Not "and other" in a headline: "... across lupus and other diseases" puts lupus
+        # first, where in a sentence "lupus and other diseases" is a list of examples.
+        skip = _NOT_ASIDES_IN_TITLE if name == "title" else _NOT_ASIDES
+        asides = [marker for marker in markers if marker[0] not in skip]
         if asides and len(exact) == len(folded):  # offsets agree unless folding changed a length
             spans = aside_spans(folded, asides)
             if spans:  # kept by place: a summary's lead is a place of its own
