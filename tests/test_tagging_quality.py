@@ -113,8 +113,8 @@ def _short(reason: str) -> pytest.MarkDecorator:
     return pytest.mark.xfail(reason=reason, strict=True)
 
 
-# The first two held-out sets each miss one lupus target by one item: 0.97 with 30 true
-# positives allows no false positive, and 0.95 of 32 positives no more than one miss.
+# The first held-out set misses lupus precision by one item: 0.97 with 30 true positives
+# allows no false positive.
 # (docs/design.md, "Held-out after session 8")
 HELD_OUT = [
     pytest.param(
@@ -123,12 +123,9 @@ HELD_OUT = [
         marks=_short("held-out lupus precision is 0.968 (1 false positive of 31), under 0.97"),
     ),
     *[("holdout.jsonl", topic) for topic in ("car-t", "autoimmune", "oncology")],
-    pytest.param(
-        "holdout2.jsonl",
-        "lupus",
-        marks=_short("second held-out lupus recall is 0.938 (2 misses of 32), under 0.95"),
-    ),
-    *[("holdout2.jsonl", topic) for topic in ("car-t", "autoimmune", "oncology")],
+    # (its lupus recall, 0.938 until session 10, is 0.969 since session 11's terms for the
+    # disease's own organisations and day)
+    *[("holdout2.jsonl", topic) for topic in TARGETS],
     # The third, written and evaluated last (session 8): recall is where fresh text hurts,
     # mostly a disease named once, outside the headline and first sentence.
     pytest.param(
@@ -156,12 +153,20 @@ HELD_OUT = [
         "holdout7.jsonl", "car-t", marks=_short("real pages 7: car-t 0.964 / 0.931 (4 of 58)")
     ),
     *[("holdout7.jsonl", topic) for topic in ("autoimmune", "oncology")],
+    # Written while the session 11 rules stood frozen, evaluated once (docs/design.md,
+    # "Held-out after session 11"): CAR-T meets its targets here; lupus does not.
+    pytest.param(
+        "holdout8.jsonl",
+        "lupus",
+        marks=_short("real pages 8: lupus 0.934 (7 false positives) / 0.943 (6 of 105)"),
+    ),
+    *[("holdout8.jsonl", topic) for topic in ("car-t", "autoimmune", "oncology")],
 ]
 
 
 @pytest.fixture(scope="module")
 def held_out_scores(shipped_rules: CompiledRules) -> dict[str, dict[str, tuple[float, float]]]:
-    names = ("holdout.jsonl", *(f"holdout{n}.jsonl" for n in (2, 3, 4, 7)))
+    names = ("holdout.jsonl", *(f"holdout{n}.jsonl" for n in (2, 3, 4, 7, 8)))
     return {name: evaluate(shipped_rules, name) for name in names}
 
 
