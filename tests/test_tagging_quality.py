@@ -457,6 +457,46 @@ def test_shipped_oncology_counts_one_bare_cancer_in_the_lead_only_with_support(
             "lupus",
             True,
         ),
+        # how patients write about it: no clinical word, but pain, tiredness, awareness
+        (
+            "I may look fine on the outside",
+            "A young mother says lupus leaves her looking well but feeling awful inside; "
+            "few have heard of lupus, and she is often too tired to play with her son.",
+            "lupus",
+            True,
+        ),
+        # ... and with a capital, in a sentence that speaks of the disease
+        (
+            "Nine years of fighting",
+            "The writer says Lupus is not laziness but a diagnosed disorder that flares.",
+            "lupus",
+            True,
+        ),
+        # a capital in a sentence that does not is still a name
+        (
+            "Hospital wing opens",
+            "The wing, named after the Lupus family, has 40 beds for patients after surgery.",
+            "lupus",
+            False,
+        ),
+        # the television catchphrase "It's never lupus"
+        (
+            "Every time House said it was not lupus",
+            "A recap of House M.D. lists the episodes in which the team floated the autoimmune "
+            "disease lupus.",
+            "lupus",
+            False,
+        ),
+        # SLE as a name of the lupus anticoagulant test, in a laboratory catalogue
+        (
+            "Lupus anticoagulant test (DRVVT, SLE, LAC)",
+            "Collect citrate plasma for the dilute Russell viper venom test; patient samples "
+            "must be double spun.",
+            "lupus",
+            False,
+        ),
+        # CAR-T written "CART cells"
+        ("Meso-CART cells clear lung metastases in mice", "", "car-t", True),
     ],
 )
 def test_shipped_rules_on_session_11_real_page_cases(

@@ -32,8 +32,9 @@ with diabetes, lupus or obesity" does not count, nor "patients with no history o
 Proper-noun guard: a one-word term written in lower case ("lupus") does not count where
 the text capitalizes it in mid-sentence ("the Marco Lupus Pavilion", "the Lupus family",
 "a star in Lupus"): there it is a name, not the disease; unless the word before says
-someone has it ("a blogger who has Lupus", "living with Lupus"). Title-Case headlines are
-exempt.
+someone has it ("a blogger who has Lupus", "living with Lupus") or its sentence speaks of a
+disease ("Lupus is a diagnosed disorder", "beaten by Lupus, her flare ..."). Title-Case
+headlines are exempt.
 
 One broad name, once: a topic whose only evidence is one mention in the lead, by a term
 its ``alone`` rule names ("lupus", "CAR-T"), is not tagged unless the article has one of

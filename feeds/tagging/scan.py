@@ -43,6 +43,11 @@ _BODY = _LISTING  # fields where a mention marked as the subject weighs more (SU
 _NOT_ASIDES, _NOT_ASIDES_IN_TITLE = frozenset({SUBJECT}), frozenset({SUBJECT, AFTER})
 # Words after which a capitalized disease name is the disease someone has, not a name
 _HAVE_IT = frozenset({"with", "has", "have", "had", "having", "her", "his", "my", "their", "your"})
+# A sentence that says one of these speaks of a disease: a capitalized term in it is the
+# disease, not a name ("the Lupus family" and "a star in Lupus" say none of them)
+_DISEASE_CUE = re.compile(r"flare|disease|disorder|diagnos|symptom|autoimmun", re.IGNORECASE)
+_SENTENCE_ENDS = (". ", "! ", "? ", "; ")
+_SENTENCE_END = re.compile(r"[.!?;]\s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,13 +188,19 @@ def _case_kept(exact: str, folded: str) -> str | None:
 def _proper_noun(cased: str, start: int) -> bool:
     """Whether the word at ``start`` is capitalized mid-sentence (a name, not the term),
     unless what comes before says someone has it ("a blogger who has Lupus", "living with
-    Lupus", "her Lupus": the disease written with a capital, as patients often write it)."""
+    Lupus", "her Lupus") or its sentence speaks of a disease ("Lupus is not laziness but a
+    diagnosed disorder", "beaten by Lupus, her flare ..."): the disease written with a
+    capital, as patients often write it."""
     if not cased[start].isupper():
         return False
     before = cased[:start].rstrip()
     if not before or before[-1] in _SENTENCE_BREAK:
         return False
-    return before[before.rfind(" ") + 1 :] not in _HAVE_IT
+    if before[before.rfind(" ") + 1 :] in _HAVE_IT:
+        return False
+    opened = max(cased.rfind(mark, 0, start) for mark in _SENTENCE_ENDS)
+    closed = _SENTENCE_END.search(cased, start)
+    return _DISEASE_CUE.search(cased, opened + 1, closed.start() if closed else len(cased)) is None
 
 
 def _title_case(text: str) -> bool:
