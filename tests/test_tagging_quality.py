@@ -495,6 +495,19 @@ def test_shipped_oncology_counts_one_bare_cancer_in_the_lead_only_with_support(
             "lupus",
             False,
         ),
+        # the press's name for it in a headline, when the text says which cells
+        (
+            "Designer immune cells shrink brain tumours in two early trials",
+            "Both trials tested chimeric antigen receptor (CAR) T-cell therapy in glioblastoma.",
+            "car-t",
+            True,
+        ),
+        (
+            "Designer immune cells shrink brain tumours in two early trials",
+            "Both trials used natural killer cells taken from donors.",
+            "car-t",
+            False,
+        ),
         # CAR-T written "CART cells"
         ("Meso-CART cells clear lung metastases in mice", "", "car-t", True),
     ],
