@@ -127,18 +127,15 @@ HELD_OUT = [
     # disease's own organisations and day)
     *[("holdout2.jsonl", topic) for topic in TARGETS],
     # The third, written and evaluated last (session 8): recall is where fresh text hurts,
-    # mostly a disease named once, outside the headline and first sentence.
+    # mostly a disease named once, outside the headline and first sentence. (Lupus recall
+    # was 0.844 until session 11's neonatal-lupus heart block terms.)
     pytest.param(
         "holdout3.jsonl",
         "lupus",
-        marks=_short("third held-out lupus recall is 0.844 (5 misses of 32), under 0.95"),
+        marks=_short("third held-out lupus recall is 0.906 (3 misses of 32), under 0.95"),
     ),
     ("holdout3.jsonl", "car-t"),
-    pytest.param(
-        "holdout3.jsonl",
-        "autoimmune",
-        marks=_short("third held-out autoimmune recall is 0.882 (8 misses of 68), under 0.90"),
-    ),
+    ("holdout3.jsonl", "autoimmune"),  # recall 0.882 until session 11, as lupus above
     ("holdout3.jsonl", "oncology"),
     # The fourth, written blind in session 9 and evaluated once, on the rules frozen then
     # (docs/design.md, "Held-out after session 9")
@@ -506,6 +503,19 @@ def test_shipped_oncology_counts_one_bare_cancer_in_the_lead_only_with_support(
             "Designer immune cells shrink brain tumours in two early trials",
             "Both trials used natural killer cells taken from donors.",
             "car-t",
+            False,
+        ),
+        # neonatal lupus's heart block, in the words of obstetric and cardiology pages
+        (
+            "Home heart-rate checks for mothers with anti-Ro antibodies",
+            "Twice-daily Doppler checks from 18 weeks caught second-degree block early.",
+            "lupus",
+            True,
+        ),
+        (
+            "Sjogren's markers in a dry-eye clinic",
+            "Anti-Ro antibodies were found in 40% of patients with dry eyes and dry mouth.",
+            "lupus",
             False,
         ),
         # CAR-T written "CART cells"
