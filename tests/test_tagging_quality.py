@@ -505,6 +505,13 @@ def test_shipped_oncology_counts_one_bare_cancer_in_the_lead_only_with_support(
             "car-t",
             False,
         ),
+        # a person's diagnosis, named once, is the story
+        (
+            "Told at 41: 'you have to mourn your old life'",
+            "Diagnosed with lupus at 41, the writer says people assume she is faking.",
+            "lupus",
+            True,
+        ),
         # neonatal lupus's heart block, in the words of obstetric and cardiology pages
         (
             "Home heart-rate checks for mothers with anti-Ro antibodies",
