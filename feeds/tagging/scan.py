@@ -46,8 +46,9 @@ _HAVE_IT = frozenset({"with", "has", "have", "had", "having", "her", "his", "my"
 # A sentence that says one of these speaks of a disease: a capitalized term in it is the
 # disease, not a name ("the Lupus family" and "a star in Lupus" say none of them)
 _DISEASE_CUE = re.compile(r"flare|disease|disorder|diagnos|symptom|autoimmun", re.IGNORECASE)
-_SENTENCE_ENDS = (". ", "! ", "? ", "; ")
-_SENTENCE_END = re.compile(r"[.!?;]\s")
+_ENDS = ".!?;"  # what ends the sentence a capital is read in
+_SENTENCE_ENDS = tuple(f"{mark} " for mark in _ENDS)
+_SENTENCE_END = re.compile(f"[{re.escape(_ENDS)}]\\s")
 
 
 @dataclass(frozen=True, slots=True)
