@@ -425,12 +425,20 @@ def test_the_lead_ends_at_the_first_semicolon(rules: CompiledRules) -> None:
 
 def test_a_period_after_an_abbreviation_does_not_end_the_lead(rules: CompiledRules) -> None:
     # "U.S." and "Dr." end no sentence: the lead runs on to the disease.
-    for opening in ("On 30 August the U.S. agency", "At St. Mary's, Dr. Ruth Lee"):
+    openings = (
+        "On 30 August the U.S. agency",
+        "At St. Mary's, Dr. Ruth Lee",
+        "On Aug. 28 the agency",  # AP style: a month before its day
+        "Smith et al. at the agency",
+    )
+    for opening in openings:
         lead = f"{opening} described CAR T cell therapy for children with leukaemia."
         assert "car-t" in topics(rules, "A first approval", lead)
     # A real sentence end still ends it.
     late = "The agency approved a first product. It is a CAR T cell therapy for leukaemia."
     assert "car-t" not in topics(rules, "A first approval", late)
+    in_august = "The agency approved it in Aug. It is a CAR T cell therapy for leukaemia."
+    assert "car-t" not in topics(rules, "A first approval", in_august)
 
 
 def test_an_item_that_opens_a_clause_ends_a_list(rules: CompiledRules) -> None:

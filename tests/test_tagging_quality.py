@@ -4,8 +4,8 @@
 then corrected where it showed general mistakes. The ``holdout*.jsonl`` sets were each
 written separately, by authors who never saw the rules, and never used for tuning; they
 report how the rules do on text nobody tuned them to. Sets 1 to 4 are text written for
-the set, 9 real pages (headlines as published, openings summarised); 5 to 8, real pages
-too, were retired into the development set once evaluated.
+the set; 5 to 9, real pages (headlines as published, openings summarised), were retired
+into the development set once evaluated.
 """
 
 from __future__ import annotations
@@ -140,25 +140,15 @@ HELD_OUT = [
     # The fourth, written blind in session 9 and evaluated once, on the rules frozen then
     # (docs/design.md, "Held-out after session 9")
     *[("holdout4.jsonl", topic) for topic in TARGETS],
-    # Real pages: sets 5 to 8 (sessions 10 and 11) were retired into the development set
-    # after their evaluations (docs/design.md, "Held-out after session 10" and "... 11").
-    # Set 9, written while session 11 changed the rules and evaluated once when they were
-    # frozen: lupus and CAR-T recall miss, and lupus precision.
-    pytest.param(
-        "holdout9.jsonl",
-        "lupus",
-        marks=_short("real pages 9: lupus 0.936 (9 false positives) / 0.943 (8 of 140)"),
-    ),
-    pytest.param(
-        "holdout9.jsonl", "car-t", marks=_short("real pages 9: car-t recall 0.938 (13 of 209)")
-    ),
-    *[("holdout9.jsonl", topic) for topic in ("autoimmune", "oncology")],
+    # Real pages: sets 5 to 9 (sessions 10 to 12) were retired into the development set
+    # after their evaluations (docs/design.md, "Held-out after session 10", "... 11", "... 11:
+    # set 9").
 ]
 
 
 @pytest.fixture(scope="module")
 def held_out_scores(shipped_rules: CompiledRules) -> dict[str, dict[str, tuple[float, float]]]:
-    names = ("holdout.jsonl", *(f"holdout{n}.jsonl" for n in (2, 3, 4, 9)))
+    names = ("holdout.jsonl", *(f"holdout{n}.jsonl" for n in (2, 3, 4)))
     return {name: evaluate(shipped_rules, name) for name in names}
 
 
@@ -541,6 +531,57 @@ def test_shipped_oncology_counts_one_bare_cancer_in_the_lead_only_with_support(
     ],
 )
 def test_shipped_rules_on_session_11_real_page_cases(
+    shipped_rules: CompiledRules, title: str, summary: str, topic: str, tagged: bool
+) -> None:
+    found = {t.topic for t in tag(TagInput(title, summary), shipped_rules)}
+    assert (topic in found) is tagged
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "topic", "tagged"),
+    [
+        # A headline that names another autoimmune disease and not lupus: lupus in the
+        # summary is the precedent or the neighbour, not the news (lupus ``rivals``)
+        (
+            "CAR T-Cell Therapy Treats Patient With Refractory Antisynthetase Syndrome",
+            "After CD19 CAR T cells helped refractory systemic lupus erythematosus in earlier "
+            "reports, doctors gave them to a man with antisynthetase syndrome and myositis.",
+            "lupus",
+            False,
+        ),
+        (
+            "Systemic Sclerosis CAR-T Treatment",
+            "A post notes good results for CAR-T in autoimmune disorders, where lupus and "
+            "myasthenia gravis get most attention, and lists five systemic sclerosis trials.",
+            "lupus",
+            False,
+        ),
+        # ... while a headline naming lupus too keeps it
+        (
+            "Lupus and systemic sclerosis patients respond to CAR-T",
+            "Patients with refractory lupus had no flares a year after the infusion.",
+            "lupus",
+            True,
+        ),
+        # lupus of dogs is veterinary news
+        (
+            "Owners guide to discoid lupus in dogs",
+            "Discoid lupus in dogs is an autoimmune condition that discolours the nose.",
+            "lupus",
+            False,
+        ),
+        # "Aug. 28" ends no sentence: the CAR-T named after it is in the lead
+        (
+            "What's Gilead Getting From Kite For Nearly $12bn?",
+            "Gilead defended the $11.9bn acquisition of Kite Pharma on Aug. 28, but investors "
+            "were divided despite strong efficacy data for Kite's lead chimeric antigen "
+            "receptor T cell (CAR-T) therapy; Gilead expects much from its new platform.",
+            "car-t",
+            True,
+        ),
+    ],
+)
+def test_shipped_rules_on_session_12_real_page_cases(
     shipped_rules: CompiledRules, title: str, summary: str, topic: str, tagged: bool
 ) -> None:
     found = {t.topic for t in tag(TagInput(title, summary), shipped_rules)}

@@ -107,6 +107,10 @@ _CLAUSE_OPENERS = frozenset({"but", "while", "whereas", "although", "though", "y
 _NEGATIONS = frozenset({"no", "not", "never", "neither", "nor", "none", "without"})
 _OUTCOMES = frozenset({"progression", "relapse", "recurrence", "worsening", "flares", "flare"})
 _STAND_INS, _OF = frozenset({"that", "those"}), frozenset({"of", "in", "for"})
+# Words that end a long first item's part in a list of examples (``_list_start``)
+_PREPOSITIONS = frozenset(
+    {"despite", "with", "without", "after", "before", "from", "for", "in", "on", "of"}
+)
 _AUXILIARIES = frozenset({"is", "are", "was", "were", "be", "been", "being", "has", "have", "had"})
 
 
@@ -369,12 +373,20 @@ def _items(text: str, start: int, end: int) -> list[list[re.Match[str]]]:
 
 def _list_start(text: str, end: int, nearest: int = ITEM_WORDS) -> int:
     """Where a list that ends at ``end`` starts: back across items of at most ``nearest``
-    words; of a longer item only its ``nearest`` words belong to the list."""
+    words; of a longer item only its ``nearest`` words belong to the list, and of those,
+    for a list of examples (``ITEM_WORDS``), only the words after a preposition: in "adults
+    with lupus despite steroids, antimalarials and other immunosuppressants" the list is
+    the drugs, not the disease the drugs are given for."""
     start = end
     for item in reversed(_items(text, _clause_start(text, end), end)):
-        start = item[-nearest].start() if len(item) > nearest else item[0].start()
-        if len(item) > nearest:
-            break
+        if len(item) <= nearest:
+            start = item[0].start()
+            continue
+        words = item[-nearest:]
+        if nearest == ITEM_WORDS:
+            cut = [n for n, word in enumerate(words[:-1]) if word.group() in _PREPOSITIONS]
+            words = words[cut[-1] + 1 :] if cut else words
+        return words[0].start()
     return start
 
 

@@ -29,12 +29,16 @@ from feeds.tagging.text import fold_exact, word_form
 # clauses of their own, and newsletters and digests string their stories together with it
 # ("Today: measles passes 700 cases; ...; and a lupus clinic ...").
 # A period after an abbreviation ends no sentence: "u.s.", "e.g." (a letter after a dot),
-# "dr.", "st.", "vs." ("the U.S. Food and Drug Administration approved ...").
+# "dr.", "st.", "vs." ("the U.S. Food and Drug Administration approved ..."), "et al.", and
+# a month before its day, as AP style writes dates ("on Aug. 28, but investors ...").
 # (The mark first, then the look-behinds, which include it: tried at every position before
 # the mark, they made the search three times slower.)
+_MONTHS = ("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec")
 _LEAD_END = re.compile(
     r"[.!?](?<!\.[a-z]\.)(?<!\bdr\.)(?<!\bmr\.)(?<!\bms\.)(?<!\bmrs\.)(?<!\bst\.)(?<!\bvs\.)"
-    r"(?<!\bprof\.)(?:\s|$)|;"
+    r"(?<!\bprof\.)(?<!\bet al\.)(?:\s|$)(?<!"
+    + r")(?<!".join(rf"\b{month}\.\s(?=\d)" for month in _MONTHS)
+    + r")|;"
 )
 _TITLE_CASE_WORDS = 40  # words of a field read to tell a Title-Case headline
 _SENTENCE_BREAK = ".!?:;\"'(\u201c\u2018[—–-"
