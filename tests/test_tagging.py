@@ -375,6 +375,25 @@ def test_an_unless_word_anywhere_in_the_article_vetoes_the_term() -> None:
     assert topics(rules, "Discoid lupus erythematosus", "It is common in young women.") == {"lupus"}
 
 
+def test_a_longer_term_with_an_unless_of_its_own_keeps_only_that_one() -> None:
+    rules = compile_rules(
+        (
+            TopicSettings(
+                slug="car-t",
+                title="CAR-T",
+                terms=("chimeric antigen receptor", "chimeric antigen receptor T cell"),
+                unless={
+                    "chimeric antigen receptor": ("natural killer",),
+                    "chimeric antigen receptor T cell": (),
+                },
+            ),
+        )
+    )
+    nk = "Natural killer cells can carry them too."
+    assert topics(rules, "A chimeric antigen receptor", nk) == set()
+    assert topics(rules, "Chimeric antigen receptor T cells", nk) == {"car-t"}
+
+
 def test_a_mention_the_text_marks_as_an_aside_is_passing(rules: CompiledRules) -> None:
     # One plain mention in the lead makes a subject; the same word as an example, an
     # exclusion or a comparison there does not.

@@ -4,8 +4,8 @@
 then corrected where it showed general mistakes. The ``holdout*.jsonl`` sets were each
 written separately, by authors who never saw the rules, and never used for tuning; they
 report how the rules do on text nobody tuned them to. Sets 1 to 4 are text written for
-the set, 10 real pages (headlines as published, openings summarised); 5 to 9, real pages
-too, were retired into the development set once evaluated.
+the set; 5 to 10, real pages (headlines as published, openings summarised), were retired
+into the development set once evaluated.
 """
 
 from __future__ import annotations
@@ -140,25 +140,15 @@ HELD_OUT = [
     # The fourth, written blind in session 9 and evaluated once, on the rules frozen then
     # (docs/design.md, "Held-out after session 9")
     *[("holdout4.jsonl", topic) for topic in TARGETS],
-    # Real pages: sets 5 to 9 (sessions 10 to 12) were retired into the development set
+    # Real pages: sets 5 to 10 (sessions 10 to 12) were retired into the development set
     # after their evaluations (docs/design.md, "Held-out after session 10", "... 11", "... 11:
-    # set 9"). Set 10, written in session 12 and evaluated on its frozen rules (docs/design.md,
-    # "Held-out after session 12: set 10"): lupus precision and CAR-T recall miss.
-    pytest.param(
-        "holdout10.jsonl",
-        "lupus",
-        marks=_short("real pages 10: lupus precision 0.940 (8 false positives of 134)"),
-    ),
-    pytest.param(
-        "holdout10.jsonl", "car-t", marks=_short("real pages 10: car-t recall 0.895 (15 of 143)")
-    ),
-    *[("holdout10.jsonl", topic) for topic in ("autoimmune", "oncology")],
+    # set 9", "... 12: set 10").
 ]
 
 
 @pytest.fixture(scope="module")
 def held_out_scores(shipped_rules: CompiledRules) -> dict[str, dict[str, tuple[float, float]]]:
-    names = ("holdout.jsonl", *(f"holdout{n}.jsonl" for n in (2, 3, 4, 10)))
+    names = ("holdout.jsonl", *(f"holdout{n}.jsonl" for n in (2, 3, 4)))
     return {name: evaluate(shipped_rules, name) for name in names}
 
 
@@ -579,6 +569,42 @@ def test_shipped_rules_on_session_11_real_page_cases(
             "Discoid lupus in dogs is an autoimmune condition that discolours the nose.",
             "lupus",
             False,
+        ),
+        # House M.D.'s running gag, written with a comma
+        (
+            "House, MD: Why It's Never Lupus (And The One Time It Was)",
+            "A TV feature explains the House, MD running joke that it is never lupus.",
+            "lupus",
+            False,
+        ),
+        # "chimeric antigen receptor T cells" names the cell: a review that also describes
+        # CARs on NK cells does not veto it (an ``unless`` entry of its own)
+        (
+            "Chimeric Antigen Receptor T Cell Therapy for Pancreatic Cancer",
+            "A review explains how CARs on T cells, NK cells or macrophages kill target cells.",
+            "car-t",
+            True,
+        ),
+        # ... while a bare "chimeric antigen receptor" beside NK cells is still held back
+        (
+            "Chimeric antigen receptor designs compared",
+            "Engineered natural killer cells carrying a chimeric antigen receptor and T cells.",
+            "car-t",
+            False,
+        ),
+        # CAR-T's short names as one word, CART in the plural, of CD19, in vivo
+        ("Table 2 Pivotal trials of CARTs labelled for r/r MCL", "", "car-t", True),
+        ("Real-world studies of Brexucel and Lisocel in mantle cell lymphoma", "", "car-t", True),
+        ("Universal CAR19 T cells in children with relapsed B-ALL", "", "car-t", True),
+        ("Will in vivo CART reach the bone marrow?", "", "car-t", True),
+        ("CART peptide levels rise after fasting", "", "car-t", False),
+        # the press's explanation supports one CAR-T in the lead
+        (
+            "New hope for people with blood cancer at St George's",
+            "A one-time CAR-T treatment that turns a person's own cells against their cancer "
+            "is being rolled out for patients who relapsed.",
+            "car-t",
+            True,
         ),
         # "Aug. 28" ends no sentence: the CAR-T named after it is in the lead
         (

@@ -35,7 +35,9 @@ A topic in ``config.yaml``::
   encephalitis) where no phrase overlaps the match itself, which ``exclude`` needs. Unlike
   ``context``, it also covers every longer term of the topic, MeSH ones included, that
   contains the term as whole words: ``lupus: [canine]`` also holds back "discoid lupus
-  erythematosus" in a story about dogs.
+  erythematosus" in a story about dogs. A longer term with an ``unless`` entry of its own
+  keeps only that one; an empty one (``chimeric antigen receptor T cell: []``) frees a
+  precise name from a veto meant for the shorter, vaguer one.
 - ``alone`` is a stricter condition for a term's weakest use: when the term is the only
   thing that would tag the article — one mention of it, in the lead (the summary's first
   sentence), none in the title, no other term of the topic anywhere — it counts only if
@@ -230,10 +232,13 @@ def _covering(
     conditions: Mapping[str, tuple[str, ...]], keys: Iterable[str]
 ) -> dict[str, tuple[str, ...]]:
     """``conditions`` extended to every key that contains a conditioned term as whole words
-    (with the words of every condition it contains)."""
+    (with the words of every condition it contains); a key with a condition of its own keeps
+    only that one, even an empty one (a longer, more precise name the veto does not fit)."""
     terms = [(word_form(term).split(), words) for term, words in conditions.items()]
     covered = dict(conditions)
     for key in keys:
+        if key in conditions:
+            continue
         found = [w for t, words in terms if _within(t, word_form(key).split()) for w in words]
         if found:
             covered[key] = tuple(dict.fromkeys((*covered.get(key, ()), *found)))
