@@ -4,8 +4,8 @@
 then corrected where it showed general mistakes. The ``holdout*.jsonl`` sets were each
 written separately, by authors who never saw the rules, and never used for tuning; they
 report how the rules do on text nobody tuned them to. Sets 1 to 4 are text written for
-the set; 5 to 10, real pages (headlines as published, openings summarised), were retired
-into the development set once evaluated.
+the set, 11 real pages (headlines as published, openings summarised); 5 to 10, real pages
+too, were retired into the development set once evaluated.
 """
 
 from __future__ import annotations
@@ -142,13 +142,26 @@ HELD_OUT = [
     *[("holdout4.jsonl", topic) for topic in TARGETS],
     # Real pages: sets 5 to 10 (sessions 10 to 12) were retired into the development set
     # after their evaluations (docs/design.md, "Held-out after session 10", "... 11", "... 11:
-    # set 9", "... 12: set 10").
+    # set 9", "... 12: set 10"). Set 11, written in session 12 and evaluated once on its
+    # frozen rules ("Held-out after session 12: set 11"): lupus misses both targets, CAR-T
+    # precision misses.
+    pytest.param(
+        "holdout11.jsonl",
+        "lupus",
+        marks=_short("real pages 11: lupus 0.914 (10 false positives) / 0.930 (8 of 114)"),
+    ),
+    pytest.param(
+        "holdout11.jsonl",
+        "car-t",
+        marks=_short("real pages 11: car-t precision 0.959 (6 false positives of 146)"),
+    ),
+    *[("holdout11.jsonl", topic) for topic in ("autoimmune", "oncology")],
 ]
 
 
 @pytest.fixture(scope="module")
 def held_out_scores(shipped_rules: CompiledRules) -> dict[str, dict[str, tuple[float, float]]]:
-    names = ("holdout.jsonl", *(f"holdout{n}.jsonl" for n in (2, 3, 4)))
+    names = ("holdout.jsonl", *(f"holdout{n}.jsonl" for n in (2, 3, 4, 11)))
     return {name: evaluate(shipped_rules, name) for name in names}
 
 
@@ -528,18 +541,7 @@ def test_shipped_oncology_counts_one_bare_cancer_in_the_lead_only_with_support(
         ),
         # CAR-T written "CART cells"
         ("Meso-CART cells clear lung metastases in mice", "", "car-t", True),
-    ],
-)
-def test_shipped_rules_on_session_11_real_page_cases(
-    shipped_rules: CompiledRules, title: str, summary: str, topic: str, tagged: bool
-) -> None:
-    found = {t.topic for t in tag(TagInput(title, summary), shipped_rules)}
-    assert (topic in found) is tagged
-
-
-@pytest.mark.parametrize(
-    ("title", "summary", "topic", "tagged"),
-    [
+        # session 12 (held-out sets 9 and 10, retired)
         # A headline that names another autoimmune disease and not lupus: lupus in the
         # summary is the precedent or the neighbour, not the news (lupus ``rivals``)
         (
@@ -617,7 +619,7 @@ def test_shipped_rules_on_session_11_real_page_cases(
         ),
     ],
 )
-def test_shipped_rules_on_session_12_real_page_cases(
+def test_shipped_rules_on_real_page_cases_of_sessions_11_and_12(
     shipped_rules: CompiledRules, title: str, summary: str, topic: str, tagged: bool
 ) -> None:
     found = {t.topic for t in tag(TagInput(title, summary), shipped_rules)}
