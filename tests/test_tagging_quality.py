@@ -4,8 +4,8 @@
 then corrected where it showed general mistakes. The ``holdout*.jsonl`` sets were each
 written separately, by authors who never saw the rules, and never used for tuning; they
 report how the rules do on text nobody tuned them to. Sets 1 to 4 are text written for
-the set, 11 real pages (headlines as published, openings summarised); 5 to 10, real pages
-too, were retired into the development set once evaluated.
+the set; 5 to 11, real pages (headlines as published, openings summarised), were retired
+into the development set once evaluated.
 """
 
 from __future__ import annotations
@@ -140,28 +140,15 @@ HELD_OUT = [
     # The fourth, written blind in session 9 and evaluated once, on the rules frozen then
     # (docs/design.md, "Held-out after session 9")
     *[("holdout4.jsonl", topic) for topic in TARGETS],
-    # Real pages: sets 5 to 10 (sessions 10 to 12) were retired into the development set
+    # Real pages: sets 5 to 11 (sessions 10 to 12) were retired into the development set
     # after their evaluations (docs/design.md, "Held-out after session 10", "... 11", "... 11:
-    # set 9", "... 12: set 10"). Set 11, written in session 12 and evaluated once on its
-    # frozen rules ("Held-out after session 12: set 11"): lupus misses both targets, CAR-T
-    # precision misses.
-    pytest.param(
-        "holdout11.jsonl",
-        "lupus",
-        marks=_short("real pages 11: lupus 0.914 (10 false positives) / 0.930 (8 of 114)"),
-    ),
-    pytest.param(
-        "holdout11.jsonl",
-        "car-t",
-        marks=_short("real pages 11: car-t precision 0.959 (6 false positives of 146)"),
-    ),
-    *[("holdout11.jsonl", topic) for topic in ("autoimmune", "oncology")],
+    # set 9", "... 12: set 10", "... 12: set 11").
 ]
 
 
 @pytest.fixture(scope="module")
 def held_out_scores(shipped_rules: CompiledRules) -> dict[str, dict[str, tuple[float, float]]]:
-    names = ("holdout.jsonl", *(f"holdout{n}.jsonl" for n in (2, 3, 4, 11)))
+    names = ("holdout.jsonl", *(f"holdout{n}.jsonl" for n in (2, 3, 4)))
     return {name: evaluate(shipped_rules, name) for name in names}
 
 
@@ -605,6 +592,27 @@ def test_shipped_oncology_counts_one_bare_cancer_in_the_lead_only_with_support(
             "New hope for people with blood cancer at St George's",
             "A one-time CAR-T treatment that turns a person's own cells against their cancer "
             "is being rolled out for patients who relapsed.",
+            "car-t",
+            True,
+        ),
+        # "akin to" is a likeness, as "similar to" is
+        (
+            "Singer reveals he has a rare autoimmune disease",
+            "Doctors found an autoimmune disease akin to lupus behind his kidney failure.",
+            "lupus",
+            False,
+        ),
+        # a person's own course of CAR-T, a trial of it, patients' own engineered cells
+        (
+            "Getting Real",
+            "A patient with lymphoma blogs that the province will fund his CAR-T therapy.",
+            "car-t",
+            True,
+        ),
+        (
+            "Brain cancer treatment almost eliminates tumours in five days",
+            "Researchers reported the first patients in a clinical trial of CAR-T for "
+            "glioblastoma, using patients' own engineered cells.",
             "car-t",
             True,
         ),

@@ -241,6 +241,7 @@ MARKERS: Mapping[str, str] = {
             "compared with",
             "comparable to",
             "similar to",
+            "akin to",
             # what is absent: "given to lupus patients without chemotherapy", "people
             # without lupus" (the controls)
             "without",
