@@ -17,6 +17,7 @@ from feeds.cli import cli
 from feeds.config import TopicSettings
 from feeds.tagging.matcher import TagInput, explain, tag
 from feeds.tagging.rules import CompiledRules, compile_rules
+from feeds.tagging.scan import LEAD_MAX, first_sentence_end
 from feeds.tagging.text import _TABLE as _DASH_TABLE
 from feeds.tagging.text import fold_exact, word_form
 
@@ -458,6 +459,16 @@ def test_a_period_after_an_abbreviation_does_not_end_the_lead(rules: CompiledRul
     assert "car-t" not in topics(rules, "A first approval", late)
     in_august = "The agency approved it in Aug. It is a CAR T cell therapy for leukaemia."
     assert "car-t" not in topics(rules, "A first approval", in_august)
+
+
+def test_a_run_on_lead_ends_after_the_word_at_its_cap() -> None:
+    # No sentence end in the first 300 characters: the lead stops there, but not inside a
+    # word, so the disease named across the cap is one mention, in the lead.
+    words = "a registry followed patients " * 9
+    summary = f"{words}seen in adult clinics with systemic lupus erythematosus for years"
+    start = summary.index("lupus")
+    assert start < LEAD_MAX < start + len("lupus")
+    assert first_sentence_end(summary) == start + len("lupus")
 
 
 def test_an_item_that_opens_a_clause_ends_a_list(rules: CompiledRules) -> None:

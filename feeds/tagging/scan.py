@@ -40,6 +40,7 @@ _LEAD_END = re.compile(
     + r")(?<!".join(rf"\b{month}\.\s(?=\d)" for month in _MONTHS)
     + r")|;"
 )
+LEAD_MAX = 300  # characters: the lead of a run-on summary ends near here
 _TITLE_CASE_WORDS = 40  # words of a field read to tell a Title-Case headline
 _SENTENCE_BREAK = ".!?:;\"'(\u201c\u2018[—–-"
 _LISTING = frozenset({"summary", "content"})  # fields whose long enumerations are asides
@@ -222,9 +223,15 @@ def _title_case(text: str) -> bool:
 
 
 def first_sentence_end(folded_summary: str) -> int:
-    """End of the summary's first sentence or clause (at most 300 characters in)."""
+    """End of the summary's first sentence or clause: at most ``LEAD_MAX`` characters in, or
+    the end of the word there (a cap inside "systemic lupus erythematosus" would leave the
+    word after it out of the lead, a mention of its own)."""
     found = _LEAD_END.search(folded_summary, 20)
-    return min(found.end() if found else len(folded_summary), 300)
+    end = found.end() if found else len(folded_summary)
+    if end <= LEAD_MAX:
+        return end
+    space = folded_summary.find(" ", LEAD_MAX)
+    return min(end, space if space >= 0 else len(folded_summary))
 
 
 def _first_named(
