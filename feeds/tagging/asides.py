@@ -122,7 +122,7 @@ def aside_spans(text: str, markers: Iterable[tuple[str, int, int]]) -> list[tupl
         if kind == SUBJECT:
             continue  # not an aside (``subject_spans``)
         if kind in _LIST_WORDS:
-            first = _list_start(text, start, _LIST_WORDS[kind])
+            first = _list_start(text, start, _LIST_WORDS[kind], examples=kind == AFTER)
             if first < start:
                 spans.append((first, start))
         elif kind in (DESCRIPTION, APPOSITIVE):
@@ -371,19 +371,19 @@ def _items(text: str, start: int, end: int) -> list[list[re.Match[str]]]:
     return [item for item in items if item]
 
 
-def _list_start(text: str, end: int, nearest: int = ITEM_WORDS) -> int:
+def _list_start(text: str, end: int, nearest: int = ITEM_WORDS, examples: bool = False) -> int:
     """Where a list that ends at ``end`` starts: back across items of at most ``nearest``
     words; of a longer item only its ``nearest`` words belong to the list, and of those,
-    for a list of examples (``ITEM_WORDS``), only the words after a preposition: in "adults
-    with lupus despite steroids, antimalarials and other immunosuppressants" the list is
-    the drugs, not the disease the drugs are given for."""
+    for a list of ``examples`` ("..., X and other Y"), only the words after a preposition:
+    in "adults with lupus despite steroids, antimalarials and other immunosuppressants" the
+    list is the drugs, not the disease the drugs are given for."""
     start = end
     for item in reversed(_items(text, _clause_start(text, end), end)):
         if len(item) <= nearest:
             start = item[0].start()
             continue
         words = item[-nearest:]
-        if nearest == ITEM_WORDS:
+        if examples:
             cut = [n for n, word in enumerate(words[:-1]) if word.group() in _PREPOSITIONS]
             words = words[cut[-1] + 1 :] if cut else words
         return words[0].start()
