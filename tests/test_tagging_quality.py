@@ -34,6 +34,11 @@ TARGETS = {
 }
 
 
+def topics(rules: CompiledRules, title: str, summary: str) -> set[str]:
+    """The topics ``rules`` tag a title and summary with."""
+    return {t.topic for t in tag(TagInput(title, summary), rules)}
+
+
 def evaluate(rules: CompiledRules, name: str) -> dict[str, tuple[float, float]]:
     """Per-topic (precision, recall) on a labeled set; prints the table and the misses."""
     items = [json.loads(line) for line in (SETS / name).read_text("utf-8").splitlines() if line]
@@ -194,14 +199,15 @@ def test_the_weights_feeds_tag_shows_add_up_to_each_score(shipped_rules: Compile
 def test_ln_is_lupus_nephritis_beside_biopsy_words_not_a_lymph_node(
     shipped_rules: CompiledRules,
 ) -> None:
-    def topics(title: str, summary: str) -> set[str]:
-        return {t.topic for t in tag(TagInput(title, summary), shipped_rules)}
-
     biopsy = "Among 287 biopsies showing ISN/RPS class III or IV LN, fibrosis predicted decline."
-    assert "lupus" in topics("Fibrosis predicts eGFR decline in class III/IV LN", biopsy)
+    assert "lupus" in topics(
+        shipped_rules, "Fibrosis predicts eGFR decline in class III/IV LN", biopsy
+    )
     nodes = "LN involvement was the strongest predictor of relapse in 400 patients with melanoma."
-    assert "lupus" not in topics("LN status and relapse in melanoma", nodes)
-    assert "lupus" not in topics("LN and class III status", "A metastasis registry of 90 nodes.")
+    assert "lupus" not in topics(shipped_rules, "LN status and relapse in melanoma", nodes)
+    assert "lupus" not in topics(
+        shipped_rules, "LN and class III status", "A metastasis registry of 90 nodes."
+    )
 
 
 @pytest.mark.parametrize(
@@ -284,8 +290,7 @@ def test_ln_is_lupus_nephritis_beside_biopsy_words_not_a_lymph_node(
 def test_shipped_alone_rules_on_one_bare_name_in_the_lead(
     shipped_rules: CompiledRules, title: str, summary: str, topic: str, tagged: bool
 ) -> None:
-    found = {t.topic for t in tag(TagInput(title, summary), shipped_rules)}
-    assert (topic in found) is tagged
+    assert (topic in topics(shipped_rules, title, summary)) is tagged
 
 
 @pytest.mark.parametrize(
@@ -302,7 +307,7 @@ def test_shipped_alone_rules_on_one_bare_name_in_the_lead(
 def test_shipped_oncology_names_tumours_and_screening_without_the_word_cancer(
     shipped_rules: CompiledRules, title: str, summary: str
 ) -> None:
-    assert "oncology" in {t.topic for t in tag(TagInput(title, summary), shipped_rules)}
+    assert "oncology" in topics(shipped_rules, title, summary)
 
 
 @pytest.mark.parametrize(
@@ -376,13 +381,13 @@ def test_shipped_oncology_names_tumours_and_screening_without_the_word_cancer(
 def test_shipped_rules_read_everyday_names_of_a_disease(
     shipped_rules: CompiledRules, title: str, summary: str, topic: str
 ) -> None:
-    assert topic in {t.topic for t in tag(TagInput(title, summary), shipped_rules)}
+    assert topic in topics(shipped_rules, title, summary)
 
 
 def test_shipped_lupus_in_a_star_story_is_the_constellation(shipped_rules: CompiledRules) -> None:
     # a capital mid-sentence is a name (and the article speaks of no disease)
     summary = "Astronomers found a young star in Lupus, 500 light years away, with a disc of dust."
-    assert "lupus" not in {t.topic for t in tag(TagInput("A new star", summary), shipped_rules)}
+    assert "lupus" not in topics(shipped_rules, "A new star", summary)
 
 
 @pytest.mark.parametrize(
@@ -413,8 +418,7 @@ def test_shipped_lupus_in_a_star_story_is_the_constellation(shipped_rules: Compi
 def test_shipped_oncology_counts_one_bare_cancer_in_the_lead_only_with_support(
     shipped_rules: CompiledRules, title: str, summary: str, tagged: bool
 ) -> None:
-    found = {t.topic for t in tag(TagInput(title, summary), shipped_rules)}
-    assert ("oncology" in found) is tagged
+    assert ("oncology" in topics(shipped_rules, title, summary)) is tagged
 
 
 @pytest.mark.parametrize(
@@ -643,5 +647,4 @@ def test_shipped_oncology_counts_one_bare_cancer_in_the_lead_only_with_support(
 def test_shipped_rules_on_real_page_cases_of_sessions_11_and_12(
     shipped_rules: CompiledRules, title: str, summary: str, topic: str, tagged: bool
 ) -> None:
-    found = {t.topic for t in tag(TagInput(title, summary), shipped_rules)}
-    assert (topic in found) is tagged
+    assert (topic in topics(shipped_rules, title, summary)) is tagged
